@@ -1,0 +1,47 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+# Both create .venv, install the pinned dependencies (torch==2.13.0: the CPU wheel; no CUDA
+# download), build the extension in place with --no-build-isolation, and are quick when done.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Where this machine keeps the CPU torch wheel; used when present so pip never fetches a CUDA build.
+WHEELS ?= /opt/wheels
+PIP_INSTALL := $(VENV)/bin/pip install $(if $(wildcard $(WHEELS)),--find-links $(WHEELS))
+SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
+
+.PHONY: setup demo test bench cuda-check clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.deps: requirements.txt | $(PY)
+	$(PIP_INSTALL) -r requirements.txt
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.deps
+	FASTEBM_SKIP_BUILD=1 $(PIP_INSTALL) --no-build-isolation --no-deps -e .
+	touch $@
+
+$(VENV)/.built: $(SOURCES) $(VENV)/.installed
+	FASTEBM_CUDA=0 $(PY) setup.py -q build_ext --inplace
+	touch $@
+
+setup: $(VENV)/.built
+
+demo: setup
+	$(PY) -m fastebm demo
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m fastebm bench
+
+# Compiles and links the CUDA build (nvcc, torch 2.14.1 + CUDA 13 in .venv-cuda) and imports it;
+# says so and passes where there is no nvcc.
+cuda-check:
+	bash tools/cuda_check.sh
+
+clean:
+	rm -rf build build-cuda fastebm/_C*.so $(VENV)/.built

@@ -1,0 +1,39 @@
+"""Shared benchmark plumbing: timing, the machine's floor, Markdown tables."""
+
+from __future__ import annotations
+
+import platform
+
+import torch
+from torch.utils import benchmark
+
+
+def median_seconds(fn, min_run_time: float = 1.0) -> float:
+    """Median wall time of fn() over torch.utils.benchmark's blocked auto-range."""
+    fn()  # warm-up
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn})
+    return timer.blocked_autorange(min_run_time=min_run_time).median
+
+
+def machine_floor(min_run_time: float = 1.0) -> dict:
+    """The machine's float32 GEMM rate (GFLOP/s, 1024³ matmul) and copy bandwidth (GB/s,
+    read + write of a 128 MiB tensor), measured now, beside the results."""
+    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
+    out = torch.empty(1024, 1024)
+    gemm = median_seconds(lambda: torch.mm(a, b, out=out), min_run_time)
+    src = torch.randn(32 * 1024 * 1024)
+    dst = torch.empty_like(src)
+    copy = median_seconds(lambda: dst.copy_(src), min_run_time)
+    return {"gemm_gflops": 2 * 1024**3 / gemm / 1e9, "copy_gbs": 2 * src.numel() * 4 / copy / 1e9}
+
+
+def machine_line(floor: dict) -> str:
+    return (f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} "
+            f"threads, torch {torch.__version__}; floor: float32 GEMM "
+            f"{floor['gemm_gflops']:.0f} GFLOP/s, copy {floor['copy_gbs']:.1f} GB/s.")
+
+
+def markdown_table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)

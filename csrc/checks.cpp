@@ -1,0 +1,51 @@
+#include "fastebm/checks.h"
+
+#include "fastebm/finite_cpu.h"
+
+#include <ATen/ops/all.h>
+#include <ATen/ops/gt.h>
+#include <ATen/ops/isfinite.h>
+
+namespace fastebm {
+
+void check_float_tensor(const at::Tensor& t, const char* name, int64_t dim) {
+  TORCH_CHECK_VALUE(t.defined(), "fastebm: argument '", name, "' is undefined");
+  TORCH_CHECK_VALUE(t.dim() == dim, "fastebm: argument '", name, "' must have ", dim,
+                    " dimensions, got shape ", t.sizes());
+  TORCH_CHECK_VALUE(t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble,
+                    "fastebm: argument '", name, "' must be float32 or float64, got ",
+                    t.scalar_type());
+}
+
+void check_size(const at::Tensor& t, const char* name, int64_t d, int64_t expected,
+                const char* what) {
+  TORCH_CHECK_VALUE(t.size(d) == expected, "fastebm: argument '", name, "' has shape ",
+                    t.sizes(), " but dimension ", d, " must be ", expected, " (", what, ")");
+}
+
+void check_same_kind(const at::Tensor& t, const char* name, const at::Tensor& ref,
+                     const char* ref_name) {
+  TORCH_CHECK_VALUE(t.scalar_type() == ref.scalar_type(), "fastebm: argument '", name,
+                    "' has dtype ", t.scalar_type(), " but '", ref_name, "' has ",
+                    ref.scalar_type());
+  TORCH_CHECK_VALUE(t.device() == ref.device(), "fastebm: argument '", name, "' is on ",
+                    t.device(), " but '", ref_name, "' is on ", ref.device());
+}
+
+void check_finite(const at::Tensor& t, const char* name) {
+  const bool finite = t.is_cpu() ? all_finite_cpu(t) : at::isfinite(t).all().item<bool>();
+  TORCH_CHECK_VALUE(finite, "fastebm: argument '", name,
+                    "' contains NaN or Inf");
+}
+
+void check_positive(const at::Tensor& t, const char* name) {
+  TORCH_CHECK_VALUE(at::gt(t, 0).all().item<bool>(), "fastebm: argument '", name,
+                    "' must be strictly positive everywhere");
+}
+
+void check_at_least(int64_t value, const char* name, int64_t minimum) {
+  TORCH_CHECK_VALUE(value >= minimum, "fastebm: argument '", name, "' must be >= ", minimum,
+                    ", got ", value);
+}
+
+}  // namespace fastebm

@@ -1,0 +1,31 @@
+// Argument checks shared by every op, host side. Each names the argument it rejects and raises
+// ValueError (TORCH_CHECK_VALUE) so Python callers get a clear, catchable error.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/util/Exception.h>
+
+#include <string>
+
+namespace fastebm {
+
+// A float32/float64 tensor of rank `dim` (no element-count requirement).
+void check_float_tensor(const at::Tensor& t, const char* name, int64_t dim);
+
+// t.size(d) == expected, with a message naming both arguments.
+void check_size(const at::Tensor& t, const char* name, int64_t d, int64_t expected,
+                const char* what);
+
+// Same dtype and device as the reference tensor.
+void check_same_kind(const at::Tensor& t, const char* name, const at::Tensor& ref,
+                     const char* ref_name);
+
+// No NaN or Inf anywhere in t.
+void check_finite(const at::Tensor& t, const char* name);
+
+// Every element strictly positive.
+void check_positive(const at::Tensor& t, const char* name);
+
+void check_at_least(int64_t value, const char* name, int64_t minimum);
+
+}  // namespace fastebm

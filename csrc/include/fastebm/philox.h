@@ -1,0 +1,56 @@
+// Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3",
+// SC 2011): a counter-based generator; 4 x uint32 out of a 128-bit counter and a 64-bit key.
+//
+// fastebm keys every draw as  key = seed,  counter = (group, offset):
+//   group  = element index / 4  (one call gives the 4 words of elements 4g .. 4g+3)
+//   offset = which draw of the op this is (e.g. 2 * sweep + phase for a Gibbs sweep)
+// so the bits of an element depend only on (seed, element index, offset): not on threads,
+// tiling or device. fastebm.reference.philox4x32 is the pure-PyTorch twin of this file.
+#pragma once
+
+#include <cstdint>
+
+#include "fastebm/hd.h"
+
+namespace fastebm {
+
+struct Philox4 {
+  uint32_t x[4];
+};
+
+// hi and lo 32-bit halves of the 64-bit product a * b.
+FEBM_HD uint32_t mulhilo32(uint32_t a, uint32_t b, uint32_t* hi) {
+  const uint64_t p = static_cast<uint64_t>(a) * static_cast<uint64_t>(b);
+  *hi = static_cast<uint32_t>(p >> 32);
+  return static_cast<uint32_t>(p);
+}
+
+// One Philox4x32-10 block: counter c[4], key k[2] -> 4 random words.
+FEBM_HD Philox4 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                              uint32_t k0, uint32_t k1) {
+  constexpr uint32_t kMul0 = 0xD2511F53u, kMul1 = 0xCD9E8D57u;
+  constexpr uint32_t kWeyl0 = 0x9E3779B9u, kWeyl1 = 0xBB67AE85u;
+  for (int round = 0; round < 10; ++round) {
+    uint32_t hi0, hi1;
+    const uint32_t lo0 = mulhilo32(kMul0, c0, &hi0);
+    const uint32_t lo1 = mulhilo32(kMul1, c2, &hi1);
+    const uint32_t n0 = hi1 ^ c1 ^ k0;
+    const uint32_t n2 = hi0 ^ c3 ^ k1;
+    c0 = n0;
+    c1 = lo1;
+    c2 = n2;
+    c3 = lo0;
+    k0 += kWeyl0;
+    k1 += kWeyl1;
+  }
+  return Philox4{{c0, c1, c2, c3}};
+}
+
+// The 4 words for element group `group` of draw `offset` under `seed`.
+FEBM_HD Philox4 philox_group(uint64_t seed, uint64_t group, uint64_t offset) {
+  return philox4x32_10(static_cast<uint32_t>(group), static_cast<uint32_t>(group >> 32),
+                       static_cast<uint32_t>(offset), static_cast<uint32_t>(offset >> 32),
+                       static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+}
+
+}  // namespace fastebm
