@@ -4,8 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-NVCC=$(command -v nvcc || true)
-[ -z "$NVCC" ] && [ -x /usr/local/cuda/bin/nvcc ] && NVCC=/usr/local/cuda/bin/nvcc
+# The toolkit's own nvcc (a PATH entry may be a wrapper or link outside the toolkit).
+if [ -n "${CUDA_HOME:-}" ] && [ -x "$CUDA_HOME/bin/nvcc" ]; then
+  NVCC=$CUDA_HOME/bin/nvcc
+elif [ -x /usr/local/cuda/bin/nvcc ]; then
+  NVCC=/usr/local/cuda/bin/nvcc
+else
+  NVCC=$(command -v nvcc || true)
+  [ -n "$NVCC" ] && NVCC=$(readlink -f "$NVCC")
+fi
 if [ -z "$NVCC" ]; then
   echo "cuda-check: no nvcc on this machine; CUDA build not checked (pass)"
   exit 0
