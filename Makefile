@@ -29,8 +29,12 @@ $(VENV)/.built: $(SOURCES) $(VENV)/.installed
 
 setup: $(VENV)/.built
 
+# The main job: a 64-hidden RBM on the embedded digits, PCD-1, then AIS and pictures (~1 min).
+DEMO_OUT ?= runs/demo
 demo: setup
-	$(PY) -m fastebm demo
+	rm -rf $(DEMO_OUT)
+	$(PY) -m fastebm train rbm --data digits --hidden 64 --method pcd --epochs 30 \
+		--ais-chains 1000 --out $(DEMO_OUT)
 
 test: setup
 	$(PY) -m pytest -q

@@ -8,4 +8,17 @@ TORCH_LIBRARY(fastebm, m) {
   m.def(
       "grbm_gibbs(Tensor v, Tensor W, Tensor b, Tensor c, Tensor sigma, int k, int seed)"
       " -> (Tensor, Tensor)");
+  m.def(
+      "rbm_cd_grad(Tensor v_data, Tensor v_chain, Tensor W, Tensor b, Tensor c, int k, int seed)"
+      " -> (Tensor, Tensor, Tensor, Tensor)");
+  m.def(
+      "rbm_ais(Tensor v0, Tensor W, Tensor b, Tensor c, Tensor base_b, float[] betas, int seed)"
+      " -> (Tensor, Tensor)");
+  m.def(
+      "sgd_step_(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] momentum_buffers, float lr,"
+      " float momentum, float weight_decay, bool first_step) -> ()");
+  m.def(
+      "adam_step_(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] exp_avgs,"
+      " Tensor(c!)[] exp_avg_sqs, int step, float lr, float beta1, float beta2, float eps,"
+      " float weight_decay) -> ()");
 }

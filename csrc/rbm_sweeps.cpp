@@ -1,8 +1,17 @@
 #include "fastebm/rbm_sweeps.h"
 
+#include <ATen/ops/add.h>
+#include <ATen/ops/addmm.h>
 #include <ATen/ops/div.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/mm.h>
+#include <ATen/ops/mul.h>
+#include <ATen/ops/mv.h>
+#include <ATen/ops/sigmoid.h>
+#include <ATen/ops/softplus.h>
+#include <ATen/ops/sub.h>
+#include <ATen/ops/sum.h>
+#include <ATen/ops/zeros.h>
 
 #include "fastebm/checks.h"
 
@@ -15,24 +24,42 @@ struct RbmShapes {
 
 // Shapes, dtypes, devices and finiteness shared by both RBM kinds.
 RbmShapes check_rbm_args(const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
-                         const at::Tensor& c, int64_t k) {
+                         const at::Tensor& c, int64_t k, const char* v_name = "v") {
   check_float_tensor(W, "W", 2);
-  check_float_tensor(v, "v", 2);
+  check_float_tensor(v, v_name, 2);
   check_float_tensor(b, "b", 1);
   check_float_tensor(c, "c", 1);
-  check_same_kind(v, "v", W, "W");
+  check_same_kind(v, v_name, W, "W");
   check_same_kind(b, "b", W, "W");
   check_same_kind(c, "c", W, "W");
   const RbmShapes s{v.size(0), W.size(0), W.size(1)};
-  check_size(v, "v", 1, s.visible, "n_visible = W.size(0)");
+  check_size(v, v_name, 1, s.visible, "n_visible = W.size(0)");
   check_size(b, "b", 0, s.visible, "n_visible = W.size(0)");
   check_size(c, "c", 0, s.hidden, "n_hidden = W.size(1)");
   check_at_least(k, "k", 1);
   check_finite(W, "W");
   check_finite(b, "b");
   check_finite(c, "c");
-  check_finite(v, "v");
+  check_finite(v, v_name);
   return s;
+}
+
+// The k-sweep loop of rbm_gibbs on checked, contiguous parameters.
+std::tuple<at::Tensor, at::Tensor> run_rbm_sweeps(const at::Tensor& v, const at::Tensor& W,
+                                                  const at::Tensor& b, const at::Tensor& c,
+                                                  int64_t k, int64_t seed,
+                                                  const RbmElementwise& ew) {
+  at::Tensor h = at::empty({v.size(0), W.size(1)}, W.options());   // [B, H]
+  at::Tensor vk = at::empty({v.size(0), W.size(0)}, W.options());  // [B, V]
+  at::Tensor v_in = v;
+  for (int64_t sweep = 0; sweep < k; ++sweep) {
+    at::mm_out(h, v_in, W);  // [B, V] @ [V, H]
+    ew.bernoulli_sigmoid(h, c, 1.0, static_cast<uint64_t>(seed), hidden_offset(sweep));
+    at::mm_out(vk, h, W.t());  // [B, H] @ [H, V]
+    ew.bernoulli_sigmoid(vk, b, 1.0, static_cast<uint64_t>(seed), visible_offset(sweep));
+    v_in = vk;
+  }
+  return {vk, h};
 }
 
 }  // namespace
@@ -41,19 +68,8 @@ std::tuple<at::Tensor, at::Tensor> rbm_gibbs_sweeps(const at::Tensor& v, const a
                                                     const at::Tensor& b, const at::Tensor& c,
                                                     int64_t k, int64_t seed,
                                                     const RbmElementwise& ew) {
-  const RbmShapes s = check_rbm_args(v, W, b, c, k);
-  const at::Tensor W_ = W.contiguous(), b_ = b.contiguous(), c_ = c.contiguous();
-  at::Tensor h = at::empty({s.batch, s.hidden}, W.options());   // [B, H]
-  at::Tensor vk = at::empty({s.batch, s.visible}, W.options());  // [B, V]
-  at::Tensor v_in = v;
-  for (int64_t sweep = 0; sweep < k; ++sweep) {
-    at::mm_out(h, v_in, W_);  // [B, V] @ [V, H]
-    ew.bernoulli_sigmoid(h, c_, static_cast<uint64_t>(seed), hidden_offset(sweep));
-    at::mm_out(vk, h, W_.t());  // [B, H] @ [H, V]
-    ew.bernoulli_sigmoid(vk, b_, static_cast<uint64_t>(seed), visible_offset(sweep));
-    v_in = vk;
-  }
-  return {vk, h};
+  check_rbm_args(v, W, b, c, k);
+  return run_rbm_sweeps(v, W.contiguous(), b.contiguous(), c.contiguous(), k, seed, ew);
 }
 
 std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const at::Tensor& W,
@@ -73,12 +89,80 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
   at::Tensor vk = at::empty({s.batch, s.visible}, W.options());  // [B, V]
   for (int64_t sweep = 0; sweep < k; ++sweep) {
     at::mm_out(h, v_scaled, W_);  // [B, V] @ [V, H]
-    ew.bernoulli_sigmoid(h, c_, static_cast<uint64_t>(seed), hidden_offset(sweep));
+    ew.bernoulli_sigmoid(h, c_, 1.0, static_cast<uint64_t>(seed), hidden_offset(sweep));
     at::mm_out(vk, h, W_.t());  // [B, H] @ [H, V]
     ew.gaussian_visible(vk, v_scaled, b_, sigma_, static_cast<uint64_t>(seed),
                         visible_offset(sweep));
   }
   return {vk, h};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
+    const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
+    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed,
+    const RbmElementwise& ew) {
+  const RbmShapes s = check_rbm_args(v_chain, W, b, c, k, "v_chain");
+  check_float_tensor(v_data, "v_data", 2);
+  check_same_kind(v_data, "v_data", W, "W");
+  check_size(v_data, "v_data", 1, s.visible, "n_visible = W.size(0)");
+  check_finite(v_data, "v_data");
+  const int64_t B = v_data.size(0), N = s.batch;
+  TORCH_CHECK_VALUE(B > 0, "fastebm: argument 'v_data' is an empty batch");
+  TORCH_CHECK_VALUE(N > 0, "fastebm: argument 'v_chain' is an empty batch");
+  const at::Tensor W_ = W.contiguous(), b_ = b.contiguous(), c_ = c.contiguous();
+  // Data rows and chain rows share one buffer so each statistic is one product:
+  //   both = [v_data; v_k]  [B + N, V],  P = sigmoid(both W + c)  [B + N, H],
+  //   weight r = -1/B on data rows, +1/N on chain rows:
+  //   dW = bothᵀ (r ⊙ P),  db = bothᵀ r,  dc = Pᵀ r.
+  at::Tensor both = at::empty({B + N, s.visible}, W.options());
+  both.narrow(0, 0, B).copy_(v_data);
+  at::Tensor v_k = std::get<0>(run_rbm_sweeps(v_chain, W_, b_, c_, k, seed, ew));  // [N, V]
+  both.narrow(0, B, N).copy_(v_k);
+  const at::Tensor P = at::sigmoid(at::addmm(c_, both, W_));
+  at::Tensor r = at::empty({B + N}, W.options());
+  r.narrow(0, 0, B).fill_(-1.0 / static_cast<double>(B));
+  r.narrow(0, B, N).fill_(1.0 / static_cast<double>(N));
+  at::Tensor dW = at::mm(both.t(), at::mul(P, r.unsqueeze(1)));  // [V, H]
+  at::Tensor db = at::mv(both.t(), r);                               // [V]
+  at::Tensor dc = at::mv(P.t(), r);                                  // [H]
+  return {dW, db, dc, v_k};
+}
+
+std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,
+                                                  const at::Tensor& b, const at::Tensor& c,
+                                                  const at::Tensor& base_b,
+                                                  at::ArrayRef<double> betas, int64_t seed,
+                                                  const RbmElementwise& ew) {
+  const RbmShapes s = check_rbm_args(v0, W, b, c, 1, "v0");
+  check_float_tensor(base_b, "base_b", 1);
+  check_same_kind(base_b, "base_b", W, "W");
+  check_size(base_b, "base_b", 0, s.visible, "n_visible = W.size(0)");
+  check_finite(base_b, "base_b");
+  TORCH_CHECK_VALUE(betas.size() >= 2, "fastebm: argument 'betas' needs at least 2 values");
+  for (size_t i = 0; i < betas.size(); ++i) {
+    TORCH_CHECK_VALUE(betas[i] >= 0.0 && betas[i] <= 1.0,
+                      "fastebm: argument 'betas' must lie in [0, 1], got ", betas[i]);
+  }
+  const at::Tensor W_ = W.contiguous(), c_ = c.contiguous();
+  const at::Tensor db = at::sub(b, base_b);                        // [V]: b_β = base_b + β db
+  const at::Tensor zeros_h = at::zeros({s.hidden}, W.options());   // [H]
+  at::Tensor log_w = at::zeros({s.batch}, W.options().dtype(at::kDouble));  // [N]
+  at::Tensor v = v0.contiguous().clone();                           // [N, V]
+  const int64_t steps = static_cast<int64_t>(betas.size());
+  for (int64_t step = 1; step < steps; ++step) {
+    const double beta = betas[step], beta_prev = betas[step - 1];
+    at::Tensor pre = at::addmm(c_, v, W_);  // [N, H]: vW + c
+    // [N]: (b_β - b_βprev)·v + Σⱼ softplus(β preⱼ) - softplus(β_prev preⱼ)
+    log_w.add_(at::mv(v, at::mul(db, beta - beta_prev)));
+    log_w.add_(at::sum(at::softplus(at::mul(pre, beta)), 1));
+    log_w.sub_(at::sum(at::softplus(at::mul(pre, beta_prev)), 1));
+    if (step == steps - 1) break;
+    ew.bernoulli_sigmoid(pre, zeros_h, beta, static_cast<uint64_t>(seed), hidden_offset(step));
+    at::mm_out(v, pre, W_.t());  // [N, H] @ [H, V]
+    ew.bernoulli_sigmoid(v, at::add(base_b, db, beta), beta, static_cast<uint64_t>(seed),
+                         visible_offset(step));
+  }
+  return {log_w, v};
 }
 
 }  // namespace fastebm

@@ -3,6 +3,7 @@
 import torch  # noqa: F401  (loads libtorch before the extension)
 
 from . import _C, ops, reference
+from . import data, models, objectives, optim, partition, samplers
 from .ops import grbm_gibbs, rbm_gibbs
 
 __version__ = "0.1.0"
@@ -14,4 +15,5 @@ def build_info() -> dict:
     return dict(_C.build_info())
 
 
-__all__ = ["build_info", "grbm_gibbs", "ops", "rbm_gibbs", "reference"]
+__all__ = ["build_info", "data", "grbm_gibbs", "models", "objectives", "ops", "optim",
+           "partition", "rbm_gibbs", "reference", "samplers"]

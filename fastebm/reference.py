@@ -105,6 +105,32 @@ def grbm_gibbs(v, W, b, c, sigma, k: int, seed: int):
     return v, h
 
 
+def rbm_cd_grad(v_data, v_chain, W, b, c, k: int, seed: int):
+    """Oracle of ``fastebm.ops.rbm_cd_grad``: k sweeps from v_chain, then the Rao-Blackwellised
+    gradient of mean F(v_data) - mean F(v_k), F(v) = -v·b - Σ softplus(vW + c)."""
+    v_k, _ = rbm_gibbs(v_chain, W, b, c, k, seed)
+    ph_data, ph_model = torch.sigmoid(v_data @ W + c), torch.sigmoid(v_k @ W + c)
+    dW = v_k.T @ ph_model / len(v_k) - v_data.T @ ph_data / len(v_data)
+    return dW, v_k.mean(0) - v_data.mean(0), ph_model.mean(0) - ph_data.mean(0), v_k
+
+
+def rbm_ais(v0, W, b, c, base_b, betas, seed: int):
+    """Oracle of ``fastebm.ops.rbm_ais`` (step s draws h at Philox offset 2s, v at 2s + 1)."""
+    def log_p(v, beta):  # log p*_β(v) = b_β·v + Σ softplus(β(vW + c))
+        return v @ (base_b + beta * (b - base_b)) + torch.nn.functional.softplus(
+            beta * (v @ W + c)).sum(1)
+
+    v, log_w = v0, torch.zeros(len(v0), dtype=torch.float64, device=v0.device)
+    for step in range(1, len(betas)):
+        beta = betas[step]
+        log_w += (log_p(v, beta) - log_p(v, betas[step - 1])).double()
+        if step < len(betas) - 1:
+            h = bernoulli_sigmoid(beta * (v @ W + c), seed, 2 * step)
+            v = bernoulli_sigmoid(beta * (h @ W.T) + (base_b + beta * (b - base_b)), seed,
+                                  2 * step + 1)
+    return log_w, v
+
+
 def rbm_gibbs_torch(v, W, b, c, k: int, generator=None):
     """The plain PyTorch way (torch.bernoulli per half-sweep): the benchmark baseline."""
     h = None

@@ -15,7 +15,7 @@ def chi_square_pvalue(samples: torch.Tensor, probs: torch.Tensor, min_expected: 
     """Pearson chi-square p-value of binary sample rows [N, n] against exact state probabilities
     [2^n]; states with expected count below `min_expected` are pooled into one bin."""
     counts = torch.bincount(state_index(samples).cpu(), minlength=len(probs)).double().numpy()
-    expected = probs.double().cpu().numpy() * counts.sum()
+    expected = probs.detach().double().cpu().numpy() * counts.sum()
     small = expected < min_expected
     obs = np.append(counts[~small], counts[small].sum())
     exp = np.append(expected[~small], expected[small].sum())

@@ -43,12 +43,13 @@ void for_each_row_segment(int64_t rows, int64_t cols, uint64_t seed, uint64_t of
   });
 }
 
-// act[j] <- 1{u_j < sigmoid(act[j] + bias[j])}, j < len.
+// act[j] <- 1{u_j < sigmoid(scale * act[j] + bias[j])}, j < len.
 template <class T>
-FEBM_CPU_CLONES void bernoulli_sigmoid_row(T* act, const T* bias, const uint32_t* words,
+FEBM_CPU_CLONES void bernoulli_sigmoid_row(T* act, const T* bias, T scale, const uint32_t* words,
                                            int64_t len) {
   for (int64_t j = 0; j < len; ++j) {
-    act[j] = bernoulli_from_uniform(uniform_open(words[j], T()), sigmoid(act[j] + bias[j]));
+    act[j] = bernoulli_from_uniform(uniform_open(words[j], T()),
+                                    sigmoid(scale * act[j] + bias[j]));
   }
 }
 
@@ -69,7 +70,7 @@ void gaussian_visible_row(T* act, T* v_scaled, const T* bias, const T* sigma,
   }
 }
 
-void bernoulli_sigmoid_cpu(at::Tensor& act, const at::Tensor& bias, uint64_t seed,
+void bernoulli_sigmoid_cpu(at::Tensor& act, const at::Tensor& bias, double scale, uint64_t seed,
                            uint64_t offset) {
   const int64_t rows = act.size(0), cols = act.size(1);
   AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "fastebm::bernoulli_sigmoid_cpu", [&] {
@@ -77,7 +78,8 @@ void bernoulli_sigmoid_cpu(at::Tensor& act, const at::Tensor& bias, uint64_t see
     const scalar_t* b = bias.data_ptr<scalar_t>();
     for_each_row_segment(rows, cols, seed, offset,
                          [&](const uint32_t* w, int64_t e, int64_t col0, int64_t len) {
-                           bernoulli_sigmoid_row(a + e, b + col0, w, len);
+                           bernoulli_sigmoid_row(a + e, b + col0, static_cast<scalar_t>(scale),
+                                                 w, len);
                          });
   });
 }

@@ -18,10 +18,10 @@ constexpr int kThreads = 256;
 
 int64_t blocks_for_groups(int64_t groups) { return (groups + kThreads - 1) / kThreads; }
 
-// act: [R, C] row-major, n = R * C; bias: [C].
+// act: [R, C] row-major, n = R * C; bias: [C]. act <- Bern(sigmoid(scale * act + bias)).
 template <class T>
-__global__ void bernoulli_sigmoid_kernel(T* act, const T* bias, int64_t n, int64_t cols,
-                                         uint64_t seed, uint64_t offset) {
+__global__ void bernoulli_sigmoid_kernel(T* act, const T* bias, T scale, int64_t n,
+                                         int64_t cols, uint64_t seed, uint64_t offset) {
   const int64_t g = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (4 * g >= n) return;
   const Philox4 r = philox_group(seed, static_cast<uint64_t>(g), offset);
@@ -30,7 +30,7 @@ __global__ void bernoulli_sigmoid_kernel(T* act, const T* bias, int64_t n, int64
     const int64_t i = 4 * g + lane;
     if (i < n) {
       act[i] = bernoulli_from_uniform(uniform_open(r.x[lane], T()),
-                                      sigmoid(act[i] + bias[i % cols]));
+                                      sigmoid(scale * act[i] + bias[i % cols]));
     }
   }
 }
@@ -58,15 +58,16 @@ __global__ void gaussian_visible_kernel(T* act, T* v_scaled, const T* bias, cons
   }
 }
 
-void bernoulli_sigmoid_cuda(at::Tensor& act, const at::Tensor& bias, uint64_t seed,
-                            uint64_t offset) {
+void bernoulli_sigmoid_cuda(at::Tensor& act, const at::Tensor& bias, double scale,
+                            uint64_t seed, uint64_t offset) {
   const int64_t n = act.numel(), groups = (n + 3) / 4;
   if (n == 0) return;
   const c10::cuda::CUDAGuard guard(act.device());
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
   AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "fastebm::bernoulli_sigmoid_cuda", [&] {
     bernoulli_sigmoid_kernel<scalar_t><<<blocks_for_groups(groups), kThreads, 0, stream>>>(
-        act.data_ptr<scalar_t>(), bias.data_ptr<scalar_t>(), n, act.size(1), seed, offset);
+        act.data_ptr<scalar_t>(), bias.data_ptr<scalar_t>(), static_cast<scalar_t>(scale), n,
+        act.size(1), seed, offset);
     C10_CUDA_KERNEL_LAUNCH_CHECK();
   });
 }

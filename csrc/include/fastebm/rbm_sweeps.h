@@ -16,9 +16,9 @@ inline uint64_t hidden_offset(int64_t sweep) { return 2 * static_cast<uint64_t>(
 inline uint64_t visible_offset(int64_t sweep) { return 2 * static_cast<uint64_t>(sweep) + 1; }
 
 struct RbmElementwise {
-  // act [R, C] <- Bernoulli(sigmoid(act + bias)) in place; bias [C]. Element i = r * C + col
-  // uses word i % 4 of Philox group i / 4.
-  void (*bernoulli_sigmoid)(at::Tensor& act, const at::Tensor& bias, uint64_t seed,
+  // act [R, C] <- Bernoulli(sigmoid(scale * act + bias)) in place; bias [C]. Element
+  // i = r * C + col uses word i % 4 of Philox group i / 4.
+  void (*bernoulli_sigmoid)(at::Tensor& act, const at::Tensor& bias, double scale, uint64_t seed,
                             uint64_t offset);
   // act [R, C] holds (h W^T); in place act <- v = bias + sigma * (act + z), z ~ N(0, 1), and
   // v_scaled [R, C] <- v / sigma; bias, sigma [C]. Group g gives z for elements 4g .. 4g+3 by
@@ -40,5 +40,27 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
                                                      const at::Tensor& b, const at::Tensor& c,
                                                      const at::Tensor& sigma, int64_t k,
                                                      int64_t seed, const RbmElementwise& ew);
+
+// Gradient of the negative average log-likelihood by contrastive divergence (Hinton 2002) or, with
+// persistent chains, SML / PCD (Tieleman 2008): k sweeps from v_chain [N, V] give v_k, then
+//   dW = v_kᵀ σ(v_k W + c) / N - v_dataᵀ σ(v_data W + c) / B      [V, H]
+//   db = mean(v_k) - mean(v_data)                                 [V]
+//   dc = mean σ(v_k W + c) - mean σ(v_data W + c)                 [H]
+// (Rao-Blackwellised over h). Returns (dW, db, dc, v_k).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
+    const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
+    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed,
+    const RbmElementwise& ew);
+
+// Annealed importance sampling (Neal 2001) for a Bernoulli RBM along the path of Salakhutdinov &
+// Murray (2008): p*_β(v) = exp(b_β·v) Πⱼ (1 + exp(β(cⱼ + (vW)ⱼ))), b_β = (1-β) base_b + β b.
+// From v0 [N, V], step s = 1 .. K-1 adds log p*_{β_s}(v) - log p*_{β_{s-1}}(v) to log_w, then
+// (except after the last step) makes one Gibbs sweep that leaves p_{β_s} invariant. betas run
+// 0 -> 1 for AIS, 1 -> 0 for reverse AIS. Returns (log_w [N] float64, v [N, V]).
+std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,
+                                                  const at::Tensor& b, const at::Tensor& c,
+                                                  const at::Tensor& base_b,
+                                                  at::ArrayRef<double> betas, int64_t seed,
+                                                  const RbmElementwise& ew);
 
 }  // namespace fastebm

