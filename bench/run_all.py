@@ -9,19 +9,20 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_gibbs  # noqa: E402
+import bench_rbm  # noqa: E402
 from common import machine_floor, machine_line  # noqa: E402
-
-BENCHES = [bench_gibbs]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter timing runs")
+    parser.add_argument("--ais", action="store_true",
+                        help="also time AIS, 1,000 chains x 10,000 betas on a 784-500 RBM (minutes)")
     args = parser.parse_args(argv)
     min_run_time = 0.2 if args.quick else 1.0
     print(machine_line(machine_floor(min_run_time)) + "\n")
-    for bench in BENCHES:
-        print(bench.run(min_run_time) + "\n")
+    print(bench_gibbs.run(min_run_time) + "\n")
+    print(bench_rbm.run(min_run_time, with_ais=args.ais) + "\n")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ def train(args: argparse.Namespace) -> None:
                         pt_betas=args.pt_betas, seed=args.seed, out=args.out, resume=args.resume,
                         checkpoint_every=args.checkpoint_every, ais_chains=args.ais_chains,
                         ais_betas=args.ais_betas, progress=not args.no_progress)
-    _report(metrics, args.out)
+    if metrics:
+        _report(metrics, args.out)
 
 
 def evaluate(args: argparse.Namespace) -> None:

@@ -31,8 +31,7 @@ class _FusedOptimizer:
             p.grad = None
 
     def _grads(self) -> list[torch.Tensor]:
-        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
-        return [g.detach() for g in grads]
+        return [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
 
     def state_dict(self) -> dict:
         return {"steps": self.steps, "hyper": dict(self.hyper),

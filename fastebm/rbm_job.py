@@ -110,6 +110,8 @@ def train_rbm(*, data: str = "digits", hidden: int = 64, method: str = "pcd", k:
     start = time.perf_counter()
     trainer.fit(epochs)
     seconds = time.perf_counter() - start
+    if trainer.rank:  # under torchrun, rank 0 alone measures and writes
+        return {}
     metrics = {**config, "train_seconds": seconds,
                **measure(model, split, ais_chains=ais_chains, ais_betas=ais_betas, seed=seed)}
     title = f"RBM {model.n_visible}-{hidden} on {data}, {method.upper()}-{k}"

@@ -109,12 +109,12 @@ class Trainer:
         return self.history
 
     def _run_epoch(self, epochs: int) -> None:
-        order, n_steps = self._epoch_order(self.epoch), self.steps_per_epoch()
+        shuffled, n_steps = self.data[self._epoch_order(self.epoch)], self.steps_per_epoch()
         bar = tqdm(total=n_steps, initial=self.step_in_epoch, disable=not self.progress or self.rank,
                    desc=f"epoch {self.epoch + 1}/{epochs}", leave=False)
         with bar:
             for step in range(self.step_in_epoch, n_steps):
-                batch = self.data[order[step * self.batch_size:(step + 1) * self.batch_size]]
+                batch = shuffled[step * self.batch_size:(step + 1) * self.batch_size]
                 self.optimizer.zero_grad(set_to_none=True)
                 step_metrics = self.objective.compute_grads(self.model, batch, self.generator)
                 self._average_grads()

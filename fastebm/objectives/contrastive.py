@@ -17,18 +17,18 @@ def free_energy_gap_grads(model, v_data: torch.Tensor, v_model: torch.Tensor) ->
     return {"free_energy_gap": gap.item()}
 
 
-def _set_rbm_grads(model: BernoulliRBM, grads) -> None:
-    for param, grad in zip((model.W, model.b, model.c), grads):
-        param.grad = grad
-
-
 def _is_fused(model) -> bool:
     """Bernoulli RBMs take the fused C++ gradient (ops.rbm_cd_grad): no autograd, no Python loop."""
     return type(model) is BernoulliRBM
 
 
-def _params(model):
-    return model.W.detach(), model.b.detach(), model.c.detach()
+@torch.no_grad()
+def _fused_grads(model: BernoulliRBM, v: torch.Tensor, chains: torch.Tensor, k: int,
+                 generator) -> torch.Tensor:
+    """Set W, b, c's .grad from ops.rbm_cd_grad; return the chains after k sweeps."""
+    dW, db, dc, v_k = ops.rbm_cd_grad(v, chains, model.W, model.b, model.c, k, generator=generator)
+    model.W.grad, model.b.grad, model.c.grad = dW, db, dc
+    return v_k
 
 
 class CD:
@@ -41,8 +41,7 @@ class CD:
 
     def compute_grads(self, model, v: torch.Tensor, generator=None) -> dict:
         if _is_fused(model):
-            *grads, _ = ops.rbm_cd_grad(v, v, *_params(model), self.k, generator=generator)
-            _set_rbm_grads(model, grads)
+            _fused_grads(model, v, v, self.k, generator)
             return {}
         return free_energy_gap_grads(model, v, model.gibbs(v, self.k, generator=generator)[0])
 
@@ -81,10 +80,7 @@ class PCD:
     def compute_grads(self, model, v: torch.Tensor, generator=None) -> dict:
         sampler = self._sampler(model, generator)
         if _is_fused(model) and not sampler.tempered:
-            *grads, v_k = ops.rbm_cd_grad(v, sampler.chains[0], *_params(model), self.k,
-                                          generator=generator)
-            _set_rbm_grads(model, grads)
-            sampler.chains[0] = v_k
+            sampler.chains = _fused_grads(model, v, sampler.chains[0], self.k, generator)[None]
             sampler.steps += 1
             return {}
         return free_energy_gap_grads(model, v, sampler.step())
