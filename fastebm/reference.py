@@ -39,14 +39,18 @@ def philox4x32(counter: torch.Tensor, key: tuple[int, int]) -> torch.Tensor:
 
 
 def philox_words(seed: int, offset: int, n: int, device=None) -> torch.Tensor:
-    """[n] int64 words: element i gets word i % 4 of Philox group i // 4 under key = seed,
-    counter = (group, offset) (64-bit each, split low word first), as in csrc philox.h."""
+    """[n] int64 words of elements 0..n-1 for draw `offset` under key = seed, in csrc philox.h's
+    tile layout: element i = 64t + 16j + l takes word j of group 16t + l; the counter of group
+    g is (g, offset), 64 bits each, low word first."""
     seed %= 1 << 64
-    groups = torch.arange((n + 3) // 4, dtype=torch.int64, device=device)
+    n_groups = (n + 63) // 64 * 16
+    groups = torch.arange(n_groups, dtype=torch.int64, device=device)
     counter = torch.stack([groups & _MASK32, groups >> 32,
                            torch.full_like(groups, offset & _MASK32),
                            torch.full_like(groups, offset >> 32)], dim=-1)
-    return philox4x32(counter, (seed & _MASK32, seed >> 32)).reshape(-1)[:n]
+    words = philox4x32(counter, (seed & _MASK32, seed >> 32))  # [groups, 4]
+    # [tiles, 16 groups, 4 words] -> [tiles, 4 words, 16 groups] -> element order
+    return words.view(-1, 16, 4).transpose(1, 2).reshape(-1)[:n]
 
 
 def uniform_open(words: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -57,30 +61,31 @@ def uniform_open(words: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 
 def normal_from_words(words: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """[n] N(0, 1) draws by Box-Muller on word pairs (2m, 2m+1): element 2m takes
-    √(-2 ln u₀)·cos(2πu₁), element 2m+1 takes √(-2 ln u₀)·sin(2πu₁). n must be even-padded:
-    pass the words of whole groups."""
-    u = uniform_open(words, dtype).reshape(-1, 2)
-    radius = torch.sqrt(-2 * torch.log(u[:, 0]))
-    angle = 2 * math.pi * u[:, 1]
-    return torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=-1).reshape(-1)
+    """[n] N(0, 1) draws by Box-Muller on the word pairs of the tile layout: element i pairs
+    with i ^ 16 (words 0-1 and 2-3 of one group); with u₀ the word of i & ~16 and u₁ that of
+    i | 16, element i takes √(-2 ln u₀)·cos(2πu₁) if i & 16 == 0, else √(-2 ln u₀)·sin(2πu₁).
+    words: whole tiles (n a multiple of 64)."""
+    u = uniform_open(words, dtype).view(-1, 2, 2, 16)  # [tile, pair, member, lane]
+    radius = torch.sqrt(-2 * torch.log(u[:, :, 0]))
+    angle = 2 * math.pi * u[:, :, 1]
+    return torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], dim=2).reshape(-1)
 
 
-def _draws(seed: int, offset: int, shape: tuple[int, int], dtype, device) -> torch.Tensor:
+def _draws(seed: int, offset: int, shape: tuple[int, int], device) -> torch.Tensor:
     n = shape[0] * shape[1]
-    return philox_words(seed, offset, 4 * ((n + 3) // 4), device)[:n].reshape(shape)
+    return philox_words(seed, offset, n, device).reshape(shape)
 
 
 def bernoulli_sigmoid(pre: torch.Tensor, seed: int, offset: int) -> torch.Tensor:
     """[R, C] samples 1{u < σ(pre)} with the kernel's Philox words for draw `offset`."""
-    u = uniform_open(_draws(seed, offset, tuple(pre.shape), pre.dtype, pre.device), pre.dtype)
+    u = uniform_open(_draws(seed, offset, tuple(pre.shape), pre.device), pre.dtype)
     return (u < torch.sigmoid(pre)).to(pre.dtype)
 
 
 def gaussian_noise(shape: tuple[int, int], seed: int, offset: int, dtype, device=None):
     """[R, C] N(0, 1) draws with the kernel's Philox words for draw `offset`."""
     n = shape[0] * shape[1]
-    words = philox_words(seed, offset, 4 * ((n + 3) // 4), device)
+    words = philox_words(seed, offset, (n + 63) // 64 * 64, device)
     return normal_from_words(words, dtype)[:n].reshape(shape)
 
 

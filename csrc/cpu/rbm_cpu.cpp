@@ -10,13 +10,14 @@
 
 #include "fastebm/cpu_clones.h"
 #include "fastebm/math.h"
+#include "fastebm/philox.h"
 #include "fastebm/philox_cpu.h"
 #include "fastebm/rbm_register.h"
 
 namespace fastebm {
 namespace {
 
-constexpr int64_t kBlockGroups = 256;  // Philox groups per block: 1024 elements, 4 KiB of words
+constexpr int64_t kBlockGroups = 256;  // Philox groups per block (16 tiles): 1024 elements
 constexpr int64_t kGrainBlocks = 16;   // blocks per thread before at::parallel_for splits
 
 // Runs row_fn(offset_in_block, first_element, col0, len) over every row segment of elements
@@ -26,7 +27,7 @@ template <class RowFn>
 void for_each_row_segment(int64_t rows, int64_t cols, uint64_t seed, uint64_t offset,
                           const RowFn& row_fn) {
   const int64_t n = rows * cols;
-  const int64_t groups = (n + 3) / 4;
+  const int64_t groups = groups_for(n);
   const int64_t blocks = (groups + kBlockGroups - 1) / kBlockGroups;
   at::parallel_for(0, blocks, kGrainBlocks, [&](int64_t b0, int64_t b1) {
     alignas(64) uint32_t words[4 * kBlockGroups];
@@ -53,17 +54,19 @@ FEBM_CPU_CLONES void bernoulli_sigmoid_row(T* act, const T* bias, T scale, const
   }
 }
 
-// act[j] <- v = bias[j] + sigma[j] * (act[j] + z_j), v_scaled[j] <- v / sigma[j]. `words` is
-// aligned to the element's Philox group: pair (2m, 2m+1) gives z for elements 2m and 2m+1.
+// act[j] <- v = bias[j] + sigma[j] * (act[j] + z_j), v_scaled[j] <- v / sigma[j]. words[j] is
+// element (first + j)'s word; element i pairs with element i ^ 16 (words 0-1 and 2-3 of one
+// group): Box-Muller of (word of i & ~16, word of i | 16), cos for i & ~16, sin for i | 16.
+// Blocks start on tile boundaries, so the partner's word is in the buffer.
 template <class T>
 void gaussian_visible_row(T* act, T* v_scaled, const T* bias, const T* sigma,
                           const uint32_t* words, int64_t first, int64_t len) {
   for (int64_t j = 0; j < len; ++j) {
-    const int64_t pair = (first + j) & ~int64_t(1);  // element index of the pair's first word
-    const uint32_t* w = words + (pair - first);      // blocks start at a multiple of 4: in range
+    const int64_t i = first + j;
     T z0, z1;
-    box_muller(uniform_open(w[0], T()), uniform_open(w[1], T()), &z0, &z1);
-    const T z = ((first + j) & 1) ? z1 : z0;
+    box_muller(uniform_open(words[(i & ~int64_t(16)) - first], T()),
+               uniform_open(words[(i | 16) - first], T()), &z0, &z1);
+    const T z = (i & 16) ? z1 : z0;
     const T v = bias[j] + sigma[j] * (act[j] + z);
     act[j] = v;
     v_scaled[j] = v / sigma[j];

@@ -1,4 +1,5 @@
-// CUDA per-element halves of the RBM Gibbs sweeps (one thread per Philox group of 4 elements)
+// CUDA per-element halves of the RBM Gibbs sweeps (one thread per Philox group: its 4 elements
+// in philox.h's tile layout)
 // and the CUDA registration of rbm_gibbs / grbm_gibbs. The math and the Philox keys are those of
 // cpu/rbm_cpu.cpp (fastebm/math.h, fastebm/philox.h), so a seed draws the same bits on both.
 #include <ATen/Dispatch.h>
@@ -23,13 +24,13 @@ template <class T>
 __global__ void bernoulli_sigmoid_kernel(T* act, const T* bias, T scale, int64_t n,
                                          int64_t cols, uint64_t seed, uint64_t offset) {
   const int64_t g = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (4 * g >= n) return;
+  if (g >= groups_for(n)) return;
   const Philox4 r = philox_group(seed, static_cast<uint64_t>(g), offset);
 #pragma unroll
-  for (int lane = 0; lane < 4; ++lane) {
-    const int64_t i = 4 * g + lane;
+  for (int word = 0; word < 4; ++word) {
+    const int64_t i = tile_element(g, word);
     if (i < n) {
-      act[i] = bernoulli_from_uniform(uniform_open(r.x[lane], T()),
+      act[i] = bernoulli_from_uniform(uniform_open(r.x[word], T()),
                                       sigmoid(scale * act[i] + bias[i % cols]));
     }
   }
@@ -41,17 +42,17 @@ __global__ void gaussian_visible_kernel(T* act, T* v_scaled, const T* bias, cons
                                         int64_t n, int64_t cols, uint64_t seed,
                                         uint64_t offset) {
   const int64_t g = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (4 * g >= n) return;
+  if (g >= groups_for(n)) return;
   const Philox4 r = philox_group(seed, static_cast<uint64_t>(g), offset);
   T z[4];
   box_muller(uniform_open(r.x[0], T()), uniform_open(r.x[1], T()), &z[0], &z[1]);
   box_muller(uniform_open(r.x[2], T()), uniform_open(r.x[3], T()), &z[2], &z[3]);
 #pragma unroll
-  for (int lane = 0; lane < 4; ++lane) {
-    const int64_t i = 4 * g + lane;
+  for (int word = 0; word < 4; ++word) {
+    const int64_t i = tile_element(g, word);
     if (i < n) {
       const int64_t col = i % cols;
-      const T v = bias[col] + sigma[col] * (act[i] + z[lane]);
+      const T v = bias[col] + sigma[col] * (act[i] + z[word]);
       act[i] = v;
       v_scaled[i] = v / sigma[col];
     }
@@ -60,7 +61,7 @@ __global__ void gaussian_visible_kernel(T* act, T* v_scaled, const T* bias, cons
 
 void bernoulli_sigmoid_cuda(at::Tensor& act, const at::Tensor& bias, double scale,
                             uint64_t seed, uint64_t offset) {
-  const int64_t n = act.numel(), groups = (n + 3) / 4;
+  const int64_t n = act.numel(), groups = groups_for(n);
   if (n == 0) return;
   const c10::cuda::CUDAGuard guard(act.device());
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
@@ -74,7 +75,7 @@ void bernoulli_sigmoid_cuda(at::Tensor& act, const at::Tensor& bias, double scal
 
 void gaussian_visible_cuda(at::Tensor& act, at::Tensor& v_scaled, const at::Tensor& bias,
                            const at::Tensor& sigma, uint64_t seed, uint64_t offset) {
-  const int64_t n = act.numel(), groups = (n + 3) / 4;
+  const int64_t n = act.numel(), groups = groups_for(n);
   if (n == 0) return;
   const c10::cuda::CUDAGuard guard(act.device());
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream();

@@ -1,11 +1,12 @@
 // Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3",
 // SC 2011): a counter-based generator; 4 x uint32 out of a 128-bit counter and a 64-bit key.
 //
-// fastebm keys every draw as  key = seed,  counter = (group, offset):
-//   group  = element index / 4  (one call gives the 4 words of elements 4g .. 4g+3)
-//   offset = which draw of the op this is (e.g. 2 * sweep + phase for a Gibbs sweep)
-// so the bits of an element depend only on (seed, element index, offset): not on threads,
-// tiling or device. fastebm.reference.philox4x32 is the pure-PyTorch twin of this file.
+// fastebm keys every draw as  key = seed,  counter = (group, offset), offset = which draw of the
+// op this is (e.g. 2 * sweep + phase for a Gibbs sweep). Elements come in tiles of 64 = 16 groups
+// x 4 words: element i = 64 t + 16 j + l takes word j of group 16 t + l (so a run of 16 groups
+// fills 4 contiguous runs of 16 elements, which vectorises without shuffles). The bits of an
+// element depend only on (seed, element index, offset): not on threads, tiling or device.
+// fastebm.reference.philox_words is the pure-PyTorch twin of this file.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +52,19 @@ FEBM_HD Philox4 philox_group(uint64_t seed, uint64_t group, uint64_t offset) {
   return philox4x32_10(static_cast<uint32_t>(group), static_cast<uint32_t>(group >> 32),
                        static_cast<uint32_t>(offset), static_cast<uint32_t>(offset >> 32),
                        static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+}
+
+constexpr int64_t kTileGroups = 16;    // groups per tile
+constexpr int64_t kTileElements = 64;  // elements per tile
+
+// Groups needed to cover n elements (whole tiles).
+FEBM_HD int64_t groups_for(int64_t n) {
+  return (n + kTileElements - 1) / kTileElements * kTileGroups;
+}
+
+// The element that takes word `word` of group `group`.
+FEBM_HD int64_t tile_element(int64_t group, int word) {
+  return group / kTileGroups * kTileElements + word * kTileGroups + group % kTileGroups;
 }
 
 }  // namespace fastebm

@@ -6,7 +6,8 @@
 
 namespace fastebm {
 
-// words[4 * (g - g0) + j] = word j of Philox group g (draw `offset`, key `seed`), g0 <= g < g1.
+// words[e - 4 g0] = the word of element e (philox.h's tile layout) for the groups g0 <= g < g1
+// of draw `offset` under `seed`; g0 is a multiple of kTileGroups.
 void philox_fill_cpu(uint32_t* words, uint64_t seed, uint64_t offset, int64_t g0, int64_t g1);
 
 }  // namespace fastebm

@@ -17,12 +17,12 @@ inline uint64_t visible_offset(int64_t sweep) { return 2 * static_cast<uint64_t>
 
 struct RbmElementwise {
   // act [R, C] <- Bernoulli(sigmoid(scale * act + bias)) in place; bias [C]. Element
-  // i = r * C + col uses word i % 4 of Philox group i / 4.
+  // i = r * C + col takes its word by philox.h's tile layout.
   void (*bernoulli_sigmoid)(at::Tensor& act, const at::Tensor& bias, double scale, uint64_t seed,
                             uint64_t offset);
   // act [R, C] holds (h W^T); in place act <- v = bias + sigma * (act + z), z ~ N(0, 1), and
-  // v_scaled [R, C] <- v / sigma; bias, sigma [C]. Group g gives z for elements 4g .. 4g+3 by
-  // Box-Muller on its word pairs (0, 1) and (2, 3).
+  // v_scaled [R, C] <- v / sigma; bias, sigma [C]. z by Box-Muller on each group's word pairs
+  // (0, 1) and (2, 3), i.e. on elements i & ~16 and i | 16 of the tile layout.
   void (*gaussian_visible)(at::Tensor& act, at::Tensor& v_scaled, const at::Tensor& bias,
                            const at::Tensor& sigma, uint64_t seed, uint64_t offset);
 };
