@@ -24,11 +24,7 @@ def sample_grid(images: torch.Tensor, shape: tuple[int, int], path: str, title: 
     fig, ax = plt.subplots(figsize=(6, 6 * canvas.shape[0] / canvas.shape[1]))
     ax.imshow(canvas.numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path, title)
 
 
 def training_curves(history: list[dict], path: str, title: str = "") -> None:
@@ -48,6 +44,10 @@ def training_curves(history: list[dict], path: str, title: str = "") -> None:
         ax.set_title(name)
         ax.grid(alpha=0.3)
         ax.legend()
+    _save(fig, path, title)
+
+
+def _save(fig, path: str, title: str) -> None:
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -113,6 +113,9 @@ class Trainer:
         bar = tqdm(total=n_steps, initial=self.step_in_epoch, disable=not self.progress or self.rank,
                    desc=f"epoch {self.epoch + 1}/{epochs}", leave=False)
         with bar:
+            if self.history:  # the last epoch's metrics stay on the bar
+                bar.set_postfix({k: v for k, v in self.history[-1].items() if k != "step"},
+                                refresh=False)
             for step in range(self.step_in_epoch, n_steps):
                 batch = shuffled[step * self.batch_size:(step + 1) * self.batch_size]
                 self.optimizer.zero_grad(set_to_none=True)

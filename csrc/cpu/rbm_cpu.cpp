@@ -1,5 +1,5 @@
-// CPU per-element halves of the RBM Gibbs sweeps and the CPU registration of rbm_gibbs /
-// grbm_gibbs. Elements are processed in blocks of 1024: one vectorised Philox fill, then one
+// CPU per-element halves of the RBM Gibbs sweeps and the CPU registration of the RBM ops
+// (rbm_register.h). Elements are processed in blocks of 1024: one vectorised Philox fill, then one
 // vectorised pass per row segment (bias + sigmoid + draw). Bits depend only on the element
 // index, so the result is the same for any thread count.
 #include <ATen/Dispatch.h>
@@ -20,9 +20,9 @@ namespace {
 constexpr int64_t kBlockGroups = 256;  // Philox groups per block (16 tiles): 1024 elements
 constexpr int64_t kGrainBlocks = 16;   // blocks per thread before at::parallel_for splits
 
-// Runs row_fn(offset_in_block, first_element, col0, len) over every row segment of elements
-// [0, rows * cols) of a row-major buffer, block by block in parallel, with `words` holding the
-// Philox words of the block's elements.
+// Runs row_fn(words, first, col0, len) over every row segment [first, first + len) of the
+// elements [0, rows * cols) of a row-major buffer, block by block in parallel; words[j] is the
+// Philox word of element first + j, col0 the column of element first.
 template <class RowFn>
 void for_each_row_segment(int64_t rows, int64_t cols, uint64_t seed, uint64_t offset,
                           const RowFn& row_fn) {

@@ -15,18 +15,12 @@ from torch.nn.functional import softplus
 from .. import ops
 
 
-class BernoulliRBM(nn.Module):
-    """Bernoulli-Bernoulli RBM, E(v, h) = -v·b - h·c - vᵀWh, v ∈ {0,1}^V, h ∈ {0,1}^H.
+class _RBM(nn.Module):
+    """What both RBMs share: W [V, H] ~ N(0, weight_std²) (Hinton's practical guide: 0.01),
+    biases b [V] and c [H] at 0, layer sizes, and sampling from a chain start."""
 
-    Args:
-        n_visible, n_hidden: layer sizes V, H.
-        weight_std: W starts as N(0, weight_std²) (Hinton's practical guide: 0.01); biases at 0.
-        generator: source of the initial weights.
-    """
-
-    def __init__(self, n_visible: int, n_hidden: int, *, weight_std: float = 0.01,
-                 dtype: torch.dtype | None = None, device=None,
-                 generator: torch.Generator | None = None):
+    def __init__(self, n_visible: int, n_hidden: int, weight_std: float, dtype, device,
+                 generator: torch.Generator | None):
         super().__init__()
         if n_visible < 1 or n_hidden < 1:
             raise ValueError(f"n_visible and n_hidden must be >= 1, got {n_visible}, {n_hidden}")
@@ -42,6 +36,28 @@ class BernoulliRBM(nn.Module):
     @property
     def n_hidden(self) -> int:
         return self.W.shape[1]
+
+    @torch.no_grad()
+    def sample(self, n: int, k: int = 1000, *, generator: torch.Generator | None = None,
+               v0: torch.Tensor | None = None) -> torch.Tensor:
+        """[n, V] samples after k sweeps from v0 (default: the model's random_visible)."""
+        v = self.random_visible(n, generator) if v0 is None else v0
+        return self.gibbs(v, k, generator=generator)[0]
+
+
+class BernoulliRBM(_RBM):
+    """Bernoulli-Bernoulli RBM, E(v, h) = -v·b - h·c - vᵀWh, v ∈ {0,1}^V, h ∈ {0,1}^H.
+
+    Args:
+        n_visible, n_hidden: layer sizes V, H.
+        weight_std: W starts as N(0, weight_std²); biases at 0.
+        generator: source of the initial weights.
+    """
+
+    def __init__(self, n_visible: int, n_hidden: int, *, weight_std: float = 0.01,
+                 dtype: torch.dtype | None = None, device=None,
+                 generator: torch.Generator | None = None):
+        super().__init__(n_visible, n_hidden, weight_std, dtype, device, generator)
 
     def energy(self, v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """[B] E(v, h) = -v·b - h·c - vᵀWh for v [B, V], h [B, H]."""
@@ -73,15 +89,8 @@ class BernoulliRBM(nn.Module):
         p = torch.full((n, self.n_visible), 0.5, dtype=self.W.dtype)
         return torch.bernoulli(p, generator=generator).to(self.W.device)
 
-    @torch.no_grad()
-    def sample(self, n: int, k: int = 1000, *, generator: torch.Generator | None = None,
-               v0: torch.Tensor | None = None) -> torch.Tensor:
-        """[n, V] samples after k sweeps from v0 (default: uniform random states)."""
-        v = self.random_visible(n, generator) if v0 is None else v0
-        return self.gibbs(v, k, generator=generator)[0]
 
-
-class GaussianBernoulliRBM(nn.Module):
+class GaussianBernoulliRBM(_RBM):
     """Gaussian-Bernoulli RBM (Hinton & Salakhutdinov 2006; Cho et al. 2011 for learnt σ):
 
         E(v, h) = Σᵢ (vᵢ - bᵢ)² / 2σᵢ² - h·c - Σᵢⱼ vᵢ Wᵢⱼ hⱼ / σᵢ,  v ∈ ℝ^V, h ∈ {0,1}^H.
@@ -92,30 +101,16 @@ class GaussianBernoulliRBM(nn.Module):
     def __init__(self, n_visible: int, n_hidden: int, *, weight_std: float = 0.01,
                  sigma: float = 1.0, dtype: torch.dtype | None = None, device=None,
                  generator: torch.Generator | None = None):
-        super().__init__()
-        if n_visible < 1 or n_hidden < 1:
-            raise ValueError(f"n_visible and n_hidden must be >= 1, got {n_visible}, {n_hidden}")
         if not sigma > 0:
             raise ValueError(f"sigma must be > 0, got {sigma}")
-        W = weight_std * torch.randn(n_visible, n_hidden, generator=generator, dtype=dtype)
-        self.W = nn.Parameter(W.to(device))
-        self.b = nn.Parameter(torch.zeros(n_visible, dtype=W.dtype, device=device))
-        self.c = nn.Parameter(torch.zeros(n_hidden, dtype=W.dtype, device=device))
-        self.log_sigma = nn.Parameter(torch.full((n_visible,), math.log(sigma), dtype=W.dtype,
-                                                 device=device))
+        super().__init__(n_visible, n_hidden, weight_std, dtype, device, generator)
+        self.log_sigma = nn.Parameter(torch.full((n_visible,), math.log(sigma),
+                                                 dtype=self.W.dtype, device=device))
 
     @property
     def sigma(self) -> torch.Tensor:
         """[V] σ = exp(log_sigma)."""
         return self.log_sigma.exp()
-
-    @property
-    def n_visible(self) -> int:
-        return self.W.shape[0]
-
-    @property
-    def n_hidden(self) -> int:
-        return self.W.shape[1]
 
     def energy(self, v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """[B] E(v, h) for v [B, V], h [B, H]."""
@@ -151,10 +146,3 @@ class GaussianBernoulliRBM(nn.Module):
         """[n, V] draws from N(b, σ²) (a chain start)."""
         z = torch.randn(n, self.n_visible, generator=generator, dtype=self.W.dtype)
         return (self.b + self.sigma * z.to(self.W.device)).detach()
-
-    @torch.no_grad()
-    def sample(self, n: int, k: int = 1000, *, generator: torch.Generator | None = None,
-               v0: torch.Tensor | None = None) -> torch.Tensor:
-        """[n, V] samples after k sweeps from v0 (default: N(b, σ²) draws)."""
-        v = self.random_visible(n, generator) if v0 is None else v0
-        return self.gibbs(v, k, generator=generator)[0]
