@@ -10,7 +10,7 @@ from sklearn.neural_network import BernoulliRBM
 import fastebm
 from fastebm import reference
 
-from common import markdown_table, median_seconds
+from common import markdown_table, side_by_side
 
 CASES = [(100, 64, 100, 10), (256, 784, 500, 1), (1024, 784, 2000, 1)]  # (B, V, H, k)
 
@@ -44,10 +44,10 @@ def run(min_run_time: float = 1.0) -> str:
             for _ in range(k):
                 x = rbm.gibbs(x)
 
-        t_ours = median_seconds(lambda: fastebm.rbm_gibbs(v, W, b, c, k, generator=g), min_run_time)
-        t_torch = median_seconds(lambda: reference.rbm_gibbs_torch(v, W, b, c, k, g), min_run_time)
-        t_floor = median_seconds(gemm_floor, min_run_time)
-        t_sk = median_seconds(sklearn_sweeps, min_run_time)
+        t = side_by_side({"ours": lambda: fastebm.rbm_gibbs(v, W, b, c, k, generator=g),
+                          "torch": lambda: reference.rbm_gibbs_torch(v, W, b, c, k, g),
+                          "floor": gemm_floor, "sklearn": sklearn_sweeps}, min_run_time)
+        t_ours, t_torch, t_floor, t_sk = t["ours"], t["torch"], t["floor"], t["sklearn"]
         rows.append([f"({B}, {V}, {H})", k, f"{k / t_ours:,.0f}", f"{k / t_torch:,.0f}",
                      f"{k / t_sk:,.0f}", f"{k / t_floor:,.0f}", f"**{t_torch / t_ours:.2f}×**",
                      f"{t_sk / t_ours:.1f}×", f"{t_ours / t_floor:.2f}×"])

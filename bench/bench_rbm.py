@@ -17,7 +17,7 @@ from fastebm.objectives import PCD
 from fastebm.partition import ais
 from fastebm.train import Trainer
 
-from common import markdown_table, median_seconds
+from common import markdown_table, side_by_side
 
 CASES = [("digits", 64), ("mnist5k", 500)]
 LR, BATCH = 0.1, 100
@@ -46,13 +46,9 @@ def run(min_run_time: float = 1.0, with_ais: bool = False) -> str:
         model = BernoulliRBM(V, hidden, generator=torch.Generator().manual_seed(0))
         trainer = Trainer(model, PCD(BATCH, 1), x, optimizer="sgd", lr=LR, momentum=0.0,
                           batch_size=BATCH, progress=False)
-        t_ours = median_seconds(lambda: trainer.fit(trainer.epoch + 1), min_run_time)
-
         sk = SklearnRBM(n_components=hidden, learning_rate=LR, batch_size=BATCH, n_iter=1,
                         random_state=0)
         x_np = x.double().numpy()
-        t_sk = median_seconds(lambda: sk.fit(x_np), min_run_time)
-
         g = torch.Generator().manual_seed(0)
         W, b, c = 0.01 * torch.randn(V, hidden, generator=g), torch.zeros(V), torch.zeros(hidden)
         state = {"chains": torch.bernoulli(torch.full((BATCH, V), 0.5), generator=g)}
@@ -60,7 +56,9 @@ def run(min_run_time: float = 1.0, with_ais: bool = False) -> str:
         def torch_epoch():
             state["chains"] = torch_pcd_epoch(x, W, b, c, state["chains"], g)
 
-        t_torch = median_seconds(torch_epoch, min_run_time)
+        t = side_by_side({"ours": lambda: trainer.fit(trainer.epoch + 1),
+                          "sklearn": lambda: sk.fit(x_np), "torch": torch_epoch}, min_run_time)
+        t_ours, t_sk, t_torch = t["ours"], t["sklearn"], t["torch"]
         rows.append([f"{name} ({V}-{hidden}, {len(x)} images)", f"{t_ours * 1e3:.1f}",
                      f"{t_sk * 1e3:.1f}", f"{t_torch * 1e3:.1f}", f"**{t_sk / t_ours:.1f}×**",
                      f"{t_torch / t_ours:.1f}×"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import statistics
 
 import torch
 from torch.utils import benchmark
@@ -13,6 +14,18 @@ def median_seconds(fn, min_run_time: float = 1.0) -> float:
     fn()  # warm-up
     timer = benchmark.Timer(stmt="fn()", globals={"fn": fn})
     return timer.blocked_autorange(min_run_time=min_run_time).median
+
+
+def side_by_side(fns: dict, min_run_time: float = 1.0, rounds: int = 5) -> dict:
+    """{name: seconds} for each fn(): the median over `rounds` interleaved rounds of each one's
+    blocked median, so a slow spell of the machine hits every contender alike."""
+    for fn in fns.values():
+        fn()  # warm-up
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            times[name].append(median_seconds(fn, min_run_time / rounds))
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def machine_floor(min_run_time: float = 1.0) -> dict:

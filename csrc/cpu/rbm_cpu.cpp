@@ -49,8 +49,7 @@ template <class T>
 FEBM_CPU_CLONES void bernoulli_sigmoid_row(T* act, const T* bias, T scale, const uint32_t* words,
                                            int64_t len) {
   for (int64_t j = 0; j < len; ++j) {
-    act[j] = bernoulli_from_uniform(uniform_open(words[j], T()),
-                                    sigmoid(scale * act[j] + bias[j]));
+    act[j] = bernoulli_sigmoid(uniform_open(words[j], T()), scale * act[j] + bias[j]);
   }
 }
 

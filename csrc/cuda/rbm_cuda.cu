@@ -30,8 +30,7 @@ __global__ void bernoulli_sigmoid_kernel(T* act, const T* bias, T scale, int64_t
   for (int word = 0; word < 4; ++word) {
     const int64_t i = tile_element(g, word);
     if (i < n) {
-      act[i] = bernoulli_from_uniform(uniform_open(r.x[word], T()),
-                                      sigmoid(scale * act[i] + bias[i % cols]));
+      act[i] = bernoulli_sigmoid(uniform_open(r.x[word], T()), scale * act[i] + bias[i % cols]);
     }
   }
 }

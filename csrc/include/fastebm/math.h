@@ -46,6 +46,8 @@ struct FloatBits<double> {
   static constexpr int kTaylorDegree = 13;
 };
 
+FEBM_HD constexpr double inverse_factorial(int d) { return d <= 1 ? 1.0 : inverse_factorial(d - 1) / d; }
+
 // exp(x), |relative error| of a few ulp on [kMin, kMax]; x is clamped into that range (so
 // exp(-1000) is e^kMin, not 0). Range reduction x = n ln2 + r, |r| <= ln2 / 2, then a Taylor
 // polynomial for e^r and 2^n built from the exponent bits.
@@ -56,23 +58,18 @@ FEBM_HD T exp_clamped(T x) {
   const T shifted = x * T(1.4426950408889634) + B::kRoundShifter;
   const T n = shifted - B::kRoundShifter;
   const T r = (x - n * B::kLn2Hi) - n * B::kLn2Lo;
-  // e^r = 1 + r(1 + r/2(1 + r/3(1 + ...))), Horner from the highest degree down.
-  T poly = T(1);
+  // e^r = Σ_d r^d / d!, Horner from the highest degree down (coefficients fold at compile time).
+  T poly = T(inverse_factorial(B::kTaylorDegree));
 #if defined(__CUDACC__)
 #pragma unroll
 #endif
-  for (int d = B::kTaylorDegree; d >= 1; --d) poly = T(1) + poly * r * (T(1) / T(d));
+  for (int d = B::kTaylorDegree - 1; d >= 0; --d) poly = poly * r + T(inverse_factorial(d));
   using I = typename B::Int;
   const I n_int = bit_cast<I>(shifted) - bit_cast<I>(B::kRoundShifter);
   const T two_n = bit_cast<T>(static_cast<I>((n_int + B::kBias) << B::kMantissa));
   return poly * two_n;
 }
 
-// Logistic sigmoid 1 / (1 + e^-a).
-template <class T>
-FEBM_HD T sigmoid(T a) {
-  return T(1) / (T(1) + exp_clamped(-a));
-}
 
 // A uniform draw in the open interval (0, 1) from one 32-bit word, exact in T:
 //   float : (2 * (w >> 9) + 1) * 2^-24   (23 random bits)
@@ -84,10 +81,11 @@ FEBM_HD double uniform_open(uint32_t w, double) {
   return (2.0 * static_cast<double>(w) + 1.0) * 1.16415321826934814453125e-10;
 }
 
-// Bernoulli(p) from a uniform u: 1 when u < p.
+// A Bernoulli(σ(a)) draw from a uniform u in (0, 1): 1 when u < σ(a) = 1 / (1 + e^-a), tested
+// as u·(1 + e^-a) < 1 to spare the division.
 template <class T>
-FEBM_HD T bernoulli_from_uniform(T u, T p) {
-  return u < p ? T(1) : T(0);
+FEBM_HD T bernoulli_sigmoid(T u, T a) {
+  return u * (T(1) + exp_clamped(-a)) < T(1) ? T(1) : T(0);
 }
 
 FEBM_HD float log_(float x) { return logf(x); }
