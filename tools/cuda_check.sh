@@ -43,7 +43,8 @@ info = module.build_info()
 assert info["cuda"], info
 ops = [n for n in torch._C._dispatch_get_all_op_names() if n.startswith("fastebm::")]
 assert ops, "no fastebm ops registered"
-missing = [op for op in ops if not torch._C._dispatch_has_kernel_for_dispatch_key(op, "CUDA")]
+has = torch._C._dispatch_has_kernel_for_dispatch_key
+missing = [op for op in ops if not (has(op, "CUDA") or has(op, "CompositeExplicitAutograd"))]
 assert not missing, f"ops without a CUDA kernel: {missing}"
 print(f"cuda-check: OK, {path} imports with torch {torch.__version__}; CUDA kernels for {sorted(ops)}")
 PY
