@@ -118,13 +118,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
   both.narrow(0, 0, B).copy_(v_data);
   at::Tensor v_k = std::get<0>(run_rbm_sweeps(v_chain, W_, b_, c_, k, seed, ew));  // [N, V]
   both.narrow(0, B, N).copy_(v_k);
-  const at::Tensor P = at::sigmoid(at::addmm(c_, both, W_));
+  at::Tensor P = at::addmm(c_, both, W_).sigmoid_();  // [B + N, H]
   at::Tensor r = at::empty({B + N}, W.options());
   r.narrow(0, 0, B).fill_(-1.0 / static_cast<double>(B));
   r.narrow(0, B, N).fill_(1.0 / static_cast<double>(N));
-  at::Tensor dW = at::mm(both.t(), at::mul(P, r.unsqueeze(1)));  // [V, H]
-  at::Tensor db = at::mv(both.t(), r);                               // [V]
-  at::Tensor dc = at::mv(P.t(), r);                                  // [H]
+  at::Tensor db = at::mv(both.t(), r);              // [V]
+  at::Tensor dc = at::mv(P.t(), r);                 // [H]
+  at::Tensor dW = at::mm(both.t(), P.mul_(r.unsqueeze(1)));  // [V, H]
   return {dW, db, dc, v_k};
 }
 
