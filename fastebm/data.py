@@ -33,7 +33,7 @@ def _split(x: np.ndarray, shape: tuple[int, int], test_fraction: float, seed: in
 
 def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
     """scikit-learn's digits: 1,797 images of 8×8 = 64 pixels (0..16), binarised at > 7;
-    a fixed random train/test split (1,437 / 360 by default)."""
+    a fixed random train/test split (1,438 / 359 by default)."""
     from sklearn.datasets import load_digits
 
     x = load_digits().data

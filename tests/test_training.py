@@ -262,3 +262,36 @@ def test_grbm_cd_training_raises_exact_log_likelihood():
     before = mean_ll()
     Trainer(model, CD(1), x, lr=0.02, batch_size=100, progress=False).fit(20)
     assert mean_ll() > before + 1.5  # measured: -4.37 -> -2.40 nats
+
+
+def test_optimizer_ops_opcheck_and_bad_input():
+    g = torch.Generator().manual_seed(1)
+    params = [torch.randn(4, 3, generator=g), torch.randn(3, generator=g)]
+    grads = [torch.randn_like(p) for p in params]
+    buffers = [torch.zeros_like(p) for p in params]
+    torch.library.opcheck(torch.ops.fastebm.sgd_step_.default,
+                          (params, grads, buffers, 0.1, 0.9, 0.01, True))
+    torch.library.opcheck(torch.ops.fastebm.adam_step_.default,
+                          (params, grads, buffers, [b.clone() for b in buffers], 1, 1e-3, 0.9,
+                           0.999, 1e-8, 0.0))
+    with pytest.raises(ValueError, match="same length"):
+        torch.ops.fastebm.sgd_step_(params, grads[:1], buffers, 0.1, 0.0, 0.0, True)
+    with pytest.raises(ValueError, match="shape"):
+        torch.ops.fastebm.sgd_step_(params, [grads[1], grads[0]], buffers, 0.1, 0.0, 0.0, True)
+    with pytest.raises(ValueError, match="'lr'"):
+        torch.ops.fastebm.sgd_step_(params, grads, buffers, float("nan"), 0.0, 0.0, True)
+    with pytest.raises(ValueError, match="'step'"):
+        torch.ops.fastebm.adam_step_(params, grads, buffers, buffers, 0, 1e-3, 0.9, 0.999, 1e-8, 0.0)
+    with pytest.raises(ValueError, match="beta"):
+        torch.ops.fastebm.adam_step_(params, grads, buffers, buffers, 1, 1e-3, 1.0, 0.999, 1e-8, 0.0)
+
+
+def test_embedded_datasets():
+    digits = data.digits()
+    assert digits.train.shape == (1438, 64) and digits.test.shape == (359, 64)
+    assert set(torch.unique(digits.train).tolist()) == {0.0, 1.0}
+    mnist = data.mnist5k()
+    assert mnist.train.shape == (4000, 784) and mnist.test.shape == (1000, 784)
+    assert 0.05 < float(mnist.train.mean()) < 0.3
+    with pytest.raises(ValueError, match="unknown dataset"):
+        data.load("cifar")
