@@ -295,3 +295,10 @@ def test_embedded_datasets():
     assert 0.05 < float(mnist.train.mean()) < 0.3
     with pytest.raises(ValueError, match="unknown dataset"):
         data.load("cifar")
+
+
+def test_cli_bench_flags_parse():
+    from fastebm.cli import build_parser
+
+    args = build_parser().parse_args(["bench", "--quick", "--ais"])
+    assert args.quick and args.ais
