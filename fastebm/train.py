@@ -35,7 +35,9 @@ class Trainer:
     ``Trainer.resume`` continues from it bit for bit.
 
     Under torchrun (WORLD_SIZE > 1) each rank takes an equal shard of every epoch's permutation,
-    gradients are averaged with all_reduce, and rank 0 alone writes checkpoints.
+    gradients are averaged with all_reduce, and rank 0 writes checkpoints holding every rank's
+    chains and generator, so a distributed run resumes bit for bit too (with the same number of
+    processes).
 
     Args:
         model: an nn.Module. objective: has compute_grads / state_dict / load_state_dict.
@@ -147,28 +149,45 @@ class Trainer:
                 p.grad /= self.world
 
     # ------------------------------------------------------------------ checkpoints
+    def _rank_state(self) -> dict:
+        """What differs between ranks: the sampling generator and the objective's chains."""
+        return {"generator": self.generator.get_state(), "objective": self.objective.state_dict()}
+
     def state_dict(self) -> dict:
+        """The trainer's state; ``ranks`` holds every rank's own part (one entry per rank).
+        A collective call under torch.distributed: every rank must make it."""
+        ranks = [self._rank_state()]
+        if self.world > 1:
+            ranks = [None] * self.world
+            dist.all_gather_object(ranks, self._rank_state())
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "objective": self.objective.state_dict(),
-                "generator": self.generator.get_state(), "epoch": self.epoch,
-                "step_in_epoch": self.step_in_epoch, "global_step": self.global_step,
-                "history": self.history, "seed": self.seed, "batch_size": self.batch_size,
+                "ranks": ranks, "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
+                "global_step": self.global_step, "history": self.history, "seed": self.seed,
+                "batch_size": self.batch_size, "world": self.world,
                 "optimizer_name": self.optimizer_name}
 
     def load_state_dict(self, state: dict) -> None:
         if state["batch_size"] != self.batch_size or state["seed"] != self.seed:
             raise CheckpointError("checkpoint was written with another batch_size or seed")
+        if state["world"] != self.world:
+            raise CheckpointError(f"checkpoint was written by {state['world']} processes, "
+                                  f"this run has {self.world}")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.objective.load_state_dict(state["objective"])
-        self.generator.set_state(state["generator"])
+        own = state["ranks"][self.rank]
+        self.objective.load_state_dict(own["objective"])
+        self.generator.set_state(own["generator"])
         self.epoch, self.step_in_epoch = state["epoch"], state["step_in_epoch"]
         self.global_step, self.history = state["global_step"], list(state["history"])
 
     def save(self) -> None:
-        """Write the checkpoint (rank 0 only; no-op without a checkpoint path)."""
-        if self.checkpoint and not self.rank:
-            save_checkpoint({"trainer": self.state_dict(), **self.extra}, self.checkpoint)
+        """Write the checkpoint (no-op without a checkpoint path). Under torch.distributed every
+        rank contributes its chains and generator; rank 0 writes."""
+        if not self.checkpoint:
+            return
+        state = self.state_dict()
+        if not self.rank:
+            save_checkpoint({"trainer": state, **self.extra}, self.checkpoint)
 
     @classmethod
     def resume(cls, checkpoint: str, model, objective, data, **kwargs) -> "Trainer":

@@ -19,26 +19,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def worker(rank: int, world: int, port: int, folder: str) -> None:
+def worker(rank: int, world: int, port: int, folder: str, epochs: int, resume: bool) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
     try:
         split = data.digits()
         model = BernoulliRBM(64, 16, generator=torch.Generator().manual_seed(rank))  # rank 0 wins
-        trainer = Trainer(model, PCD(50, 1), split.train[:800], lr=5e-3, batch_size=50, seed=4,
-                          checkpoint=os.path.join(folder, "ckpt.pt"), progress=False)
+        kwargs = dict(lr=5e-3, batch_size=50, seed=4, progress=False)
+        path = os.path.join(folder, "ckpt.pt")
+        if resume:
+            trainer = Trainer.resume(path, model, PCD(50, 1), split.train[:800], **kwargs)
+        else:
+            trainer = Trainer(model, PCD(50, 1), split.train[:800], checkpoint=path, **kwargs)
         assert (trainer.rank, trainer.world, trainer.steps_per_epoch()) == (rank, world, 8)
-        trainer.fit(2)
-        torch.save([p.detach() for p in model.parameters()], os.path.join(folder, f"rank{rank}.pt"))
+        trainer.fit(epochs)
+        state = [p.detach() for p in model.parameters()] + [trainer.objective.sampler.chains]
+        torch.save(state, os.path.join(folder, f"rank{rank}.pt"))
     finally:
         dist.destroy_process_group()
 
 
-def test_two_process_training_keeps_replicas_identical(tmp_path):
-    mp.spawn(worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
-    p0, p1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
-    assert all(torch.equal(a, b) for a, b in zip(p0, p1))
-    assert (tmp_path / "ckpt.pt").exists()  # written by rank 0 alone
+def run(folder, epochs: int, resume: bool = False) -> list:
+    mp.spawn(worker, args=(2, free_port(), str(folder), epochs, resume), nprocs=2, join=True)
+    return [torch.load(folder / f"rank{r}.pt") for r in (0, 1)]
+
+
+def test_two_process_training_keeps_replicas_identical_and_resumes(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    full = run(tmp_path / "a", 3)
+    p0, p1 = full
+    assert all(torch.equal(a, b) for a, b in zip(p0[:3], p1[:3]))  # parameters agree
+    assert not torch.equal(p0[3], p1[3])  # each rank has its own chains
     init = BernoulliRBM(64, 16, generator=torch.Generator().manual_seed(0))
     assert not torch.equal(p0[0], init.W.detach())
+    # 2 epochs, stop, resume to 3 in new processes: the same as 3 uninterrupted epochs.
+    run(tmp_path / "b", 2)
+    resumed = run(tmp_path / "b", 3, resume=True)
+    for ours, theirs in zip(resumed, full):
+        assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
