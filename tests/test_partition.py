@@ -112,7 +112,7 @@ def test_rbm_ais_op_checks_and_opcheck():
     with pytest.raises(ValueError, match="n_chains"):
         ais(model, 0)
     with pytest.raises(TypeError):
-        ais(GaussianBernoulliRBM(3, 2), 4)
+        ais(torch.nn.Linear(3, 2), 4)
 
 
 # ---------------------------------------------------------------- estimators vs exact
@@ -180,3 +180,13 @@ def test_bridge_sampling_between_two_models():
     assert 0 < est.stderr < 0.1
     with pytest.raises(ValueError):
         bridge_sampling(model_a, model_b, samples_a[:1], samples_b)
+
+
+def test_grbm_ais_and_reverse_ais_bracket_exact():
+    model = random_rbm(5, 8, seed=21, scale=0.5, cls=GaussianBernoulliRBM)
+    exact = float(exact_log_z(model))
+    g = torch.Generator().manual_seed(4)
+    fwd = ais(model, 200, 3000, generator=g)
+    rev = reverse_ais(model, model.sample(200, 500, generator=g), 3000, generator=g)
+    assert abs(fwd.log_z - exact) < 0.1 and abs(rev.log_z - exact) < 0.1
+    assert fwd.log_z < exact + 3 * fwd.stderr and rev.log_z > exact - 3 * rev.stderr

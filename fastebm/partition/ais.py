@@ -1,5 +1,5 @@
-"""Annealed importance sampling for Bernoulli RBMs (Neal 2001; Salakhutdinov & Murray 2008) and
-reverse AIS (Burda, Grosse & Salakhutdinov 2015), all annealing steps in one fused C++ call."""
+"""Annealed importance sampling for RBMs (Neal 2001; Salakhutdinov & Murray 2008) and reverse AIS
+(Burda, Grosse & Salakhutdinov 2015); for Bernoulli RBMs all annealing steps are one fused call."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from torch.nn.functional import softplus
 
 from .. import ops
-from ..models import BernoulliRBM
+from ..models import BernoulliRBM, GaussianBernoulliRBM
 
 
 @dataclass
@@ -68,57 +68,100 @@ def _estimate(log_w: torch.Tensor, log_z_base: float, sign: int) -> LogZ:
     return LogZ(log_z_base + sign * float(log_mean), stderr, log_w, log_z_base)
 
 
-def _prepare(model, base_b, data):
-    if not isinstance(model, BernoulliRBM):
-        raise TypeError(f"AIS is implemented for BernoulliRBM, got {type(model).__name__}")
-    W, b, c = (p.detach() for p in (model.W, model.b, model.c))
-    if base_b is None:
-        base_b = base_rate_biases(data, model.n_visible, dtype=W.dtype, device=W.device)
-    log_z_base = model.n_hidden * math.log(2) + float(softplus(base_b.double()).sum())
-    return W, b, c, base_b.to(W), log_z_base
+class _BernoulliPath:
+    """The path of Salakhutdinov & Murray (2008) for a BernoulliRBM: base-rate model
+    p_A(v) ∝ exp(base_b·v) (hidden units free), log Z_A = H log 2 + Σ softplus(base_b);
+    p*_β(v) = exp(((1-β) base_b + β b)·v) Πⱼ (1 + exp(β(cⱼ + (vW)ⱼ))); annealed by ops.rbm_ais."""
+
+    def __init__(self, model, base_b, data):
+        self.W, self.b, self.c = (p.detach() for p in (model.W, model.b, model.c))
+        if base_b is None:
+            base_b = base_rate_biases(data, model.n_visible, dtype=self.W.dtype, device=self.W.device)
+        self.base_b = base_b.to(self.W)
+        self.log_z_base = model.n_hidden * math.log(2) + float(softplus(base_b.double()).sum())
+
+    def sample_base(self, n: int, generator) -> torch.Tensor:
+        p = torch.sigmoid(self.base_b).expand(n, -1)
+        return torch.bernoulli(p.cpu(), generator=generator).to(self.W)
+
+    def anneal(self, v: torch.Tensor, betas: list[float], generator) -> torch.Tensor:
+        return ops.rbm_ais(v, self.W, self.b, self.c, self.base_b, betas, generator=generator)[0]
+
+
+class _GaussianPath:
+    """For a GaussianBernoulliRBM: base model W = 0, c = 0 (p_A(v) = N(b, σ²), hidden units free),
+    log Z_A = H log 2 + Σᵢ log(√(2π) σᵢ); p*_β(v) = exp(-Σᵢ (vᵢ-bᵢ)²/2σᵢ²) Πⱼ (1 + exp(β pⱼ)),
+    p = c + (v/σ)W, whose Gibbs sweep is the GRBM with βW, b, βc, σ."""
+
+    def __init__(self, model):
+        self.W, self.b, self.c, self.sigma = (
+            p.detach() for p in (model.W, model.b, model.c, model.sigma))
+        self.log_z_base = model.n_hidden * math.log(2) + float(
+            torch.log(math.sqrt(2 * math.pi) * self.sigma.double()).sum())
+
+    def sample_base(self, n: int, generator) -> torch.Tensor:
+        z = torch.randn(n, len(self.b), generator=generator, dtype=self.W.dtype).to(self.W)
+        return self.b + self.sigma * z
+
+    def anneal(self, v: torch.Tensor, betas: list[float], generator) -> torch.Tensor:
+        log_w = torch.zeros(len(v), dtype=torch.float64, device=v.device)
+        for step in range(1, len(betas)):
+            beta, beta_prev = betas[step], betas[step - 1]
+            pre = (v / self.sigma) @ self.W + self.c  # [N, H]
+            log_w += (softplus(beta * pre).sum(1) - softplus(beta_prev * pre).sum(1)).double()
+            if step < len(betas) - 1:
+                v = ops.grbm_gibbs(v, beta * self.W, self.b, beta * self.c, self.sigma, 1,
+                                   generator=generator)[0]
+        return log_w
+
+
+def _path(model, base_b, data):
+    if isinstance(model, BernoulliRBM):
+        return _BernoulliPath(model, base_b, data)
+    if isinstance(model, GaussianBernoulliRBM):
+        return _GaussianPath(model)
+    raise TypeError(f"AIS supports BernoulliRBM and GaussianBernoulliRBM, got {type(model).__name__}")
 
 
 @torch.no_grad()
-def ais(model: BernoulliRBM, n_chains: int = 100, n_betas: int = 14500, *,
+def ais(model, n_chains: int = 100, n_betas: int = 14500, *,
         betas: list[float] | None = None, data: torch.Tensor | None = None,
         base_b: torch.Tensor | None = None, generator: torch.Generator | None = None) -> LogZ:
-    """AIS estimate of log Z (Salakhutdinov & Murray 2008), a stochastic lower bound on average.
-
-    Anneals from the base-rate model p_A(v) ∝ exp(base_b·v) (base_b from ``data``'s pixel means,
-    log Z_A = H log 2 + Σ softplus(base_b)) to the model along
-    p*_β(v) = exp(((1-β) base_b + β b)·v) Πⱼ (1 + exp(β(cⱼ + (vW)ⱼ))), one Gibbs sweep per β:
+    """AIS estimate of log Z (Neal 2001; Salakhutdinov & Murray 2008), a stochastic lower bound
+    on average: from exact samples of a base model p_A with known Z_A, one Gibbs sweep per β,
     log Ẑ = log Z_A + log mean_chains exp(Σ_s log p*_{β_s}(v_s) - log p*_{β_{s-1}}(v_s)).
 
+    BernoulliRBM: base-rate model p_A(v) ∝ exp(base_b·v) (base_b from ``data``'s pixel means),
+    p*_β(v) = exp(((1-β) base_b + β b)·v) Πⱼ (1 + exp(β(cⱼ + (vW)ⱼ))), all steps in one fused
+    call. GaussianBernoulliRBM: base N(b, σ²), p*_β scales W and c by β.
+
     Args:
-        model: a BernoulliRBM. n_chains: independent annealing runs.
+        model: a BernoulliRBM or GaussianBernoulliRBM. n_chains: independent annealing runs.
         n_betas: length of the default schedule ``sm_betas(n_betas)``; or ``betas`` (0 -> 1).
-        data: [N, V] training data for the base-rate model (or pass ``base_b``).
+        data: [N, V] training data for the base-rate model (or pass ``base_b``; Bernoulli only).
     """
     if n_chains < 1:
         raise ValueError(f"n_chains must be >= 1, got {n_chains}")
     betas = _check_betas(sm_betas(n_betas) if betas is None else betas, 0.0, 1.0)
-    W, b, c, base_b, log_z_base = _prepare(model, base_b, data)
-    p0 = torch.sigmoid(base_b).expand(n_chains, -1)
-    v0 = torch.bernoulli(p0.cpu(), generator=generator).to(W)
-    log_w, _ = ops.rbm_ais(v0, W, b, c, base_b, betas, generator=generator)
-    return _estimate(log_w, log_z_base, +1)
+    path = _path(model, base_b, data)
+    log_w = path.anneal(path.sample_base(n_chains, generator), betas, generator)
+    return _estimate(log_w, path.log_z_base, +1)
 
 
 @torch.no_grad()
-def reverse_ais(model: BernoulliRBM, v_init: torch.Tensor, n_betas: int = 14500, *,
+def reverse_ais(model, v_init: torch.Tensor, n_betas: int = 14500, *,
                 burn_in: int = 100, betas: list[float] | None = None,
                 data: torch.Tensor | None = None, base_b: torch.Tensor | None = None,
                 generator: torch.Generator | None = None) -> LogZ:
-    """Reverse AIS (Burda, Grosse & Salakhutdinov 2015): anneal from the model back to the
-    base-rate model, starting from chains initialised at ``v_init`` [N, V] (e.g. data) and run
-    ``burn_in`` Gibbs sweeps; log Ẑ = log Z_A - log mean exp(Σ_s log p*_{β_{s-1}} - log p*_{β_s}),
-    a stochastic upper bound on average when the chains start from the model."""
+    """Reverse AIS (Burda, Grosse & Salakhutdinov 2015): anneal from the model back to the base
+    model of :func:`ais`, starting from chains initialised at ``v_init`` [N, V] (e.g. data) and
+    run ``burn_in`` Gibbs sweeps; log Ẑ = log Z_A - log mean exp(Σ_s log p*_{β_{s-1}} -
+    log p*_{β_s}), a stochastic upper bound on average when the chains start from the model."""
     betas = _check_betas(sm_betas(n_betas) if betas is None else betas, 0.0, 1.0)
-    W, b, c, base_b, log_z_base = _prepare(model, base_b, data)
+    path = _path(model, base_b, data)
     if len(v_init) < 1:
         raise ValueError("reverse_ais needs at least one chain in v_init")
-    v = v_init.to(W)
+    v = v_init.to(path.W)
     if burn_in > 0:
         v = model.gibbs(v, burn_in, generator=generator)[0]
-    log_w, _ = ops.rbm_ais(v, W, b, c, base_b, betas[::-1], generator=generator)
-    return _estimate(log_w, log_z_base, -1)
+    return _estimate(path.anneal(v, betas[::-1], generator), path.log_z_base, -1)
