@@ -115,3 +115,11 @@ def test_sampler_state_roundtrip():
     with pytest.raises(ValueError):
         GibbsSampler(model, 8).load_state_dict(s1.state_dict())
     assert s1.swap_rates().shape == (1,)
+
+
+def test_sample_follows_the_contract_signature():
+    """ARCHITECTURE.md: sample(n, k, generator), positionally; same generator state, same samples."""
+    model = random_rbm(5, 3, seed=9)
+    a = model.sample(7, 20, torch.Generator().manual_seed(3))
+    b = model.sample(7, 20, generator=torch.Generator().manual_seed(3))
+    assert a.shape == (7, 5) and torch.equal(a, b)

@@ -38,7 +38,7 @@ class _RBM(nn.Module):
         return self.W.shape[1]
 
     @torch.no_grad()
-    def sample(self, n: int, k: int = 1000, *, generator: torch.Generator | None = None,
+    def sample(self, n: int, k: int = 1000, generator: torch.Generator | None = None, *,
                v0: torch.Tensor | None = None) -> torch.Tensor:
         """[n, V] samples after k sweeps from v0 (default: the model's random_visible)."""
         v = self.random_visible(n, generator) if v0 is None else v0
