@@ -19,13 +19,16 @@ def _betas(text: str) -> list[float]:
 def train(args: argparse.Namespace) -> None:
     from .rbm_job import train_rbm
 
-    metrics = train_rbm(data=args.data, hidden=args.hidden, method=args.method, k=args.k,
-                        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                        optimizer=args.optimizer, momentum=args.momentum,
-                        weight_decay=args.weight_decay, chains=args.chains,
-                        pt_betas=args.pt_betas, seed=args.seed, out=args.out, resume=args.resume,
-                        checkpoint_every=args.checkpoint_every, ais_chains=args.ais_chains,
-                        ais_betas=args.ais_betas, progress=not args.no_progress)
+    try:
+        metrics = train_rbm(
+            data=args.data, hidden=args.hidden, method=args.method, k=args.k, epochs=args.epochs,
+            batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+            momentum=args.momentum, weight_decay=args.weight_decay, chains=args.chains,
+            pt_betas=args.pt_betas, seed=args.seed, out=args.out, resume=args.resume,
+            checkpoint_every=args.checkpoint_every, ais_chains=args.ais_chains,
+            ais_betas=args.ais_betas, progress=not args.no_progress)
+    except KeyboardInterrupt:  # the Trainer saved the checkpoint before re-raising
+        sys.exit(f"interrupted: {args.out}/checkpoint.pt is saved; rerun with --resume to continue")
     if metrics:
         _report(metrics, args.out)
 
@@ -104,7 +107,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    try:
-        args.func(args)
-    except KeyboardInterrupt:
-        sys.exit("interrupted: the checkpoint was saved; rerun with --resume to continue")
+    args.func(args)

@@ -1,6 +1,5 @@
 // CUDA per-element halves of the RBM Gibbs sweeps (one thread per Philox group: its 4 elements
-// in philox.h's tile layout)
-// and the CUDA registration of rbm_gibbs / grbm_gibbs. The math and the Philox keys are those of
+// in philox.h's tile layout) and the CUDA registration of the RBM ops. The math and the Philox keys are those of
 // cpu/rbm_cpu.cpp (fastebm/math.h, fastebm/philox.h), so a seed draws the same bits on both.
 #include <ATen/Dispatch.h>
 #include <ATen/core/Tensor.h>

@@ -46,7 +46,10 @@ struct FloatBits<double> {
   static constexpr int kTaylorDegree = 13;
 };
 
-FEBM_HD constexpr double inverse_factorial(int d) { return d <= 1 ? 1.0 : inverse_factorial(d - 1) / d; }
+// 1 / d!, folded at compile time for the Taylor coefficients below.
+FEBM_HD constexpr double inverse_factorial(int d) {
+  return d <= 1 ? 1.0 : inverse_factorial(d - 1) / d;
+}
 
 // exp(x), |relative error| of a few ulp on [kMin, kMax]; x is clamped into that range (so
 // exp(-1000) is e^kMin, not 0). Range reduction x = n ln2 + r, |r| <= ln2 / 2, then a Taylor
@@ -69,7 +72,6 @@ FEBM_HD T exp_clamped(T x) {
   const T two_n = bit_cast<T>(static_cast<I>((n_int + B::kBias) << B::kMantissa));
   return poly * two_n;
 }
-
 
 // A uniform draw in the open interval (0, 1) from one 32-bit word, exact in T:
 //   float : (2 * (w >> 9) + 1) * 2^-24   (23 random bits)

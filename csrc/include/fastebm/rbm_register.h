@@ -1,4 +1,5 @@
-// Registers the RBM ops (rbm_gibbs, grbm_gibbs, rbm_cd_grad, rbm_ais) for one backend, given that backend's element-wise halves:
+// Registers the RBM ops (rbm_gibbs, grbm_gibbs, rbm_cd_grad, rbm_ais) for one backend, given
+// that backend's element-wise halves:
 //   TORCH_LIBRARY_IMPL(fastebm, CPU, m) { register_rbm_ops<kCpuElementwise>(m); }
 #pragma once
 
