@@ -29,10 +29,18 @@ def nvidia_include_dirs() -> list[str]:
     return sorted(glob.glob(os.path.join(site, "nvidia", "cu*", "include")))
 
 
+# -fno-trapping-math: lets GCC if-convert the branch-free selects on SSE2 and AVX2 (without it only
+# AVX-512 masking vectorises them); it changes no value. -fopenmp-simd: the CPU driver's `omp simd`
+# loops (no OpenMP runtime needed for those). -ffp-contract=off: every ISA path computes the same
+# bits. No -ffast-math. tools/check_vectorised.py compiles with these flags too.
+CXX_FLAGS = ["-O3", "-std=c++20", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math",
+             "-fopenmp-simd"]
+
+
 def extension():
     with_cuda = want_cuda()
     sources = sorted(glob.glob("csrc/*.cpp")) + sorted(glob.glob("csrc/cpu/*.cpp"))
-    cxx = ["-O3", "-std=c++20", "-ffp-contract=off", "-fno-math-errno"]
+    cxx = list(CXX_FLAGS)
     link = []
     if torch.backends.openmp.is_available():
         cxx.append("-fopenmp")
@@ -49,5 +57,6 @@ def extension():
                          extra_compile_args={"cxx": cxx, "nvcc": nvcc}, extra_link_args=link)
 
 
-skip = os.environ.get("FASTEBM_SKIP_BUILD") == "1"
-setup(ext_modules=[] if skip else [extension()], cmdclass={"build_ext": BuildExtension})
+if __name__ == "__main__":  # pip's build backend runs this file as __main__ too
+    skip = os.environ.get("FASTEBM_SKIP_BUILD") == "1"
+    setup(ext_modules=[] if skip else [extension()], cmdclass={"build_ext": BuildExtension})

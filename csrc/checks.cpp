@@ -6,7 +6,17 @@
 #include <ATen/ops/gt.h>
 #include <ATen/ops/isfinite.h>
 
+#include <atomic>
+
 namespace fastebm {
+namespace {
+
+// A dtype as Python prints it ("torch.float32"), so the fake kernels' messages can match.
+std::string dtype_name(at::ScalarType t) {
+  return "torch." + std::string(c10::getDtypeNames(t).first);
+}
+
+}  // namespace
 
 void check_float_tensor(const at::Tensor& t, const char* name, int64_t dim) {
   TORCH_CHECK_VALUE(t.defined(), "fastebm: argument '", name, "' is undefined");
@@ -14,7 +24,7 @@ void check_float_tensor(const at::Tensor& t, const char* name, int64_t dim) {
                     " dimensions, got shape ", t.sizes());
   TORCH_CHECK_VALUE(t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble,
                     "fastebm: argument '", name, "' must be float32 or float64, got ",
-                    t.scalar_type());
+                    dtype_name(t.scalar_type()));
 }
 
 void check_size(const at::Tensor& t, const char* name, int64_t d, int64_t expected,
@@ -26,19 +36,33 @@ void check_size(const at::Tensor& t, const char* name, int64_t d, int64_t expect
 void check_same_kind(const at::Tensor& t, const char* name, const at::Tensor& ref,
                      const char* ref_name) {
   TORCH_CHECK_VALUE(t.scalar_type() == ref.scalar_type(), "fastebm: argument '", name,
-                    "' has dtype ", t.scalar_type(), " but '", ref_name, "' has ",
-                    ref.scalar_type());
+                    "' has dtype ", dtype_name(t.scalar_type()), " but '", ref_name, "' has ",
+                    dtype_name(ref.scalar_type()));
   TORCH_CHECK_VALUE(t.device() == ref.device(), "fastebm: argument '", name, "' is on ",
                     t.device(), " but '", ref_name, "' is on ", ref.device());
 }
 
+namespace {
+
+std::atomic<bool> g_cuda_value_checks{false};
+
+// Whether t's values are checked: always on the CPU, on request elsewhere.
+bool values_checked(const at::Tensor& t) { return t.is_cpu() || cuda_value_checks(); }
+
+}  // namespace
+
+bool cuda_value_checks() { return g_cuda_value_checks.load(std::memory_order_relaxed); }
+
+void set_cuda_value_checks(bool on) { g_cuda_value_checks.store(on, std::memory_order_relaxed); }
+
 void check_finite(const at::Tensor& t, const char* name) {
+  if (!values_checked(t)) return;
   const bool finite = t.is_cpu() ? all_finite_cpu(t) : at::isfinite(t).all().item<bool>();
-  TORCH_CHECK_VALUE(finite, "fastebm: argument '", name,
-                    "' contains NaN or Inf");
+  TORCH_CHECK_VALUE(finite, "fastebm: argument '", name, "' contains NaN or Inf");
 }
 
 void check_positive(const at::Tensor& t, const char* name) {
+  if (!values_checked(t)) return;
   TORCH_CHECK_VALUE(at::gt(t, 0).all().item<bool>(), "fastebm: argument '", name,
                     "' must be strictly positive everywhere");
 }

@@ -4,16 +4,19 @@
 
 TORCH_LIBRARY(fastebm, m) {
   m.def("philox4x32(Tensor counter, int seed) -> Tensor");
-  m.def("rbm_gibbs(Tensor v, Tensor W, Tensor b, Tensor c, int k, int seed) -> (Tensor, Tensor)");
+  m.def("bernoulli_sigmoid(Tensor logits, int seed) -> Tensor");
   m.def(
-      "grbm_gibbs(Tensor v, Tensor W, Tensor b, Tensor c, Tensor sigma, int k, int seed)"
+      "rbm_gibbs(Tensor v, Tensor W, Tensor b, Tensor c, int k, int seed, int sweep0=0)"
       " -> (Tensor, Tensor)");
   m.def(
-      "rbm_cd_grad(Tensor v_data, Tensor v_chain, Tensor W, Tensor b, Tensor c, int k, int seed)"
-      " -> (Tensor, Tensor, Tensor, Tensor)");
+      "grbm_gibbs(Tensor v, Tensor W, Tensor b, Tensor c, Tensor sigma, int k, int seed,"
+      " int sweep0=0) -> (Tensor, Tensor)");
   m.def(
-      "rbm_ais(Tensor v0, Tensor W, Tensor b, Tensor c, Tensor base_b, float[] betas, int seed)"
-      " -> (Tensor, Tensor)");
+      "rbm_cd_grad(Tensor v_data, Tensor v_chain, Tensor W, Tensor b, Tensor c, int k, int seed,"
+      " int sweep0=0) -> (Tensor, Tensor, Tensor, Tensor)");
+  m.def(
+      "rbm_ais(Tensor v0, Tensor W, Tensor b, Tensor c, Tensor base_b, float[] betas, int seed,"
+      " int step0=0) -> (Tensor, Tensor)");
   m.def(
       "sgd_step_(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] momentum_buffers, float lr,"
       " float momentum, float weight_decay, bool first_step) -> ()");

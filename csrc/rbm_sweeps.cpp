@@ -4,6 +4,7 @@
 #include <ATen/ops/addmm.h>
 #include <ATen/ops/div.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/empty_like.h>
 #include <ATen/ops/mm.h>
 #include <ATen/ops/mul.h>
 #include <ATen/ops/mv.h>
@@ -24,7 +25,8 @@ struct RbmShapes {
 
 // Shapes, dtypes, devices and finiteness shared by both RBM kinds.
 RbmShapes check_rbm_args(const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
-                         const at::Tensor& c, int64_t k, const char* v_name = "v") {
+                         const at::Tensor& c, int64_t k, int64_t first,
+                         const char* first_name = "sweep0", const char* v_name = "v") {
   check_float_tensor(W, "W", 2);
   check_float_tensor(v, v_name, 2);
   check_float_tensor(b, "b", 1);
@@ -37,6 +39,7 @@ RbmShapes check_rbm_args(const at::Tensor& v, const at::Tensor& W, const at::Ten
   check_size(b, "b", 0, s.visible, "n_visible = W.size(0)");
   check_size(c, "c", 0, s.hidden, "n_hidden = W.size(1)");
   check_at_least(k, "k", 1);
+  check_at_least(first, first_name, 0);
   check_finite(W, "W");
   check_finite(b, "b");
   check_finite(c, "c");
@@ -44,15 +47,16 @@ RbmShapes check_rbm_args(const at::Tensor& v, const at::Tensor& W, const at::Ten
   return s;
 }
 
-// The k-sweep loop of rbm_gibbs on checked, contiguous parameters.
+// The k-sweep loop of rbm_gibbs on checked, contiguous parameters (none for an empty batch).
 std::tuple<at::Tensor, at::Tensor> run_rbm_sweeps(const at::Tensor& v, const at::Tensor& W,
                                                   const at::Tensor& b, const at::Tensor& c,
-                                                  int64_t k, int64_t seed,
+                                                  int64_t k, int64_t seed, int64_t sweep0,
                                                   const RbmElementwise& ew) {
   at::Tensor h = at::empty({v.size(0), W.size(1)}, W.options());   // [B, H]
   at::Tensor vk = at::empty({v.size(0), W.size(0)}, W.options());  // [B, V]
+  if (v.size(0) == 0) return {vk, h};
   at::Tensor v_in = v;
-  for (int64_t sweep = 0; sweep < k; ++sweep) {
+  for (int64_t sweep = sweep0; sweep < sweep0 + k; ++sweep) {
     at::mm_out(h, v_in, W);  // [B, V] @ [V, H]
     ew.bernoulli_sigmoid(h, c, 1.0, static_cast<uint64_t>(seed), hidden_offset(sweep));
     at::mm_out(vk, h, W.t());  // [B, H] @ [H, V]
@@ -66,17 +70,26 @@ std::tuple<at::Tensor, at::Tensor> run_rbm_sweeps(const at::Tensor& v, const at:
 
 std::tuple<at::Tensor, at::Tensor> rbm_gibbs_sweeps(const at::Tensor& v, const at::Tensor& W,
                                                     const at::Tensor& b, const at::Tensor& c,
-                                                    int64_t k, int64_t seed,
+                                                    int64_t k, int64_t seed, int64_t sweep0,
                                                     const RbmElementwise& ew) {
-  check_rbm_args(v, W, b, c, k);
-  return run_rbm_sweeps(v, W.contiguous(), b.contiguous(), c.contiguous(), k, seed, ew);
+  check_rbm_args(v, W, b, c, k, sweep0);
+  return run_rbm_sweeps(v, W.contiguous(), b.contiguous(), c.contiguous(), k, seed, sweep0, ew);
+}
+
+at::Tensor bernoulli_sigmoid_op(const at::Tensor& logits, int64_t seed, const RbmElementwise& ew) {
+  check_float_tensor(logits, "logits", logits.dim());
+  const at::Tensor x = logits.contiguous();
+  at::Tensor out = at::empty_like(x);
+  ew.bernoulli_logits(x, out, static_cast<uint64_t>(seed));
+  return out;
 }
 
 std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const at::Tensor& W,
                                                      const at::Tensor& b, const at::Tensor& c,
                                                      const at::Tensor& sigma, int64_t k,
-                                                     int64_t seed, const RbmElementwise& ew) {
-  const RbmShapes s = check_rbm_args(v, W, b, c, k);
+                                                     int64_t seed, int64_t sweep0,
+                                                     const RbmElementwise& ew) {
+  const RbmShapes s = check_rbm_args(v, W, b, c, k, sweep0);
   check_float_tensor(sigma, "sigma", 1);
   check_same_kind(sigma, "sigma", W, "W");
   check_size(sigma, "sigma", 0, s.visible, "n_visible = W.size(0)");
@@ -84,10 +97,11 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
   check_positive(sigma, "sigma");
   const at::Tensor W_ = W.contiguous(), b_ = b.contiguous(), c_ = c.contiguous();
   const at::Tensor sigma_ = sigma.contiguous();
-  at::Tensor v_scaled = at::div(v, sigma_).contiguous();               // [B, V]: v / sigma
-  at::Tensor h = at::empty({s.batch, s.hidden}, W.options());   // [B, H]
+  at::Tensor h = at::empty({s.batch, s.hidden}, W.options());    // [B, H]
   at::Tensor vk = at::empty({s.batch, s.visible}, W.options());  // [B, V]
-  for (int64_t sweep = 0; sweep < k; ++sweep) {
+  if (s.batch == 0) return {vk, h};
+  at::Tensor v_scaled = at::div(v, sigma_).contiguous();  // [B, V]: v / sigma
+  for (int64_t sweep = sweep0; sweep < sweep0 + k; ++sweep) {
     at::mm_out(h, v_scaled, W_);  // [B, V] @ [V, H]
     ew.bernoulli_sigmoid(h, c_, 1.0, static_cast<uint64_t>(seed), hidden_offset(sweep));
     at::mm_out(vk, h, W_.t());  // [B, H] @ [H, V]
@@ -99,9 +113,9 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
     const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
-    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed,
+    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0,
     const RbmElementwise& ew) {
-  const RbmShapes s = check_rbm_args(v_chain, W, b, c, k, "v_chain");
+  const RbmShapes s = check_rbm_args(v_chain, W, b, c, k, sweep0, "sweep0", "v_chain");
   check_float_tensor(v_data, "v_data", 2);
   check_same_kind(v_data, "v_data", W, "W");
   check_size(v_data, "v_data", 1, s.visible, "n_visible = W.size(0)");
@@ -116,7 +130,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
   //   dW = bothᵀ (r ⊙ P),  db = bothᵀ r,  dc = Pᵀ r.
   at::Tensor both = at::empty({B + N, s.visible}, W.options());
   both.narrow(0, 0, B).copy_(v_data);
-  at::Tensor v_k = std::get<0>(run_rbm_sweeps(v_chain, W_, b_, c_, k, seed, ew));  // [N, V]
+  at::Tensor v_k = std::get<0>(run_rbm_sweeps(v_chain, W_, b_, c_, k, seed, sweep0, ew));  // [N, V]
   both.narrow(0, B, N).copy_(v_k);
   at::Tensor P = at::addmm(c_, both, W_).sigmoid_();  // [B + N, H]
   at::Tensor r = at::empty({B + N}, W.options());
@@ -132,8 +146,8 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
                                                   const at::Tensor& b, const at::Tensor& c,
                                                   const at::Tensor& base_b,
                                                   at::ArrayRef<double> betas, int64_t seed,
-                                                  const RbmElementwise& ew) {
-  const RbmShapes s = check_rbm_args(v0, W, b, c, 1, "v0");
+                                                  int64_t step0, const RbmElementwise& ew) {
+  const RbmShapes s = check_rbm_args(v0, W, b, c, 1, step0, "step0", "v0");
   check_float_tensor(base_b, "base_b", 1);
   check_same_kind(base_b, "base_b", W, "W");
   check_size(base_b, "base_b", 0, s.visible, "n_visible = W.size(0)");
@@ -148,19 +162,21 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
   const at::Tensor zeros_h = at::zeros({s.hidden}, W.options());   // [H]
   at::Tensor log_w = at::zeros({s.batch}, W.options().dtype(at::kDouble));  // [N]
   at::Tensor v = v0.contiguous().clone();                           // [N, V]
+  if (s.batch == 0) return {log_w, v};
   const int64_t steps = static_cast<int64_t>(betas.size());
   for (int64_t step = 1; step < steps; ++step) {
     const double beta = betas[step], beta_prev = betas[step - 1];
+    const int64_t draw_step = step0 + step;
     at::Tensor pre = at::addmm(c_, v, W_);  // [N, H]: vW + c
     // [N]: (b_β - b_βprev)·v + Σⱼ softplus(β preⱼ) - softplus(β_prev preⱼ)
     log_w.add_(at::mv(v, at::mul(db, beta - beta_prev)));
     log_w.add_(at::sum(at::softplus(at::mul(pre, beta)), 1));
     log_w.sub_(at::sum(at::softplus(at::mul(pre, beta_prev)), 1));
-    if (step == steps - 1) break;
-    ew.bernoulli_sigmoid(pre, zeros_h, beta, static_cast<uint64_t>(seed), hidden_offset(step));
+    ew.bernoulli_sigmoid(pre, zeros_h, beta, static_cast<uint64_t>(seed),
+                         hidden_offset(draw_step));
     at::mm_out(v, pre, W_.t());  // [N, H] @ [H, V]
     ew.bernoulli_sigmoid(v, at::add(base_b, db, beta), beta, static_cast<uint64_t>(seed),
-                         visible_offset(step));
+                         visible_offset(draw_step));
   }
   return {log_w, v};
 }

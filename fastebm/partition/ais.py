@@ -10,6 +10,7 @@ import torch
 from torch.nn.functional import softplus
 
 from .. import ops
+from ..ops.common import run_chunked
 from ..models import BernoulliRBM, GaussianBernoulliRBM
 
 
@@ -85,7 +86,8 @@ class _BernoulliPath:
         return torch.bernoulli(p.cpu(), generator=generator).to(self.W)
 
     def anneal(self, v: torch.Tensor, betas: list[float], generator) -> torch.Tensor:
-        return ops.rbm_ais(v, self.W, self.b, self.c, self.base_b, betas, generator=generator)[0]
+        return ops.rbm_ais(v, self.W, self.b, self.c, self.base_b, betas, generator=generator,
+                           desc="AIS")[0]
 
 
 class _GaussianPath:
@@ -105,13 +107,19 @@ class _GaussianPath:
 
     def anneal(self, v: torch.Tensor, betas: list[float], generator) -> torch.Tensor:
         log_w = torch.zeros(len(v), dtype=torch.float64, device=v.device)
-        for step in range(1, len(betas)):
-            beta, beta_prev = betas[step], betas[step - 1]
-            pre = (v / self.sigma) @ self.W + self.c  # [N, H]
-            log_w += (softplus(beta * pre).sum(1) - softplus(beta_prev * pre).sum(1)).double()
-            if step < len(betas) - 1:
+        state = [v]
+
+        def run(start: int, n: int) -> None:  # steps start + 1 .. start + n: weight, then sweep
+            v = state[0]
+            for step in range(start + 1, start + n + 1):
+                beta, beta_prev = betas[step], betas[step - 1]
+                pre = (v / self.sigma) @ self.W + self.c  # [N, H]
+                log_w.add_((softplus(beta * pre).sum(1) - softplus(beta_prev * pre).sum(1)).double())
                 v = ops.grbm_gibbs(v, beta * self.W, self.b, beta * self.c, self.sigma, 1,
                                    generator=generator)[0]
+            state[0] = v
+
+        run_chunked(len(betas) - 1, 1, run, desc="AIS")
         return log_w
 
 

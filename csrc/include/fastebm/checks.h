@@ -20,10 +20,17 @@ void check_size(const at::Tensor& t, const char* name, int64_t d, int64_t expect
 void check_same_kind(const at::Tensor& t, const char* name, const at::Tensor& ref,
                      const char* ref_name);
 
-// No NaN or Inf anywhere in t.
+// Checks of a tensor's values need its data on the host: free on the CPU, a device sync on CUDA.
+// So on CUDA they run only when switched on (fastebm.set_cuda_value_checks(True) or
+// FASTEBM_CUDA_VALUE_CHECKS=1): by default an op never synchronises the device, and a sampling
+// loop can be captured in a CUDA graph. Shapes, dtypes and devices are always checked.
+bool cuda_value_checks();
+void set_cuda_value_checks(bool on);
+
+// No NaN or Inf anywhere in t (CUDA: see above).
 void check_finite(const at::Tensor& t, const char* name);
 
-// Every element strictly positive.
+// Every element strictly positive (CUDA: see above).
 void check_positive(const at::Tensor& t, const char* name);
 
 void check_at_least(int64_t value, const char* name, int64_t minimum);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "fastebm/hd.h"
 
@@ -34,6 +35,7 @@ struct FloatBits<float> {
   static constexpr float kMin = -87.0f, kMax = 88.0f;   // exp stays a normal, finite float
   static constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;  // Cody-Waite split
   static constexpr int kTaylorDegree = 7;
+  static constexpr int kLogTerms = 4, kSinTerms = 4, kCosTerms = 5;  // series orders (see below)
 };
 template <>
 struct FloatBits<double> {
@@ -44,11 +46,38 @@ struct FloatBits<double> {
   static constexpr double kMin = -708.0, kMax = 709.0;
   static constexpr double kLn2Hi = 6.93145751953125e-1, kLn2Lo = 1.42860682030941723212e-6;
   static constexpr int kTaylorDegree = 13;
+  static constexpr int kLogTerms = 10, kSinTerms = 8, kCosTerms = 9;
 };
 
-// 1 / d!, folded at compile time for the Taylor coefficients below.
-FEBM_HD constexpr double inverse_factorial(int d) {
-  return d <= 1 ? 1.0 : inverse_factorial(d - 1) / d;
+// Σ_{d=0}^{Top} Series::coef(d) x^d by Horner's rule, unrolled at compile time: each
+// coefficient is a constant expression, and no loop is left for the vectoriser to refuse (GCC does
+// not unroll a 13-step runtime loop before it vectorises, and then keeps the outer loop scalar).
+template <class Series, int Top, int D = 0, class T>
+FEBM_HD T horner(T x) {
+  constexpr double kCoef = Series::coef(D);
+  if constexpr (D == Top) {
+    return T(kCoef);
+  } else {
+    return horner<Series, Top, D + 1>(x) * x + T(kCoef);
+  }
+}
+
+// 1 / d!: the Taylor coefficients of e^x.
+struct ExpSeries {
+  FEBM_HD static constexpr double coef(int d) { return d <= 1 ? 1.0 : coef(d - 1) / d; }
+};
+
+// Rounds x (|x| < 2^22 for float, 2^51 for double) to the nearest integer n, returned as n and
+// as the bits of x + kRoundShifter whose low word holds n: round(x) without a branch or a call.
+template <class T>
+FEBM_HD T round_shifted(T x, T* shifted) {
+  *shifted = x + FloatBits<T>::kRoundShifter;
+  return *shifted - FloatBits<T>::kRoundShifter;
+}
+template <class T>
+FEBM_HD typename FloatBits<T>::Int shifted_int(T shifted) {
+  using I = typename FloatBits<T>::Int;
+  return bit_cast<I>(shifted) - bit_cast<I>(FloatBits<T>::kRoundShifter);
 }
 
 // exp(x), |relative error| of a few ulp on [kMin, kMax]; x is clamped into that range (so
@@ -57,20 +86,72 @@ FEBM_HD constexpr double inverse_factorial(int d) {
 template <class T>
 FEBM_HD T exp_clamped(T x) {
   using B = FloatBits<T>;
-  x = x < B::kMin ? B::kMin : (x > B::kMax ? B::kMax : x);
-  const T shifted = x * T(1.4426950408889634) + B::kRoundShifter;
-  const T n = shifted - B::kRoundShifter;
-  const T r = (x - n * B::kLn2Hi) - n * B::kLn2Lo;
-  // e^r = Σ_d r^d / d!, Horner from the highest degree down (coefficients fold at compile time).
-  T poly = T(inverse_factorial(B::kTaylorDegree));
-#if defined(__CUDACC__)
-#pragma unroll
-#endif
-  for (int d = B::kTaylorDegree - 1; d >= 0; --d) poly = poly * r + T(inverse_factorial(d));
   using I = typename B::Int;
-  const I n_int = bit_cast<I>(shifted) - bit_cast<I>(B::kRoundShifter);
-  const T two_n = bit_cast<T>(static_cast<I>((n_int + B::kBias) << B::kMantissa));
-  return poly * two_n;
+  x = x < B::kMin ? B::kMin : (x > B::kMax ? B::kMax : x);
+  T shifted;
+  const T n = round_shifted(x * T(1.4426950408889634), &shifted);
+  const T r = (x - n * B::kLn2Hi) - n * B::kLn2Lo;
+  const T two_n = bit_cast<T>(static_cast<I>((shifted_int(shifted) + B::kBias) << B::kMantissa));
+  return horner<ExpSeries, B::kTaylorDegree>(r) * two_n;
+}
+
+// 1 / (2d + 1): log(m) = 2 s Σ_d s^{2d} / (2d + 1), s = (m - 1) / (m + 1).
+struct AtanhSeries {
+  FEBM_HD static constexpr double coef(int d) { return 1.0 / (2 * d + 1); }
+};
+
+// ln(x) for a positive, finite, normal x, to about 1 ulp: x = m 2^e with m in [√½, √2), then
+// ln m = 2 atanh(s), s = (m-1)/(m+1), |s| <= 0.172, by the odd series to s^{2 top + 1}.
+template <class T>
+FEBM_HD T log_positive(T x) {
+  using B = FloatBits<T>;
+  using U = std::make_unsigned_t<typename B::Int>;  // logical shifts (SSE2 has no 64-bit sra)
+  constexpr U kMantissaMask = (U(1) << B::kMantissa) - 1;
+  const U bits = bit_cast<U>(x);
+  const T m1 = bit_cast<T>(static_cast<U>((bits & kMantissaMask) | (U(B::kBias) << B::kMantissa)));
+  const bool high = m1 > T(1.4142135623730951);  // m in [√2, 2): halve it, raise e
+  const T m = high ? m1 * T(0.5) : m1;
+  // The biased exponent field E in [0, 2^11) as T, exactly, without an int -> float conversion
+  // (int64 -> double has no instruction below AVX-512): the bits of 2^kMantissa + E, minus 2^kMantissa.
+  const U two_mant_bits = U(B::kBias + B::kMantissa) << B::kMantissa;
+  const T biased_e = bit_cast<T>(static_cast<U>(two_mant_bits | (bits >> B::kMantissa))) -
+                     bit_cast<T>(two_mant_bits);
+  const T e = biased_e - T(B::kBias) + (high ? T(1) : T(0));
+  const T s = (m - T(1)) / (m + T(1));
+  const T log_m = T(2) * s * horner<AtanhSeries, B::kLogTerms>(s * s);
+  return e * B::kLn2Hi + (log_m + e * B::kLn2Lo);
+}
+
+// (-1)^d / (2d+1)! and (-1)^d / (2d)!: sin θ = θ Σ_d sin_d θ^{2d}, cos θ = Σ_d cos_d θ^{2d}.
+struct SinSeries {
+  FEBM_HD static constexpr double coef(int d) {
+    return d == 0 ? 1.0 : -coef(d - 1) / ((2 * d) * (2 * d + 1));
+  }
+};
+struct CosSeries {
+  FEBM_HD static constexpr double coef(int d) {
+    return d == 0 ? 1.0 : -coef(d - 1) / ((2 * d - 1) * (2 * d));
+  }
+};
+
+// sin(2πu) and cos(2πu) for u in [0, 1] (a uniform's range), to about 1 ulp: u = q/4 + r with q
+// the nearest quarter turn (r = u - q/4 is exact, |r| <= 1/8), θ = 2πr in [-π/4, π/4] by Taylor
+// series, then rotated by q quarter turns. Branch-free; the quarter tests compare q as a T (SSE2
+// has no 64-bit integer compare, so int64 masks would keep the double path scalar there).
+template <class T>
+FEBM_HD void sincos_2pi(T u, T* sin_out, T* cos_out) {
+  using B = FloatBits<T>;
+  T shifted;
+  const T q = round_shifted(u * T(4), &shifted);  // 0, 1, 2, 3 or 4 (= 0)
+  const T theta = (u - q * T(0.25)) * T(6.283185307179586);
+  const T theta2 = theta * theta;
+  const T s = theta * horner<SinSeries, B::kSinTerms>(theta2);
+  const T c = horner<CosSeries, B::kCosTerms>(theta2);
+  // sin(θ + qπ/2), cos(θ + qπ/2): odd q swaps sin and cos; q = 2, 3 negate sin; q = 1, 2 cos.
+  const bool odd = (q == T(1)) | (q == T(3));
+  const T sin_abs = odd ? c : s, cos_abs = odd ? s : c;
+  *sin_out = (q == T(2)) | (q == T(3)) ? -sin_abs : sin_abs;
+  *cos_out = (q == T(1)) | (q == T(2)) ? -cos_abs : cos_abs;
 }
 
 // A uniform draw in the open interval (0, 1) from one 32-bit word, exact in T:
@@ -90,23 +171,20 @@ FEBM_HD T bernoulli_sigmoid(T u, T a) {
   return u * (T(1) + exp_clamped(-a)) < T(1) ? T(1) : T(0);
 }
 
-FEBM_HD float log_(float x) { return logf(x); }
-FEBM_HD double log_(double x) { return log(x); }
 FEBM_HD float sqrt_(float x) { return sqrtf(x); }
 FEBM_HD double sqrt_(double x) { return sqrt(x); }
-FEBM_HD float cos_(float x) { return cosf(x); }
-FEBM_HD double cos_(double x) { return cos(x); }
-FEBM_HD float sin_(float x) { return sinf(x); }
-FEBM_HD double sin_(double x) { return sin(x); }
 
 // Box-Muller: two independent N(0, 1) draws from two uniforms in (0, 1):
 //   z0 = sqrt(-2 ln u0) cos(2 pi u1),  z1 = sqrt(-2 ln u0) sin(2 pi u1).
+// sqrt is IEEE-exact everywhere; log and sincos are the polynomials above, so CPU (every ISA
+// path) and CUDA compute the very same bits.
 template <class T>
 FEBM_HD void box_muller(T u0, T u1, T* z0, T* z1) {
-  const T radius = sqrt_(T(-2) * log_(u0));
-  const T angle = T(6.283185307179586) * u1;
-  *z0 = radius * cos_(angle);
-  *z1 = radius * sin_(angle);
+  const T radius = sqrt_(T(-2) * log_positive(u0));
+  T sin_a, cos_a;
+  sincos_2pi(u1, &sin_a, &cos_a);
+  *z0 = radius * cos_a;
+  *z1 = radius * sin_a;
 }
 
 }  // namespace fastebm

@@ -1,34 +1,38 @@
-// Registers the RBM ops (rbm_gibbs, grbm_gibbs, rbm_cd_grad, rbm_ais) for one backend, given
-// that backend's element-wise halves:
-//   TORCH_LIBRARY_IMPL(fastebm, CPU, m) { register_rbm_ops<kCpuElementwise>(m); }
+// Registers the RBM ops (rbm_gibbs, grbm_gibbs, rbm_cd_grad, rbm_ais, bernoulli_sigmoid) for one
+// backend, given that backend's element-wise driver:
+//   TORCH_LIBRARY_IMPL(fastebm, CPU, m) { register_rbm_ops<cpu::ElementwiseDriver>(m); }
 #pragma once
 
 #include <torch/library.h>
 
-#include "fastebm/rbm_sweeps.h"
+#include "fastebm/rbm.h"
 
 namespace fastebm {
 
-template <const RbmElementwise& EW>
+template <class Driver>
 void register_rbm_ops(torch::Library& m) {
+  static constexpr const RbmElementwise& ew = kRbmElementwise<Driver>;
   m.impl("rbm_gibbs", [](const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
-                         const at::Tensor& c, int64_t k, int64_t seed) {
-    return rbm_gibbs_sweeps(v, W, b, c, k, seed, EW);
+                         const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0) {
+    return rbm_gibbs_sweeps(v, W, b, c, k, seed, sweep0, ew);
   });
   m.impl("grbm_gibbs", [](const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
-                          const at::Tensor& c, const at::Tensor& sigma, int64_t k,
-                          int64_t seed) {
-    return grbm_gibbs_sweeps(v, W, b, c, sigma, k, seed, EW);
+                          const at::Tensor& c, const at::Tensor& sigma, int64_t k, int64_t seed,
+                          int64_t sweep0) {
+    return grbm_gibbs_sweeps(v, W, b, c, sigma, k, seed, sweep0, ew);
   });
   m.impl("rbm_cd_grad", [](const at::Tensor& v_data, const at::Tensor& v_chain,
                            const at::Tensor& W, const at::Tensor& b, const at::Tensor& c,
-                           int64_t k, int64_t seed) {
-    return rbm_cd_grad_sweeps(v_data, v_chain, W, b, c, k, seed, EW);
+                           int64_t k, int64_t seed, int64_t sweep0) {
+    return rbm_cd_grad_sweeps(v_data, v_chain, W, b, c, k, seed, sweep0, ew);
   });
   m.impl("rbm_ais", [](const at::Tensor& v0, const at::Tensor& W, const at::Tensor& b,
                        const at::Tensor& c, const at::Tensor& base_b, at::ArrayRef<double> betas,
-                       int64_t seed) {
-    return rbm_ais_sweeps(v0, W, b, c, base_b, betas, seed, EW);
+                       int64_t seed, int64_t step0) {
+    return rbm_ais_sweeps(v0, W, b, c, base_b, betas, seed, step0, ew);
+  });
+  m.impl("bernoulli_sigmoid", [](const at::Tensor& logits, int64_t seed) {
+    return bernoulli_sigmoid_op(logits, seed, ew);
   });
 }
 

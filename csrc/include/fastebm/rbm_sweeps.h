@@ -25,21 +25,31 @@ struct RbmElementwise {
   // (0, 1) and (2, 3), i.e. on elements i & ~16 and i | 16 of the tile layout.
   void (*gaussian_visible)(at::Tensor& act, at::Tensor& v_scaled, const at::Tensor& bias,
                            const at::Tensor& sigma, uint64_t seed, uint64_t offset);
+  // out <- Bernoulli(sigmoid(logits)), element i by its word at draw offset 0; both contiguous.
+  void (*bernoulli_logits)(const at::Tensor& logits, at::Tensor& out, uint64_t seed);
 };
+
+// Every multi-step op takes the index of its first sweep (or AIS step): sweep0 + s draws at the
+// offsets of sweep sweep0 + s, so k sweeps split into chunks (sweep0 = 0, k1, k1 + k2, ...) draw
+// the very bits of one call. The Python wrappers chunk long runs that way, so Ctrl-C is honoured.
 
 // k sweeps h ~ Bern(sigmoid(v W + c)), v ~ Bern(sigmoid(h W^T + b)) from v [B, V];
 // W [V, H], b [V], c [H]. Returns (v_k [B, V], h_k [B, H]).
 std::tuple<at::Tensor, at::Tensor> rbm_gibbs_sweeps(const at::Tensor& v, const at::Tensor& W,
                                                     const at::Tensor& b, const at::Tensor& c,
-                                                    int64_t k, int64_t seed,
+                                                    int64_t k, int64_t seed, int64_t sweep0,
                                                     const RbmElementwise& ew);
+
+// Bernoulli(sigmoid(logits)) of any shape: 1{u_i < σ(logits_i)}, u_i from element i's word.
+at::Tensor bernoulli_sigmoid_op(const at::Tensor& logits, int64_t seed, const RbmElementwise& ew);
 
 // k sweeps h ~ Bern(sigmoid(c + (v / sigma) W)), v ~ N(b + sigma * (W h), sigma^2);
 // sigma [V] > 0. Returns (v_k [B, V], h_k [B, H]).
 std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const at::Tensor& W,
                                                      const at::Tensor& b, const at::Tensor& c,
                                                      const at::Tensor& sigma, int64_t k,
-                                                     int64_t seed, const RbmElementwise& ew);
+                                                     int64_t seed, int64_t sweep0,
+                                                     const RbmElementwise& ew);
 
 // Gradient of the negative average log-likelihood by contrastive divergence (Hinton 2002) or, with
 // persistent chains, SML / PCD (Tieleman 2008): k sweeps from v_chain [N, V] give v_k, then
@@ -49,18 +59,19 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
 // (Rao-Blackwellised over h). Returns (dW, db, dc, v_k).
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
     const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
-    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed,
+    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0,
     const RbmElementwise& ew);
 
 // Annealed importance sampling (Neal 2001) for a Bernoulli RBM along the path of Salakhutdinov &
 // Murray (2008): p*_β(v) = exp(b_β·v) Πⱼ (1 + exp(β(cⱼ + (vW)ⱼ))), b_β = (1-β) base_b + β b.
 // From v0 [N, V], step s = 1 .. K-1 adds log p*_{β_s}(v) - log p*_{β_{s-1}}(v) to log_w, then
-// (except after the last step) makes one Gibbs sweep that leaves p_{β_s} invariant. betas run
-// 0 -> 1 for AIS, 1 -> 0 for reverse AIS. Returns (log_w [N] float64, v [N, V]).
+// makes one Gibbs sweep that leaves p_{β_s} invariant (draws of step step0 + s). betas run
+// 0 -> 1 for AIS, 1 -> 0 for reverse AIS; a schedule split as betas[0..m], betas[m..K-1] with
+// step0 = 0, m gives the bits of one call. Returns (log_w [N] float64, v [N, V]).
 std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,
                                                   const at::Tensor& b, const at::Tensor& c,
                                                   const at::Tensor& base_b,
                                                   at::ArrayRef<double> betas, int64_t seed,
-                                                  const RbmElementwise& ew);
+                                                  int64_t step0, const RbmElementwise& ew);
 
 }  // namespace fastebm

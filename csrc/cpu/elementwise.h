@@ -1,0 +1,114 @@
+// THE CPU element-wise driver: every kernel family's per-element pass runs through
+// ElementwiseDriver::run. It walks the elements i = row * cols + col of a [rows, cols] index
+// space in blocks of 1,024, in parallel (at::parallel_for over blocks). For each block it fills the
+// blocks' draws (philox.h's tile layout, draws.h's uniform / normal: one vectorised loop over
+// Philox groups), then calls the kernel on every element of each row segment in a loop the
+// compiler vectorises (`omp simd`: a kernel may write element i's outputs only):
+//   kernel(i, row, col, draw)       (draw: T; 0 for Draw::kNone)
+// The kernel is a family's FEBM_HD functor (e.g. rbm.h), shared with cuda/elementwise.cuh.
+// The block loop is compiled once per x86-64 level (cpu_isa.h) and the active path is picked per
+// call; the bits of element i depend only on (seed, offset, i), not on threads, blocks or ISA.
+#pragma once
+
+#include <ATen/Parallel.h>
+#include <ATen/core/Tensor.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#include "fastebm/cpu_isa.h"
+#include "fastebm/draws.h"
+
+namespace fastebm::cpu {
+
+constexpr int64_t kBlockTiles = 16;                               // Philox tiles per block
+constexpr int64_t kBlockElements = kBlockTiles * kTileElements;  // 1,024
+constexpr int64_t kGrainBlocks = 16;  // blocks per thread before at::parallel_for splits
+
+// draws[e - e0] = the draw of element e for e in whole tiles from e0 (a tile boundary).
+template <Draw D, class T>
+[[gnu::always_inline]] inline void fill_draws(T* draws, uint64_t seed, uint64_t offset,
+                                              int64_t e0, int64_t tiles) {
+  for (int64_t t = 0; t < tiles; ++t) {
+    T* tile = draws + t * kTileElements;
+    const int64_t g0 = e0 / kTileElements * kTileGroups + t * kTileGroups;
+#pragma omp simd
+    for (int64_t l = 0; l < kTileGroups; ++l) {  // one group per vector lane
+      const Draws4<T> out =
+          group_draws<D, T>(philox_group(seed, static_cast<uint64_t>(g0 + l), offset));
+      for (int j = 0; j < 4; ++j) tile[j * kTileGroups + l] = out.x[j];
+    }
+  }
+}
+
+// The kernel over elements [b0 * kBlockElements, min(b1 * kBlockElements, n)).
+template <Draw D, class T, class Kernel>
+[[gnu::always_inline]] inline void run_blocks(const Kernel& kernel, int64_t n, int64_t cols,
+                                              uint64_t seed, uint64_t offset, int64_t b0,
+                                              int64_t b1) {
+  alignas(64) T draws[D == Draw::kNone ? 1 : kBlockElements];
+  for (int64_t blk = b0; blk < b1; ++blk) {
+    const int64_t e0 = blk * kBlockElements, e1 = std::min(e0 + kBlockElements, n);
+    if constexpr (D != Draw::kNone) {
+      fill_draws<D>(draws, seed, offset, e0, (e1 - e0 + kTileElements - 1) / kTileElements);
+    }
+    for (int64_t e = e0; e < e1;) {  // row segments
+      const int64_t row = e / cols, col0 = e - row * cols, len = std::min(cols - col0, e1 - e);
+      const T* d = draws + (D == Draw::kNone ? 0 : e - e0);
+#pragma omp simd
+      for (int64_t j = 0; j < len; ++j) {
+        kernel(e + j, row, col0 + j, D == Draw::kNone ? T(0) : d[j]);
+      }
+      e += len;
+    }
+  }
+}
+
+template <Draw D, class T, class Kernel>
+void run_blocks_baseline(const Kernel& kernel, int64_t n, int64_t cols, uint64_t seed,
+                         uint64_t offset, int64_t b0, int64_t b1) {
+  run_blocks<D, T>(kernel, n, cols, seed, offset, b0, b1);
+}
+#if FEBM_X86_ISA_PATHS
+template <Draw D, class T, class Kernel>
+FEBM_TARGET_AVX2 void run_blocks_avx2(const Kernel& kernel, int64_t n, int64_t cols,
+                                      uint64_t seed, uint64_t offset, int64_t b0, int64_t b1) {
+  run_blocks<D, T>(kernel, n, cols, seed, offset, b0, b1);
+}
+template <Draw D, class T, class Kernel>
+FEBM_TARGET_AVX512 void run_blocks_avx512(const Kernel& kernel, int64_t n, int64_t cols,
+                                          uint64_t seed, uint64_t offset, int64_t b0,
+                                          int64_t b1) {
+  run_blocks<D, T>(kernel, n, cols, seed, offset, b0, b1);
+}
+#endif
+
+struct ElementwiseDriver {
+  // kernel(i, row, col, draw) for every element of a [rows, cols] index space; `like` names the
+  // device (unused on the CPU). Draws are keyed by (seed, offset, i).
+  template <Draw D, class T, class Kernel>
+  static void run(const at::Tensor& /*like*/, int64_t rows, int64_t cols, uint64_t seed,
+                  uint64_t offset, const Kernel& kernel) {
+    const int64_t n = rows * cols;
+    if (n == 0) return;
+    auto* blocks_fn = &run_blocks_baseline<D, T, Kernel>;
+#if FEBM_X86_ISA_PATHS
+    switch (active_cpu_isa()) {
+      case CpuIsa::kAvx512:
+        blocks_fn = &run_blocks_avx512<D, T, Kernel>;
+        break;
+      case CpuIsa::kAvx2:
+        blocks_fn = &run_blocks_avx2<D, T, Kernel>;
+        break;
+      case CpuIsa::kBaseline:
+        break;
+    }
+#endif
+    const int64_t blocks = (n + kBlockElements - 1) / kBlockElements;
+    at::parallel_for(0, blocks, kGrainBlocks, [&](int64_t b0, int64_t b1) {
+      blocks_fn(kernel, n, cols, seed, offset, b0, b1);
+    });
+  }
+};
+
+}  // namespace fastebm::cpu

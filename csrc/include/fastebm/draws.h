@@ -1,0 +1,36 @@
+// The random draws every kernel family uses, defined once for the CPU and CUDA drivers: one
+// Philox group (philox.h) gives 4 words, and those give 4 values of T:
+//   kUniform: u_j = uniform_open(word j), in (0, 1)
+//   kNormal:  Box-Muller on the word pairs (0, 1) and (2, 3): z_0, z_1 from (u_0, u_1) and
+//             z_2, z_3 from (u_2, u_3). In philox.h's tile layout element i pairs with i ^ 16.
+//   kNone:    no draw (a deterministic pass); the kernel sees 0.
+#pragma once
+
+#include "fastebm/hd.h"
+#include "fastebm/math.h"
+#include "fastebm/philox.h"
+
+namespace fastebm {
+
+enum class Draw { kNone, kUniform, kNormal };
+
+template <class T>
+struct Draws4 {
+  T x[4];
+};
+
+// The draws of one group's 4 words (kUniform / kNormal). By value in and out, so that the CPU
+// driver's loop over groups keeps them in vector registers.
+template <Draw D, class T>
+FEBM_HD Draws4<T> group_draws(Philox4 words) {
+  static_assert(D != Draw::kNone, "a kNone pass draws nothing");
+  Draws4<T> out;
+  for (int j = 0; j < 4; ++j) out.x[j] = uniform_open(words.x[j], T());
+  if constexpr (D == Draw::kNormal) {
+    box_muller(out.x[0], out.x[1], &out.x[0], &out.x[1]);
+    box_muller(out.x[2], out.x[3], &out.x[2], &out.x[3]);
+  }
+  return out;
+}
+
+}  // namespace fastebm

@@ -1,0 +1,16 @@
+"""Typed wrappers over ``torch.ops.fastebm.*``, one module per kernel family.
+
+Every stochastic op draws one 64-bit seed from ``generator`` (torch's default CPU generator when
+None; a CUDA generator without a device sync) and keys the kernel's Philox4x32-10 by (seed,
+element index, draw offset), so results do not depend on thread count, CPU ISA path or device.
+Fake (meta) kernels check shapes, dtypes and devices as the real ones do, so ``torch.compile``
+traces fail where the calls would.
+"""
+
+from .. import _C  # noqa: F401  (registers the ops)
+from .common import draw_seed
+from .philox import philox4x32
+from .rbm import bernoulli_sigmoid, grbm_gibbs, rbm_ais, rbm_cd_grad, rbm_gibbs
+
+__all__ = ["bernoulli_sigmoid", "draw_seed", "grbm_gibbs", "philox4x32", "rbm_ais",
+           "rbm_cd_grad", "rbm_gibbs"]

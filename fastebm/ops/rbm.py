@@ -1,0 +1,226 @@
+"""The RBM family's ops: fused block-Gibbs sweeps (Bernoulli and Gaussian-Bernoulli), the fused
+CD / PCD gradient, AIS, and Bernoulli(σ(x)) draws; their fake (meta) kernels.
+
+Long runs (many sweeps of a big model, AIS over thousands of β) are split into calls of about
+``common.CHUNK_SECONDS`` each, starting each call at its first sweep / step (``sweep0`` /
+``step0``), so the result is bit for bit that of one call and Ctrl-C is honoured between calls.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from . import common
+from .common import check_at_least, check_float_tensor, check_same_kind, check_size, draw_seed
+
+#: Multiply-adds (B·V·H per sweep) below which a call runs whole: ~10 ms of GEMM here.
+SINGLE_CALL_WORK = 1 << 27
+
+
+def _chunked(k: int, v: torch.Tensor, W: torch.Tensor) -> int | None:
+    """The first chunk's sweep count when a k-sweep call is long enough to split, else None
+    (invalid shapes go to one call, which raises the op's own error)."""
+    if k <= 1 or v.dim() != 2 or W.dim() != 2 or v.shape[0] == 0:
+        return None
+    work = v.shape[0] * W.numel()
+    return max(1, SINGLE_CALL_WORK // work) if k * work > SINGLE_CALL_WORK else None
+
+
+def bernoulli_sigmoid(logits: torch.Tensor, *,
+                      generator: torch.Generator | None = None) -> torch.Tensor:
+    """Bernoulli draws with success probability σ(logits), fused: 1{uᵢ < σ(xᵢ)}.
+
+    Args:
+        logits: any shape, float32 or float64, CPU or CUDA.
+        generator: source of the op's seed (element i's uniform is keyed by (seed, i)).
+
+    Returns:
+        0/1 samples, the shape and dtype of ``logits`` (contiguous).
+    """
+    return torch.ops.fastebm.bernoulli_sigmoid.default(logits, draw_seed(generator))
+
+
+def rbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, k: int = 1, *,
+              generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """k fused block-Gibbs sweeps of a Bernoulli-Bernoulli RBM (Hinton 2002).
+
+    Energy E(v, h) = -v·b - h·c - vᵀWh. Each sweep draws h ~ Bern(σ(vW + c)), then
+    v ~ Bern(σ(hWᵀ + b)).
+
+    Args:
+        v: [B, V] start states (float32 or float64, usually in {0, 1}).
+        W: [V, H] weights; b: [V] visible bias; c: [H] hidden bias (same dtype and device).
+        k: number of sweeps, >= 1.
+        generator: source of the op's seed.
+
+    Returns:
+        (v_k [B, V], h_k [B, H]): the last visible sample and the hidden sample that produced it.
+    """
+    return _sweeps(torch.ops.fastebm.rbm_gibbs.default, v, (W, b, c), k, generator)
+
+
+def grbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
+               sigma: torch.Tensor, k: int = 1, *,
+               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """k fused block-Gibbs sweeps of a Gaussian-Bernoulli RBM (Hinton & Salakhutdinov 2006).
+
+    Energy E = Σᵢ (vᵢ - bᵢ)²/2σᵢ² - h·c - Σᵢⱼ vᵢ Wᵢⱼ hⱼ / σᵢ. Each sweep draws
+    h ~ Bern(σ(c + (v/σ)W)), then v ~ N(b + σ·(Wh), σ²).
+
+    Args:
+        v: [B, V] real start states; W: [V, H]; b: [V]; c: [H]; sigma: [V], all > 0.
+        k: number of sweeps, >= 1.
+        generator: source of the op's seed.
+
+    Returns:
+        (v_k [B, V], h_k [B, H]).
+    """
+    return _sweeps(torch.ops.fastebm.grbm_gibbs.default, v, (W, b, c, sigma), k, generator)
+
+
+def _sweeps(op, v, params, k, generator):
+    seed = draw_seed(generator)
+    first = _chunked(k, v, params[0])
+    if first is None:
+        return op(v, *params, k, seed)
+    out = [v, None]
+
+    def run(start: int, n: int) -> None:
+        out[:] = op(out[0], *params, n, seed, start)
+
+    common.run_chunked(k, first, run)
+    return out[0], out[1]
+
+
+def rbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
+                c: torch.Tensor, k: int = 1, *, generator: torch.Generator | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Fused CD-k / PCD-k gradient of a Bernoulli RBM's negative average log-likelihood.
+
+    Contrastive divergence (Hinton 2002) when ``v_chain`` is the data batch; stochastic maximum
+    likelihood / persistent CD (Younes 1989; Tieleman 2008) when it is the persistent chains.
+    k sweeps from v_chain give v_k; with p(v) = σ(vW + c):
+
+        dW = v_kᵀ p(v_k) / N - v_dataᵀ p(v_data) / B,  db = mean(v_k) - mean(v_data),
+        dc = mean p(v_k) - mean p(v_data).
+
+    Args:
+        v_data: [B, V] data batch, B >= 1. v_chain: [N, V] chain states, N >= 1.
+        W: [V, H]; b: [V]; c: [H]. k: sweeps >= 1.
+
+    Returns:
+        (dW [V, H], db [V], dc [H], v_k [N, V]): gradients to descend, and the new chain states.
+    """
+    seed = draw_seed(generator)
+    op = torch.ops.fastebm.rbm_cd_grad.default
+    first = _chunked(k, v_chain, W)
+    if first is None:
+        return op(v_data, v_chain, W, b, c, k, seed)
+    chain = [v_chain]  # the first k - 1 sweeps in chunks, then the last with the statistics
+
+    def run(start: int, n: int) -> None:
+        chain[0] = torch.ops.fastebm.rbm_gibbs.default(chain[0], W, b, c, n, seed, start)[0]
+
+    common.run_chunked(k - 1, first, run)
+    return op(v_data, chain[0], W, b, c, 1, seed, k - 1)
+
+
+def rbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
+            base_b: torch.Tensor, betas: list[float], *,
+            generator: torch.Generator | None = None,
+            desc: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Annealed importance sampling weights of a Bernoulli RBM, fused (Neal 2001).
+
+    Path of Salakhutdinov & Murray (2008): p*_β(v) = exp(b_β·v) Πⱼ (1 + exp(β(cⱼ + (vW)ⱼ))),
+    b_β = (1-β)·base_b + β·b. For s = 1 .. K-1: log_w += log p*_{β_s}(v) - log p*_{β_{s-1}}(v),
+    then one Gibbs sweep at β_s. Forward AIS: betas 0 -> 1 and v0 drawn from the base-rate model;
+    reverse AIS: betas 1 -> 0 and v0 from the model. Long schedules run in chunks (Ctrl-C works
+    between them; ``desc`` names a tqdm bar shown once a run passes 2 seconds).
+
+    Args:
+        v0: [N, V] start states. W [V, H], b [V], c [H]: the model; base_b: [V] base-rate biases.
+        betas: K >= 2 inverse temperatures in [0, 1].
+
+    Returns:
+        (log_w [N] float64, v [N, V] final states).
+    """
+    betas = [float(beta) for beta in betas]
+    seed = draw_seed(generator)
+    op = torch.ops.fastebm.rbm_ais.default
+    first = _chunked(len(betas) - 1, v0, W)
+    if first is None:
+        return op(v0, W, b, c, base_b, betas, seed)
+    out = [None, v0]
+
+    def run(start: int, n: int) -> None:
+        log_w, v = op(out[1], W, b, c, base_b, betas[start:start + n + 1], seed, start)
+        out[:] = [log_w if out[0] is None else out[0] + log_w, v]
+
+    common.run_chunked(len(betas) - 1, first, run, desc=desc)
+    return out[0], out[1]
+
+
+# ---------------------------------------------------------------- fake kernels
+
+def _check_rbm_args(v, W, b, c, k, first, first_name="sweep0", v_name="v"):
+    """Mirror of check_rbm_args in csrc/rbm_sweeps.cpp (values aside)."""
+    check_float_tensor(W, "W", 2)
+    check_float_tensor(v, v_name, 2)
+    check_float_tensor(b, "b", 1)
+    check_float_tensor(c, "c", 1)
+    check_same_kind(v, v_name, W, "W")
+    check_same_kind(b, "b", W, "W")
+    check_same_kind(c, "c", W, "W")
+    check_size(v, v_name, 1, W.shape[0], "n_visible = W.size(0)")
+    check_size(b, "b", 0, W.shape[0], "n_visible = W.size(0)")
+    check_size(c, "c", 0, W.shape[1], "n_hidden = W.size(1)")
+    check_at_least(k, "k", 1)
+    check_at_least(first, first_name, 0)
+
+
+@torch.library.register_fake("fastebm::bernoulli_sigmoid")
+def _bernoulli_sigmoid_fake(logits, seed):
+    check_float_tensor(logits, "logits", logits.dim())
+    return torch.empty_like(logits, memory_format=torch.contiguous_format)
+
+
+@torch.library.register_fake("fastebm::rbm_gibbs")
+def _rbm_gibbs_fake(v, W, b, c, k, seed, sweep0=0):
+    _check_rbm_args(v, W, b, c, k, sweep0)
+    return W.new_empty(v.shape[0], W.shape[0]), W.new_empty(v.shape[0], W.shape[1])
+
+
+@torch.library.register_fake("fastebm::grbm_gibbs")
+def _grbm_gibbs_fake(v, W, b, c, sigma, k, seed, sweep0=0):
+    _check_rbm_args(v, W, b, c, k, sweep0)
+    check_float_tensor(sigma, "sigma", 1)
+    check_same_kind(sigma, "sigma", W, "W")
+    check_size(sigma, "sigma", 0, W.shape[0], "n_visible = W.size(0)")
+    return W.new_empty(v.shape[0], W.shape[0]), W.new_empty(v.shape[0], W.shape[1])
+
+
+@torch.library.register_fake("fastebm::rbm_cd_grad")
+def _rbm_cd_grad_fake(v_data, v_chain, W, b, c, k, seed, sweep0=0):
+    _check_rbm_args(v_chain, W, b, c, k, sweep0, "sweep0", "v_chain")
+    check_float_tensor(v_data, "v_data", 2)
+    check_same_kind(v_data, "v_data", W, "W")
+    check_size(v_data, "v_data", 1, W.shape[0], "n_visible = W.size(0)")
+    for t, name in ((v_data, "v_data"), (v_chain, "v_chain")):
+        if t.shape[0] == 0:
+            raise ValueError(f"fastebm: argument '{name}' is an empty batch")
+    return (torch.empty_like(W, memory_format=torch.contiguous_format), b.new_empty(W.shape[0]),
+            c.new_empty(W.shape[1]), W.new_empty(v_chain.shape[0], W.shape[0]))
+
+
+@torch.library.register_fake("fastebm::rbm_ais")
+def _rbm_ais_fake(v0, W, b, c, base_b, betas, seed, step0=0):
+    _check_rbm_args(v0, W, b, c, 1, step0, "step0", "v0")
+    check_float_tensor(base_b, "base_b", 1)
+    check_same_kind(base_b, "base_b", W, "W")
+    check_size(base_b, "base_b", 0, W.shape[0], "n_visible = W.size(0)")
+    if len(betas) < 2:
+        raise ValueError("fastebm: argument 'betas' needs at least 2 values")
+    for beta in betas:
+        if not 0.0 <= beta <= 1.0:
+            raise ValueError(f"fastebm: argument 'betas' must lie in [0, 1], got {beta:g}")
+    return v0.new_empty(v0.shape[0], dtype=torch.float64), W.new_empty(v0.shape[0], W.shape[0])

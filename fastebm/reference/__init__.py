@@ -1,0 +1,14 @@
+"""Pure-PyTorch oracles for every fastebm op, drawing the very same Philox bits as the kernels,
+one module per kernel family.
+
+Tests compare kernels against these; benchmarks use them as the "plain PyTorch" baseline for
+correctness. Nothing here is fast: it is written to be obviously right.
+"""
+
+from .philox import normal_from_words, normals, philox4x32, philox_words, uniform_open, uniforms
+from .rbm import (bernoulli_sigmoid, grbm_gibbs, rbm_ais, rbm_cd_grad, rbm_gibbs,
+                  rbm_gibbs_torch)
+
+__all__ = ["bernoulli_sigmoid", "grbm_gibbs", "normal_from_words", "normals", "philox4x32",
+           "philox_words", "rbm_ais", "rbm_cd_grad", "rbm_gibbs", "rbm_gibbs_torch",
+           "uniform_open", "uniforms"]

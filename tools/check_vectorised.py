@@ -1,0 +1,83 @@
+"""Proves that every ISA copy of the CPU element-wise driver's loops is vectorised.
+
+Compiles each CPU family file that uses csrc/cpu/elementwise.h with setup.py's flags and GCC's
+vectoriser report (-fopt-info-vec-all), then checks every loop marked `#pragma omp simd` in
+elementwise.h (the Philox/draw fill and the kernel loop): no instantiation may be reported
+"couldn't vectorize loop", and each must be vectorised at 16-byte (SSE2 baseline), 32-byte
+(AVX2) and 64-byte (AVX-512) width. `make vec-check`; exit 1 on a scalar loop.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections import Counter
+
+from torch.utils.cpp_extension import include_paths
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+from setup import CXX_FLAGS  # noqa: E402
+
+DRIVER = os.path.join("csrc", "cpu", "elementwise.h")
+WIDTHS = {"16": "baseline (SSE2)", "32": "avx2", "64": "avx512"}
+
+
+def simd_loops() -> list[range]:
+    """The line ranges (1-based) of the loops that follow `#pragma omp simd` in the driver: from
+    the `for` to its closing brace (GCC reports a loop at a line inside its body)."""
+    lines = open(os.path.join(ROOT, DRIVER)).read().splitlines()
+    loops = []
+    for i, line in enumerate(lines):
+        if line.strip() != "#pragma omp simd":
+            continue
+        depth, end = 0, i + 1
+        for end in range(i + 1, len(lines)):
+            depth += lines[end].count("{") - lines[end].count("}")
+            if depth <= 0 and "{" in "".join(lines[i + 1:end + 1]):
+                break
+        loops.append(range(i + 2, end + 2))
+    return loops
+
+
+def report(source: str) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "vec.txt")
+        includes = [f"-I{p}" for p in include_paths()] + [
+            f"-I{os.path.join(ROOT, 'csrc', 'include')}", f"-I{sysconfig.get_paths()['include']}"]
+        subprocess.run(["c++", *CXX_FLAGS, "-fPIC", "-DTORCH_EXTENSION_NAME=_C", *includes, "-c",
+                        source, "-o", os.devnull, f"-fopt-info-vec-all={out}"], check=True,
+                       cwd=ROOT)
+        return open(out).read()
+
+
+def main() -> int:
+    sources = [s for s in sorted(glob.glob(os.path.join(ROOT, "csrc", "cpu", "*.cpp")))
+               if '#include "elementwise.h"' in open(s).read()]
+    failed = False
+    for source in sources:
+        text = report(source)
+        entries = [(int(line), what, width) for line, what, width in re.findall(
+            re.escape(DRIVER) + r":(\d+):\d+: (optimized: loop vectorized using (\d+) byte|"
+            r"missed: couldn't vectorize loop)", text)]
+        for loop in simd_loops():
+            widths = Counter(w for line, what, w in entries if line in loop and w)
+            missed = sum(1 for line, what, w in entries if line in loop and not w)
+            ok = missed == 0 and all(widths[w] for w in WIDTHS)
+            failed |= not ok
+            seen = ", ".join(f"{WIDTHS.get(w, w + '-byte')} x{n}" for w, n in sorted(widths.items()))
+            print(f"{os.path.relpath(source, ROOT)}: {DRIVER}:{loop.start}-{loop.stop - 1} "
+                  f"vectorised [{seen}], scalar copies: {missed}  {'ok' if ok else 'FAILED'}")
+    if not sources:
+        print("no CPU family file uses the driver")
+        return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
