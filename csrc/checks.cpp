@@ -9,14 +9,9 @@
 #include <atomic>
 
 namespace fastebm {
-namespace {
-
-// A dtype as Python prints it ("torch.float32"), so the fake kernels' messages can match.
 std::string dtype_name(at::ScalarType t) {
   return "torch." + std::string(c10::getDtypeNames(t).first);
 }
-
-}  // namespace
 
 void check_float_tensor(const at::Tensor& t, const char* name, int64_t dim) {
   TORCH_CHECK_VALUE(t.defined(), "fastebm: argument '", name, "' is undefined");

@@ -12,7 +12,7 @@ at::Tensor philox_op_prepare(const at::Tensor& counter) {
   TORCH_CHECK_VALUE(counter.dim() == 2 && counter.size(1) == 4,
                     "fastebm: argument 'counter' must have shape [N, 4], got ", counter.sizes());
   TORCH_CHECK_VALUE(counter.scalar_type() == at::kLong,
-                    "fastebm: argument 'counter' must be int64, got ", counter.scalar_type());
+                    "fastebm: argument 'counter' must be int64, got ", dtype_name(counter.scalar_type()));
   TORCH_CHECK_VALUE(!(counter.is_cpu() || cuda_value_checks()) ||
                         (at::ge(counter, 0).all().item<bool>() &&
                          at::lt(counter, int64_t(1) << 32).all().item<bool>()),

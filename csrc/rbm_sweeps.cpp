@@ -78,6 +78,7 @@ std::tuple<at::Tensor, at::Tensor> rbm_gibbs_sweeps(const at::Tensor& v, const a
 
 at::Tensor bernoulli_sigmoid_op(const at::Tensor& logits, int64_t seed, const RbmElementwise& ew) {
   check_float_tensor(logits, "logits", logits.dim());
+  check_finite(logits, "logits");
   const at::Tensor x = logits.contiguous();
   at::Tensor out = at::empty_like(x);
   ew.bernoulli_logits(x, out, static_cast<uint64_t>(seed));
@@ -168,10 +169,11 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
     const double beta = betas[step], beta_prev = betas[step - 1];
     const int64_t draw_step = step0 + step;
     at::Tensor pre = at::addmm(c_, v, W_);  // [N, H]: vW + c
-    // [N]: (b_β - b_βprev)·v + Σⱼ softplus(β preⱼ) - softplus(β_prev preⱼ)
-    log_w.add_(at::mv(v, at::mul(db, beta - beta_prev)));
-    log_w.add_(at::sum(at::softplus(at::mul(pre, beta)), 1));
-    log_w.sub_(at::sum(at::softplus(at::mul(pre, beta_prev)), 1));
+    // [N]: (b_β - b_βprev)·v + Σⱼ softplus(β preⱼ) - softplus(β_prev preⱼ), added to log_w in one
+    // step so that a schedule run in chunks sums the very same terms.
+    log_w.add_(at::mv(v, at::mul(db, beta - beta_prev))
+                   .add_(at::sum(at::softplus(at::mul(pre, beta)), 1))
+                   .sub_(at::sum(at::softplus(at::mul(pre, beta_prev)), 1)));
     ew.bernoulli_sigmoid(pre, zeros_h, beta, static_cast<uint64_t>(seed),
                          hidden_offset(draw_step));
     at::mm_out(v, pre, W_.t());  // [N, H] @ [H, V]

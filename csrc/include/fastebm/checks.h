@@ -9,6 +9,9 @@
 
 namespace fastebm {
 
+// A dtype as Python prints it ("torch.float32"), so the fake kernels' messages match ours.
+std::string dtype_name(at::ScalarType t);
+
 // A float32/float64 tensor of rank `dim` (no element-count requirement).
 void check_float_tensor(const at::Tensor& t, const char* name, int64_t dim);
 

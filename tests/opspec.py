@@ -1,0 +1,184 @@
+"""One row per fastebm op: how to make valid arguments, its oracle, its bad inputs, and what kind
+of op it is. tests/test_op_contract.py runs every contract check over every row; a new op is one
+row here plus its statistical test.
+
+A row's ``make(device, dtype, g, big)`` returns the op's arguments in schema order, seed left out
+(``big``: enough elements to span many driver blocks and both threads). ``oracle(args, seed)``
+is the pure-PyTorch twin from fastebm.reference. Outputs are compared by ``compare``: "binary"
+outputs may differ from the oracle's only where a uniform falls within rounding of σ(·) (none in
+float64; below 1e-3 in float32), the rest within the dtype's tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+from fastebm import reference
+
+DTYPES = (torch.float32, torch.float64)
+
+
+@dataclass
+class Bad:
+    """A bad call: ``change(args)`` returns the bad arguments; the ValueError names ``name``.
+    ``values``: the fault is in tensor values (NaN, range), which a fake kernel cannot see."""
+
+    change: Callable[[dict], dict]
+    name: str
+    values: bool = False
+
+
+@dataclass
+class OpSpec:
+    name: str
+    make: Callable[..., dict]
+    oracle: Callable[[dict, int], tuple]
+    bad: list[Bad]
+    compare: tuple[str, ...]        # per output: "binary" or "close"
+    batch: str | None = None        # the argument whose dim 0 is the batch
+    empty_batch_ok: bool = True     # False: an empty batch is refused (it has no meaning)
+    dtypes: tuple = DTYPES
+    differentiable: bool = False
+
+    @property
+    def op(self):
+        return getattr(torch.ops.fastebm, self.name).default
+
+    def call(self, args: dict, seed: int):
+        out = self.op(*args.values(), seed)
+        return out if isinstance(out, tuple) else (out,)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _nan(t: torch.Tensor) -> torch.Tensor:
+    return t.clone().index_fill_(0, torch.tensor([0], device=t.device), float("nan"))
+
+
+def _inf(t: torch.Tensor) -> torch.Tensor:
+    return t.clone().index_fill_(0, torch.tensor([0], device=t.device), float("inf"))
+
+
+def _with(**changes):
+    return lambda a: {**a, **{k: (f(a[k]) if callable(f) else f) for k, f in changes.items()}}
+
+
+def _rbm_params(V, H, device, dtype, g, scale=1.0):
+    W = (scale * torch.randn(V, H, generator=g, dtype=torch.float64)).to(device, dtype)
+    b = (0.5 * torch.randn(V, generator=g, dtype=torch.float64)).to(device, dtype)
+    c = (0.5 * torch.randn(H, generator=g, dtype=torch.float64)).to(device, dtype)
+    return W, b, c
+
+
+def _binary(B, V, device, dtype, g):
+    return torch.bernoulli(torch.full((B, V), 0.5, dtype=torch.float64), generator=g).to(device, dtype)
+
+
+def _rbm_bad(v: str) -> list[Bad]:
+    """The bad inputs every RBM op shares; v: the name of its [B, V] state argument."""
+    return [
+        Bad(_with(W=lambda W: W[0]), "W"), Bad(_with(**{v: lambda x: x[0]}), v),
+        Bad(_with(**{v: lambda x: x[:, :3]}), v), Bad(_with(b=lambda b: b[:3]), "b"),
+        Bad(_with(c=lambda c: c[:2]), "c"), Bad(_with(b=lambda b: b[None]), "b"),
+        Bad(_with(W=lambda W: W.to(torch.float32 if W.dtype == torch.float64 else torch.float64)),
+            v),
+        Bad(_with(c=lambda c: c.to(torch.float32 if c.dtype == torch.float64 else torch.float64)),
+            "c"),
+        Bad(_with(**{v: lambda x: x.long()}), v), Bad(_with(W=lambda W: W.int()), "W"),
+        Bad(_with(W=_nan), "W", values=True), Bad(_with(b=_inf), "b", values=True),
+        Bad(_with(c=_nan), "c", values=True), Bad(_with(**{v: _nan}), v, values=True),
+    ]
+
+
+def _k_bad() -> list[Bad]:
+    return [Bad(_with(k=0), "k"), Bad(_with(k=-2), "k")]
+
+
+# ---------------------------------------------------------------- rows
+
+def make_rbm_gibbs(device, dtype, g, big=False):
+    V, H, B = (96, 200, 300) if big else (37, 29, 53)
+    W, b, c = _rbm_params(V, H, device, dtype, g, 0.3 if big else 1.0)
+    return dict(v=_binary(B, V, device, dtype, g), W=W, b=b, c=c,
+                k=3 if dtype == torch.float64 else 1)
+
+
+def make_grbm_gibbs(device, dtype, g, big=False):
+    args = make_rbm_gibbs(device, dtype, g, big)
+    V = args["W"].shape[0]
+    args["W"] = args["W"] * 0.3
+    args["v"] = args["v"] + 0.1 * torch.randn(args["v"].shape, generator=g, dtype=torch.float64).to(args["v"])
+    sigma = (0.5 + torch.rand(V, generator=g, dtype=torch.float64)).to(device, dtype)
+    return dict(v=args["v"], W=args["W"], b=args["b"], c=args["c"], sigma=sigma, k=args["k"])
+
+
+def make_rbm_cd_grad(device, dtype, g, big=False):
+    args = make_rbm_gibbs(device, dtype, g, big)
+    v_data = _binary(args["v"].shape[0] // 2 + 1, args["W"].shape[0], device, dtype, g)
+    return dict(v_data=v_data, v_chain=args["v"], W=args["W"], b=args["b"], c=args["c"],
+                k=args["k"])
+
+
+def make_rbm_ais(device, dtype, g, big=False):
+    V, H, N = (96, 150, 200) if big else (20, 12, 40)
+    W, b, c = _rbm_params(V, H, device, dtype, g, 0.3)
+    base_b = (0.5 * torch.randn(V, generator=g, dtype=torch.float64)).to(device, dtype)
+    betas = [0.0, 0.3, 0.7, 1.0] if dtype == torch.float64 else [0.0, 1.0]
+    return dict(v0=_binary(N, V, device, dtype, g), W=W, b=b, c=c, base_b=base_b, betas=betas)
+
+
+def make_bernoulli_sigmoid(device, dtype, g, big=False):
+    shape = (70, 30, 20) if big else (7, 3, 11)
+    return dict(logits=(3 * torch.randn(shape, generator=g, dtype=torch.float64)).to(device, dtype))
+
+
+def make_philox4x32(device, dtype, g, big=False):
+    n = 20000 if big else 100
+    return dict(counter=torch.randint(0, 2**32, (n, 4), generator=g, dtype=torch.int64).to(device))
+
+
+def _philox_oracle(a, seed):
+    key = seed % (1 << 64)
+    return (reference.philox4x32(a["counter"], (key & 0xFFFFFFFF, key >> 32)),)
+
+
+SPECS = [
+    OpSpec("rbm_gibbs", make_rbm_gibbs,
+           lambda a, s: reference.rbm_gibbs(a["v"], a["W"], a["b"], a["c"], a["k"], s),
+           _rbm_bad("v") + _k_bad(), ("binary", "binary"), batch="v"),
+    OpSpec("grbm_gibbs", make_grbm_gibbs,
+           lambda a, s: reference.grbm_gibbs(a["v"], a["W"], a["b"], a["c"], a["sigma"], a["k"], s),
+           _rbm_bad("v") + _k_bad() + [
+               Bad(_with(sigma=lambda s: s[:2]), "sigma"), Bad(_with(sigma=lambda s: -s), "sigma", True),
+               Bad(_with(sigma=torch.zeros_like), "sigma", True), Bad(_with(sigma=_nan), "sigma", True),
+               Bad(_with(sigma=lambda s: s.to(torch.float32 if s.dtype == torch.float64 else torch.float64)),
+                   "sigma")],
+           ("close", "binary"), batch="v"),
+    OpSpec("rbm_cd_grad", make_rbm_cd_grad,
+           lambda a, s: reference.rbm_cd_grad(a["v_data"], a["v_chain"], a["W"], a["b"], a["c"], a["k"], s),
+           _rbm_bad("v_chain") + _k_bad() + [
+               Bad(_with(v_data=lambda x: x[:, :3]), "v_data"), Bad(_with(v_data=_nan), "v_data", True),
+               Bad(_with(v_data=lambda x: x[:0]), "v_data")],
+           ("close", "close", "close", "binary"), batch="v_chain", empty_batch_ok=False),
+    OpSpec("rbm_ais", make_rbm_ais,
+           lambda a, s: reference.rbm_ais(a["v0"], a["W"], a["b"], a["c"], a["base_b"], a["betas"], s),
+           _rbm_bad("v0") + [
+               Bad(_with(base_b=lambda x: x[:3]), "base_b"), Bad(_with(base_b=_nan), "base_b", True),
+               Bad(_with(betas=[0.5]), "betas"), Bad(_with(betas=[0.0, 1.5]), "betas"),
+               Bad(_with(betas=[0.0, float("nan"), 1.0]), "betas")],
+           ("close", "binary"), batch="v0"),
+    OpSpec("bernoulli_sigmoid", make_bernoulli_sigmoid,
+           lambda a, s: (reference.bernoulli_sigmoid(a["logits"], s),),
+           [Bad(_with(logits=lambda x: x.long()), "logits"),
+            Bad(_with(logits=lambda x: x.half()), "logits"), Bad(_with(logits=_nan), "logits", True)],
+           ("binary",), batch="logits"),
+    OpSpec("philox4x32", make_philox4x32, _philox_oracle,
+           [Bad(_with(counter=lambda c: c[:, :3]), "counter"),
+            Bad(_with(counter=lambda c: c.double()), "counter"),
+            Bad(_with(counter=lambda c: c + 2**32), "counter", values=True)],
+           ("close",), batch="counter", dtypes=(torch.int64,)),
+]
