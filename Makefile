@@ -10,7 +10,7 @@ WHEELS ?= /opt/wheels
 PIP_INSTALL := $(VENV)/bin/pip install $(if $(wildcard $(WHEELS)),--find-links $(WHEELS))
 SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: setup demo test bench vec-check cuda-check clean
+.PHONY: setup demo test bench vec-check wheel-check cuda-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench: setup
 # element-wise driver's loops is vectorised, for every kernel family (~30 s per family file).
 vec-check: setup
 	$(PY) tools/check_vectorised.py
+
+# Builds the sdist, a wheel from it, installs that into a fresh venv and imports every module.
+wheel-check: setup
+	bash tools/wheel_check.sh $(PY)
 
 # Compiles and links the CUDA build (nvcc, torch 2.14.1 + CUDA 13 in .venv-cuda) and imports it;
 # says so and passes where there is no nvcc.
