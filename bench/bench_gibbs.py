@@ -1,5 +1,6 @@
-"""Block-Gibbs sweeps of a Bernoulli RBM: fastebm.rbm_gibbs against the plain PyTorch loop and
-scikit-learn's BernoulliRBM.gibbs, with the two matmuls alone (the GEMM floor) beside them."""
+"""Block-Gibbs sweeps of a Bernoulli RBM: fastebm.rbm_gibbs on every CPU ISA path this machine has,
+against the plain PyTorch loop and scikit-learn's BernoulliRBM.gibbs, with the two matmuls alone
+(the GEMM floor) beside them, all interleaved in one run."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sklearn.neural_network import BernoulliRBM
 import fastebm
 from fastebm import reference
 
-from common import markdown_table, side_by_side
+from common import isa_paths, markdown_table, on_path, side_by_side
 
 CASES = [(100, 64, 100, 10), (256, 784, 500, 1), (1024, 784, 2000, 1)]  # (B, V, H, k)
 
@@ -44,14 +45,17 @@ def run(min_run_time: float = 1.0) -> str:
             for _ in range(k):
                 x = rbm.gibbs(x)
 
-        t = side_by_side({"ours": lambda: fastebm.rbm_gibbs(v, W, b, c, k, generator=g),
-                          "torch": lambda: reference.rbm_gibbs_torch(v, W, b, c, k, g),
-                          "floor": gemm_floor, "sklearn": sklearn_sweeps}, min_run_time)
-        t_ours, t_torch, t_floor, t_sk = t["ours"], t["torch"], t["floor"], t["sklearn"]
-        rows.append([f"({B}, {V}, {H})", k, f"{k / t_ours:,.0f}", f"{k / t_torch:,.0f}",
-                     f"{k / t_sk:,.0f}", f"{k / t_floor:,.0f}", f"**{t_torch / t_ours:.2f}×**",
-                     f"{t_sk / t_ours:.1f}×", f"{t_ours / t_floor:.2f}×"])
-    header = ["(B, V, H)", "k", "fastebm sweeps/s", "PyTorch loop sweeps/s",
+        fns = {isa: on_path(isa, lambda: fastebm.rbm_gibbs(v, W, b, c, k, generator=g))
+               for isa in isa_paths()}
+        fns.update({"torch": lambda: reference.rbm_gibbs_torch(v, W, b, c, k, g),
+                    "floor": gemm_floor, "sklearn": sklearn_sweeps})
+        t = side_by_side(fns, min_run_time)
+        for isa in isa_paths():
+            rows.append([f"({B}, {V}, {H})", k, isa, f"{k / t[isa]:,.0f}", f"{k / t['torch']:,.0f}",
+                         f"{k / t['sklearn']:,.0f}", f"{k / t['floor']:,.0f}",
+                         f"**{t['torch'] / t[isa]:.2f}×**", f"{t['sklearn'] / t[isa]:.1f}×",
+                         f"{t[isa] / t['floor']:.2f}×"])
+    header = ["(B, V, H)", "k", "ISA path", "fastebm sweeps/s", "PyTorch loop sweeps/s",
               "scikit-learn sweeps/s", "GEMM floor sweeps/s", "fastebm vs PyTorch",
               "fastebm vs scikit-learn", "fastebm time / GEMM floor"]
     return "### rbm_gibbs (float32)\n\n" + markdown_table(header, rows)

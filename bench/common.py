@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import statistics
 
 import torch
 from torch.utils import benchmark
+
+import fastebm
+
+ISAS = ("avx512", "avx2", "baseline")
 
 
 def median_seconds(fn, min_run_time: float = 1.0) -> float:
@@ -40,9 +45,33 @@ def machine_floor(min_run_time: float = 1.0) -> dict:
     return {"gemm_gflops": 2 * 1024**3 / gemm / 1e9, "copy_gbs": 2 * src.numel() * 4 / copy / 1e9}
 
 
+def cpu_name() -> str:
+    """The CPU's model name (/proc/cpuinfo), or what platform knows."""
+    with contextlib.suppress(OSError):
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+def isa_paths() -> list[str]:
+    """The CPU ISA paths this machine runs, best first (fastebm.set_cpu_isa names)."""
+    best = fastebm.build_info()["cpu_isa_best"]
+    return list(ISAS[ISAS.index(best):])
+
+
+def on_path(isa: str, fn):
+    """fn, run on CPU ISA path `isa`: each such contender sets its own path first (one cheap
+    call), so contenders on different paths interleave in one side_by_side run."""
+    def run():
+        fastebm.set_cpu_isa(isa)
+        return fn()
+    return run
+
+
 def machine_line(floor: dict) -> str:
-    return (f"Machine: {platform.processor() or platform.machine()}, {torch.get_num_threads()} "
-            f"threads, torch {torch.__version__}; floor: float32 GEMM "
+    return (f"Machine: {cpu_name()} (fastebm ISA paths: {', '.join(isa_paths())}), "
+            f"{torch.get_num_threads()} threads, torch {torch.__version__}; floor: float32 GEMM "
             f"{floor['gemm_gflops']:.0f} GFLOP/s, copy {floor['copy_gbs']:.1f} GB/s.")
 
 

@@ -8,6 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import bench_bernoulli  # noqa: E402
 import bench_gibbs  # noqa: E402
 import bench_rbm  # noqa: E402
 from common import machine_floor, machine_line  # noqa: E402
@@ -20,7 +21,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="also time AIS, 1,000 chains x 10,000 betas on a 784-500 RBM (minutes)")
     args = parser.parse_args(argv)
     min_run_time = 0.2 if args.quick else 1.0
-    print(machine_line(machine_floor(min_run_time)) + "\n")
+    floor = machine_floor(min_run_time)
+    print(machine_line(floor) + "\n")
+    print(bench_bernoulli.run(min_run_time, floor["copy_gbs"]) + "\n")
     print(bench_gibbs.run(min_run_time) + "\n")
     print(bench_rbm.run(min_run_time, with_ais=args.ais) + "\n")
 

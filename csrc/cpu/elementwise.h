@@ -18,6 +18,9 @@
 
 #include "fastebm/cpu_isa.h"
 #include "fastebm/draws.h"
+#if FEBM_X86_ISA_PATHS
+#include "philox_avx2.h"
+#endif
 
 namespace fastebm::cpu {
 
@@ -25,32 +28,56 @@ constexpr int64_t kBlockTiles = 16;                               // Philox tile
 constexpr int64_t kBlockElements = kBlockTiles * kTileElements;  // 1,024
 constexpr int64_t kGrainBlocks = 16;  // blocks per thread before at::parallel_for splits
 
-// draws[e - e0] = the draw of element e for e in whole tiles from e0 (a tile boundary).
+// Philox words in philox.h's tile layout, by the compiler's vectorisation of philox.h: words held
+// in Word (uint32_t for SSE2, uint64_t for AVX-512; see philox4x32_10).
+template <class Word>
+struct PhiloxVectorised {
+  // words[t * 64 + j * 16 + l] = word j of group g0 + 16 t + l, for `tiles` tiles.
+  [[gnu::always_inline]] static inline void fill(uint32_t* words, uint64_t seed, uint64_t offset,
+                                                 int64_t g0, int64_t tiles) {
+    for (int64_t t = 0; t < tiles; ++t) {
+      uint32_t* tile = words + t * kTileElements;
+#pragma omp simd
+      for (int64_t l = 0; l < kTileGroups; ++l) {  // one group per vector lane
+        const Philox4 r =
+            philox_group<Word>(seed, static_cast<uint64_t>(g0 + t * kTileGroups + l), offset);
+        for (int j = 0; j < 4; ++j) tile[j * kTileGroups + l] = r.x[j];
+      }
+    }
+  }
+};
+
+// draws[i] = the draw of word i, group by group (draws.h: the Box-Muller pairs of a group).
 template <Draw D, class T>
-[[gnu::always_inline]] inline void fill_draws(T* draws, uint64_t seed, uint64_t offset,
-                                              int64_t e0, int64_t tiles) {
+[[gnu::always_inline]] inline void draws_from_words(T* draws, const uint32_t* words,
+                                                    int64_t tiles) {
   for (int64_t t = 0; t < tiles; ++t) {
-    T* tile = draws + t * kTileElements;
-    const int64_t g0 = e0 / kTileElements * kTileGroups + t * kTileGroups;
+    const uint32_t* w = words + t * kTileElements;
+    T* d = draws + t * kTileElements;
 #pragma omp simd
     for (int64_t l = 0; l < kTileGroups; ++l) {  // one group per vector lane
-      const Draws4<T> out =
-          group_draws<D, T>(philox_group(seed, static_cast<uint64_t>(g0 + l), offset));
-      for (int j = 0; j < 4; ++j) tile[j * kTileGroups + l] = out.x[j];
+      const Draws4<T> out = group_draws<D, T>(
+          Philox4{{w[l], w[kTileGroups + l], w[2 * kTileGroups + l], w[3 * kTileGroups + l]}});
+      for (int j = 0; j < 4; ++j) d[j * kTileGroups + l] = out.x[j];
     }
   }
 }
 
-// The kernel over elements [b0 * kBlockElements, min(b1 * kBlockElements, n)).
-template <Draw D, class T, class Kernel>
+// The kernel over elements [b0 * kBlockElements, min(b1 * kBlockElements, n)), words from
+// Philox::fill.
+template <Draw D, class T, class Philox, class Kernel>
 [[gnu::always_inline]] inline void run_blocks(const Kernel& kernel, int64_t n, int64_t cols,
                                               uint64_t seed, uint64_t offset, int64_t b0,
                                               int64_t b1) {
-  alignas(64) T draws[D == Draw::kNone ? 1 : kBlockElements];
+  constexpr int64_t kDrawElements = D == Draw::kNone ? 1 : kBlockElements;
+  alignas(64) uint32_t words[kDrawElements];
+  alignas(64) T draws[kDrawElements];
   for (int64_t blk = b0; blk < b1; ++blk) {
     const int64_t e0 = blk * kBlockElements, e1 = std::min(e0 + kBlockElements, n);
     if constexpr (D != Draw::kNone) {
-      fill_draws<D>(draws, seed, offset, e0, (e1 - e0 + kTileElements - 1) / kTileElements);
+      const int64_t tiles = (e1 - e0 + kTileElements - 1) / kTileElements;
+      Philox::fill(words, seed, offset, e0 / kTileElements * kTileGroups, tiles);
+      draws_from_words<D>(draws, words, tiles);
     }
     for (int64_t e = e0; e < e1;) {  // row segments
       const int64_t row = e / cols, col0 = e - row * cols, len = std::min(cols - col0, e1 - e);
@@ -67,19 +94,19 @@ template <Draw D, class T, class Kernel>
 template <Draw D, class T, class Kernel>
 void run_blocks_baseline(const Kernel& kernel, int64_t n, int64_t cols, uint64_t seed,
                          uint64_t offset, int64_t b0, int64_t b1) {
-  run_blocks<D, T>(kernel, n, cols, seed, offset, b0, b1);
+  run_blocks<D, T, PhiloxVectorised<uint32_t>>(kernel, n, cols, seed, offset, b0, b1);
 }
 #if FEBM_X86_ISA_PATHS
 template <Draw D, class T, class Kernel>
 FEBM_TARGET_AVX2 void run_blocks_avx2(const Kernel& kernel, int64_t n, int64_t cols,
                                       uint64_t seed, uint64_t offset, int64_t b0, int64_t b1) {
-  run_blocks<D, T>(kernel, n, cols, seed, offset, b0, b1);
+  run_blocks<D, T, PhiloxAvx2>(kernel, n, cols, seed, offset, b0, b1);
 }
 template <Draw D, class T, class Kernel>
 FEBM_TARGET_AVX512 void run_blocks_avx512(const Kernel& kernel, int64_t n, int64_t cols,
                                           uint64_t seed, uint64_t offset, int64_t b0,
                                           int64_t b1) {
-  run_blocks<D, T>(kernel, n, cols, seed, offset, b0, b1);
+  run_blocks<D, T, PhiloxVectorised<uint64_t>>(kernel, n, cols, seed, offset, b0, b1);
 }
 #endif
 
