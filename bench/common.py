@@ -46,12 +46,19 @@ def machine_floor(min_run_time: float = 1.0) -> dict:
 
 
 def cpu_name() -> str:
-    """The CPU's model name (/proc/cpuinfo), or what platform knows."""
+    """The CPU's model name, family / model numbers and vector flags (/proc/cpuinfo), or what
+    platform knows: a VM's model name alone ("AMD EPYC") does not say which CPU it is."""
+    info = {}
     with contextlib.suppress(OSError):
         for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    if "model name" not in info:
+        return platform.processor() or platform.machine()
+    flags = set(info.get("flags", "").split())
+    vector = "+".join(f for f in ("avx2", "fma", "avx512f") if f in flags) or "no AVX2"
+    return (f"{info['model name']} (family {info.get('cpu family', '?')}, model "
+            f"{info.get('model', '?')}; {vector})")
 
 
 def isa_paths() -> list[str]:

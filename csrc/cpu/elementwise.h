@@ -1,9 +1,9 @@
 // THE CPU element-wise driver: every kernel family's per-element pass runs through
 // ElementwiseDriver::run. It walks the elements i = row * cols + col of a [rows, cols] index
 // space in blocks of 1,024, in parallel (at::parallel_for over blocks). For each block it fills the
-// blocks' draws (philox.h's tile layout, draws.h's uniform / normal: one vectorised loop over
-// Philox groups), then calls the kernel on every element of each row segment in a loop the
-// compiler vectorises (`omp simd`: a kernel may write element i's outputs only):
+// Philox words (philox.h's tile layout; AVX2 by intrinsics, philox_avx2.h), turns them into draws
+// (draws.h's uniform / normal), then calls the kernel on every element of each row segment, each
+// step a vectorised loop (`omp simd`: a kernel may write element i's outputs only):
 //   kernel(i, row, col, draw)       (draw: T; 0 for Draw::kNone)
 // The kernel is a family's FEBM_HD functor (e.g. rbm.h), shared with cuda/elementwise.cuh.
 // The block loop is compiled once per x86-64 level (cpu_isa.h) and the active path is picked per

@@ -1,7 +1,7 @@
-// FEBM_CPU_CLONES: GCC/Clang function multi-versioning for the CPU hot loops. The compiler emits
-// an AVX-512, an AVX2+FMA and a baseline copy of the function and picks one at load time, so one
-// build vectorises on every x86-64 machine. Contraction stays off (-ffp-contract=off in setup.py)
-// so all copies compute the same bits.
+// FEBM_CPU_CLONES: GCC/Clang function multi-versioning (AVX-512, AVX2+FMA and baseline copies,
+// picked by the CPU at load time) for the NaN/Inf argument check (finite_cpu.cpp), whose answer is
+// exact on every copy. The element-wise passes do not use it: they run on cpu/elementwise.h's
+// per-ISA copies, which FASTEBM_CPU_ISA can force.
 #pragma once
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__CUDACC__)

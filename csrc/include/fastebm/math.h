@@ -1,8 +1,9 @@
 // Per-element math shared by the CPU kernels and their CUDA twins (FEBM_HD).
 //
-// Everything here is branch-free straight-line code over one element so that the CPU loops
-// auto-vectorise (AVX2 / AVX-512 clones) and CUDA runs it per thread unchanged. No fast-math:
-// the NaN/Inf argument checks live in checks.h and run before any kernel.
+// Everything here is branch-free straight-line code over one element so that the CPU driver's
+// loops vectorise on every ISA path (cpu/elementwise.h) and CUDA runs it per thread unchanged;
+// no libm call but sqrt (IEEE-exact everywhere), so both compute the very same bits. No
+// fast-math: the NaN/Inf argument checks live in checks.h and run before any kernel.
 #pragma once
 
 #include <math.h>

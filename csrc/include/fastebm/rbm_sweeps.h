@@ -1,6 +1,6 @@
 // Fused block-Gibbs sweeps for Bernoulli- and Gaussian-Bernoulli RBMs, written once for every
 // backend: the matrix products go through ATen (MKL / cuBLAS), the per-element halves (bias,
-// sigmoid, random draw) through a backend's RbmElementwise (cpu/rbm_cpu.cpp, cuda/rbm_cuda.cu).
+// sigmoid, random draw) through RbmElementwise: rbm.h's passes on a backend's element-wise driver.
 #pragma once
 
 #include <ATen/core/Tensor.h>
