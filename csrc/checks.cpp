@@ -7,8 +7,10 @@
 #include <ATen/ops/isfinite.h>
 
 #include <atomic>
+#include <string>
 
 namespace fastebm {
+
 std::string dtype_name(at::ScalarType t) {
   return "torch." + std::string(c10::getDtypeNames(t).first);
 }
