@@ -25,3 +25,13 @@ TORCH_LIBRARY(fastebm, m) {
       " Tensor(c!)[] exp_avg_sqs, int step, float lr, float beta1, float beta2, float eps,"
       " float weight_decay) -> ()");
 }
+
+// The sampling ops are not differentiable: autograd falls through to the backend kernels, so
+// parameters that require grad are accepted and the outputs carry no graph (the kernels' inner
+// ATen calls run under NoGradGuard).
+TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
+  for (const char* op : {"philox4x32", "bernoulli_sigmoid", "rbm_gibbs", "grbm_gibbs",
+                         "rbm_cd_grad", "rbm_ais"}) {
+    m.impl(op, torch::CppFunction::makeFallthrough());
+  }
+}

@@ -14,6 +14,8 @@
 #include <ATen/ops/sum.h>
 #include <ATen/ops/zeros.h>
 
+#include <c10/core/GradMode.h>
+
 #include "fastebm/checks.h"
 
 namespace fastebm {
@@ -72,11 +74,13 @@ std::tuple<at::Tensor, at::Tensor> rbm_gibbs_sweeps(const at::Tensor& v, const a
                                                     const at::Tensor& b, const at::Tensor& c,
                                                     int64_t k, int64_t seed, int64_t sweep0,
                                                     const RbmElementwise& ew) {
+  const at::NoGradGuard no_grad;  // sampling is not differentiable: no graph, even for parameters
   check_rbm_args(v, W, b, c, k, sweep0);
   return run_rbm_sweeps(v, W.contiguous(), b.contiguous(), c.contiguous(), k, seed, sweep0, ew);
 }
 
 at::Tensor bernoulli_sigmoid_op(const at::Tensor& logits, int64_t seed, const RbmElementwise& ew) {
+  const at::NoGradGuard no_grad;
   check_float_tensor(logits, "logits", logits.dim());
   check_finite(logits, "logits");
   const at::Tensor x = logits.contiguous();
@@ -90,6 +94,7 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
                                                      const at::Tensor& sigma, int64_t k,
                                                      int64_t seed, int64_t sweep0,
                                                      const RbmElementwise& ew) {
+  const at::NoGradGuard no_grad;
   const RbmShapes s = check_rbm_args(v, W, b, c, k, sweep0);
   check_float_tensor(sigma, "sigma", 1);
   check_same_kind(sigma, "sigma", W, "W");
@@ -116,6 +121,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
     const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
     const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0,
     const RbmElementwise& ew) {
+  const at::NoGradGuard no_grad;
   const RbmShapes s = check_rbm_args(v_chain, W, b, c, k, sweep0, "sweep0", "v_chain");
   check_float_tensor(v_data, "v_data", 2);
   check_same_kind(v_data, "v_data", W, "W");
@@ -148,6 +154,7 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
                                                   const at::Tensor& base_b,
                                                   at::ArrayRef<double> betas, int64_t seed,
                                                   int64_t step0, const RbmElementwise& ew) {
+  const at::NoGradGuard no_grad;
   const RbmShapes s = check_rbm_args(v0, W, b, c, 1, step0, "step0", "v0");
   check_float_tensor(base_b, "base_b", 1);
   check_same_kind(base_b, "base_b", W, "W");
