@@ -43,14 +43,13 @@ namespace {
 
 std::atomic<bool> g_cuda_value_checks{false};
 
-// Whether t's values are checked: always on the CPU, on request elsewhere.
-bool values_checked(const at::Tensor& t) { return t.is_cpu() || cuda_value_checks(); }
-
 }  // namespace
 
 bool cuda_value_checks() { return g_cuda_value_checks.load(std::memory_order_relaxed); }
 
 void set_cuda_value_checks(bool on) { g_cuda_value_checks.store(on, std::memory_order_relaxed); }
+
+bool values_checked(const at::Tensor& t) { return t.is_cpu() || cuda_value_checks(); }
 
 void check_finite(const at::Tensor& t, const char* name) {
   if (!values_checked(t)) return;

@@ -13,7 +13,7 @@ at::Tensor philox_op_prepare(const at::Tensor& counter) {
                     "fastebm: argument 'counter' must have shape [N, 4], got ", counter.sizes());
   TORCH_CHECK_VALUE(counter.scalar_type() == at::kLong,
                     "fastebm: argument 'counter' must be int64, got ", dtype_name(counter.scalar_type()));
-  TORCH_CHECK_VALUE(!(counter.is_cpu() || cuda_value_checks()) ||
+  TORCH_CHECK_VALUE(!values_checked(counter) ||
                         (at::ge(counter, 0).all().item<bool>() &&
                          at::lt(counter, int64_t(1) << 32).all().item<bool>()),
                     "fastebm: argument 'counter' must hold 32-bit words in [0, 2^32)");

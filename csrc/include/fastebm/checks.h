@@ -30,6 +30,9 @@ void check_same_kind(const at::Tensor& t, const char* name, const at::Tensor& re
 bool cuda_value_checks();
 void set_cuda_value_checks(bool on);
 
+// Whether t's values are checked: always on the CPU, on CUDA when switched on.
+bool values_checked(const at::Tensor& t);
+
 // No NaN or Inf anywhere in t (CUDA: see above).
 void check_finite(const at::Tensor& t, const char* name);
 
