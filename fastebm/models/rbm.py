@@ -13,6 +13,8 @@ from torch import nn
 from torch.nn.functional import softplus
 
 from .. import ops
+from ..checks import check_count, check_generator, check_real
+from .base import Enumeration, LoopPath, chain_start, check_visible
 
 
 class _RBM(nn.Module):
@@ -22,8 +24,10 @@ class _RBM(nn.Module):
     def __init__(self, n_visible: int, n_hidden: int, weight_std: float, dtype, device,
                  generator: torch.Generator | None):
         super().__init__()
-        if n_visible < 1 or n_hidden < 1:
-            raise ValueError(f"n_visible and n_hidden must be >= 1, got {n_visible}, {n_hidden}")
+        check_count(n_visible, "n_visible")
+        check_count(n_hidden, "n_hidden")
+        check_real(weight_std, "weight_std", low=0.0)
+        check_generator(generator)
         W = weight_std * torch.randn(n_visible, n_hidden, generator=generator, dtype=dtype)
         self.W = nn.Parameter(W.to(device))
         self.b = nn.Parameter(torch.zeros(n_visible, dtype=W.dtype, device=device))
@@ -40,19 +44,58 @@ class _RBM(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, k: int = 1000, generator: torch.Generator | None = None, *,
                v0: torch.Tensor | None = None) -> torch.Tensor:
-        """[n, V] samples after k sweeps from v0 (default: the model's random_visible)."""
-        v = self.random_visible(n, generator) if v0 is None else v0
-        return self.gibbs(v, k, generator=generator)[0]
+        """[n, V] samples after k sweeps from v0 [n, V] (default: the model's random_visible)."""
+        check_count(n, "n")
+        check_count(k, "k")
+        check_generator(generator)
+        return self.gibbs(chain_start(self, n, v0, generator), k, generator=generator)[0]
+
+    def _tempered(self, beta) -> float:
+        return check_real(beta, "beta", low=0.0)
+
+
+def base_rate_biases(data: torch.Tensor | None, n_visible: int, *, dtype=torch.float32,
+                     device=None) -> torch.Tensor:
+    """[V] visible biases of the base-rate model: logit of the data's pixel means, smoothed as
+    (Σ v + 1) / (N + 2) so every bias is finite; zeros (p = 1/2) without data."""
+    if data is None:
+        return torch.zeros(n_visible, dtype=dtype, device=device)
+    p = (data.double().sum(0) + 1) / (len(data) + 2)
+    return torch.logit(p).to(dtype=dtype, device=device)
+
+
+class _BaseRatePath:
+    """AIS's path for a BernoulliRBM (Salakhutdinov & Murray 2008): base-rate model
+    p_A(v) ∝ exp(base_b·v) (hidden units free), log Z_A = H log 2 + Σ softplus(base_b);
+    p*_β(v) = exp(((1-β) base_b + β b)·v) Πⱼ (1 + exp(β(cⱼ + (vW)ⱼ))); annealed by ops.rbm_ais."""
+
+    def __init__(self, model: "BernoulliRBM", base_b: torch.Tensor):
+        self.W, self.b, self.c = (p.detach() for p in (model.W, model.b, model.c))
+        self.base_b = base_b
+        self.log_z_base = model.n_hidden * math.log(2) + float(softplus(base_b.double()).sum())
+
+    def sample_base(self, n: int, generator) -> torch.Tensor:
+        p = torch.sigmoid(self.base_b).expand(n, -1)
+        return torch.bernoulli(p.cpu(), generator=generator).to(self.W)
+
+    def anneal(self, v: torch.Tensor, betas: list[float], generator) -> torch.Tensor:
+        return ops.rbm_ais(v, self.W, self.b, self.c, self.base_b, betas, generator=generator,
+                           desc="AIS")[0]
 
 
 class BernoulliRBM(_RBM):
     """Bernoulli-Bernoulli RBM, E(v, h) = -v·b - h·c - vᵀWh, v ∈ {0,1}^V, h ∈ {0,1}^H.
+
+    Implements the GibbsModel protocol with every hook: the fused CD / PCD gradient
+    (ops.rbm_cd_grad), the base-rate AIS path (ops.rbm_ais) and enumeration of the smaller layer.
 
     Args:
         n_visible, n_hidden: layer sizes V, H.
         weight_std: W starts as N(0, weight_std²); biases at 0.
         generator: source of the initial weights.
     """
+
+    visible_domain = "binary"
 
     def __init__(self, n_visible: int, n_hidden: int, *, weight_std: float = 0.01,
                  dtype: torch.dtype | None = None, device=None,
@@ -79,10 +122,40 @@ class BernoulliRBM(_RBM):
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """k block-Gibbs sweeps from v [B, V] at inverse temperature beta (p ∝ e^{-βE});
         returns (v_k, h_k)."""
+        beta = self._tempered(beta)
         W, b, c = (p.detach() for p in (self.W, self.b, self.c))
         if beta != 1.0:
             W, b, c = beta * W, beta * b, beta * c
         return ops.rbm_gibbs(v, W, b, c, k, generator=generator)
+
+    @torch.no_grad()
+    def cd_grads(self, v_data: torch.Tensor, v_chain: torch.Tensor, k: int,
+                 generator: torch.Generator | None) -> torch.Tensor:
+        """Protocol hook: W, b, c's .grad from the fused ops.rbm_cd_grad; returns v_k [N, V]."""
+        dW, db, dc, v_k = ops.rbm_cd_grad(v_data, v_chain, self.W, self.b, self.c, k,
+                                          generator=generator)
+        self.W.grad, self.b.grad, self.c.grad = dW, db, dc
+        return v_k
+
+    def annealing_path(self, *, data: torch.Tensor | None = None,
+                       base_b: torch.Tensor | None = None) -> _BaseRatePath:
+        """Protocol hook: the base-rate path, base_b [V] given or from ``data``'s pixel means."""
+        if base_b is None:
+            if data is not None:
+                data = check_visible(self, data, "data")
+            base_b = base_rate_biases(data, self.n_visible, dtype=self.W.dtype, device=self.W.device)
+        elif base_b.shape != (self.n_visible,) or not torch.isfinite(base_b).all():
+            raise ValueError(f"base_b must be a finite [{self.n_visible}] tensor, "
+                             f"got shape {list(base_b.shape)}")
+        return _BaseRatePath(self, base_b.to(self.W))
+
+    def enumeration(self) -> Enumeration:
+        """Protocol hook: log Z over the smaller layer,
+        log Σ_h exp(c·h + Σᵢ softplus(bᵢ + (Wh)ᵢ)), or Σ_v exp(-F(v)) if V < H."""
+        W, b, c = (p.detach().double() for p in (self.W, self.b, self.c))
+        if self.n_hidden <= self.n_visible:
+            return Enumeration(self.n_hidden, lambda h: h @ c + softplus(h @ W.T + b).sum(1), 0.0)
+        return Enumeration(self.n_visible, lambda v: v @ b + softplus(v @ W + c).sum(1), 0.0)
 
     def random_visible(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """[n, V] uniform random binary states (a chain start)."""
@@ -96,13 +169,15 @@ class GaussianBernoulliRBM(_RBM):
         E(v, h) = Σᵢ (vᵢ - bᵢ)² / 2σᵢ² - h·c - Σᵢⱼ vᵢ Wᵢⱼ hⱼ / σᵢ,  v ∈ ℝ^V, h ∈ {0,1}^H.
 
     ``sigma`` is stored as ``log_sigma`` so that it stays positive under gradient steps.
+    Implements the GibbsModel protocol with its own AIS path and enumeration over h.
     """
+
+    visible_domain = "real"
 
     def __init__(self, n_visible: int, n_hidden: int, *, weight_std: float = 0.01,
                  sigma: float = 1.0, dtype: torch.dtype | None = None, device=None,
                  generator: torch.Generator | None = None):
-        if not sigma > 0:
-            raise ValueError(f"sigma must be > 0, got {sigma}")
+        check_real(sigma, "sigma", low=0.0, low_open=True)
         super().__init__(n_visible, n_hidden, weight_std, dtype, device, generator)
         self.log_sigma = nn.Parameter(torch.full((n_visible,), math.log(sigma),
                                                  dtype=self.W.dtype, device=device))
@@ -135,8 +210,9 @@ class GaussianBernoulliRBM(_RBM):
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """k block-Gibbs sweeps from v [B, V] at inverse temperature beta > 0; returns (v_k, h_k).
         p ∝ e^{-βE} is the GRBM with W√β, b, βc, σ/√β."""
-        if not beta > 0:
-            raise ValueError(f"beta must be > 0 for a Gaussian-Bernoulli RBM, got {beta}")
+        beta = self._tempered(beta)
+        if beta == 0:
+            raise ValueError("beta must be > 0 for a Gaussian-Bernoulli RBM (p_0 is improper)")
         W, b, c, s = (p.detach() for p in (self.W, self.b, self.c, self.sigma))
         if beta != 1.0:
             W, c, s = W * math.sqrt(beta), c * beta, s / math.sqrt(beta)
@@ -146,3 +222,36 @@ class GaussianBernoulliRBM(_RBM):
         """[n, V] draws from N(b, σ²) (a chain start)."""
         z = torch.randn(n, self.n_visible, generator=generator, dtype=self.W.dtype)
         return (self.b + self.sigma * z.to(self.W.device)).detach()
+
+    def annealing_path(self, *, data: torch.Tensor | None = None,
+                       base_b: torch.Tensor | None = None) -> LoopPath:
+        """Protocol hook: base model W = 0, c = 0 (p_A(v) = N(b, σ²), hidden units free),
+        log Z_A = H log 2 + Σᵢ log(√(2π) σᵢ); p*_β(v) = exp(-Σᵢ (vᵢ-bᵢ)²/2σᵢ²) Πⱼ (1 + exp(β pⱼ)),
+        p = c + (v/σ)W, whose Gibbs sweep is the GRBM with βW, b, βc, σ."""
+        if base_b is not None:
+            raise ValueError("base_b is for Bernoulli RBMs; a GRBM's AIS base is N(b, σ²)")
+        W, b, c, s = (p.detach() for p in (self.W, self.b, self.c, self.sigma))
+
+        def log_p(v, beta):
+            return softplus(beta * ((v / s) @ W + c)).sum(1)  # the β-free quadratic cancels
+
+        def sample_base(n: int, generator) -> torch.Tensor:
+            return b + s * torch.randn(n, len(b), generator=generator, dtype=W.dtype).to(W)
+
+        log_z_base = self.n_hidden * math.log(2) + float(
+            torch.log(math.sqrt(2 * math.pi) * s.double()).sum())
+        return LoopPath(log_p, lambda v, beta, g: ops.grbm_gibbs(v, beta * W, b, beta * c, s, 1,
+                                                                generator=g)[0],
+                        sample_base, log_z_base)
+
+    def enumeration(self) -> Enumeration:
+        """Protocol hook: v integrated out, log Z = Σᵢ log(√(2π) σᵢ)
+        + log Σ_h exp(c·h + Σᵢ [bᵢ(Wh)ᵢ/σᵢ + (Wh)ᵢ²/2])."""
+        W, b, c, s = (p.detach().double() for p in (self.W, self.b, self.c, self.sigma))
+
+        def log_weight(h):
+            Wh = h @ W.T
+            return h @ c + (b / s * Wh + Wh**2 / 2).sum(1)
+
+        return Enumeration(self.n_hidden, log_weight,
+                           float(torch.log(math.sqrt(2 * math.pi) * s).sum()))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from .. import ops
-from ..models import BernoulliRBM
-from ..samplers import GibbsSampler
+from ..checks import check_count
+from ..samplers import GibbsSampler, tempering_ladder
 
 
 def free_energy_gap_grads(model, v_data: torch.Tensor, v_model: torch.Tensor) -> dict:
@@ -17,31 +16,25 @@ def free_energy_gap_grads(model, v_data: torch.Tensor, v_model: torch.Tensor) ->
     return {"free_energy_gap": gap.item()}
 
 
-def _is_fused(model) -> bool:
-    """Bernoulli RBMs take the fused C++ gradient (ops.rbm_cd_grad): no autograd, no Python loop."""
-    return type(model) is BernoulliRBM
-
-
-@torch.no_grad()
-def _fused_grads(model: BernoulliRBM, v: torch.Tensor, chains: torch.Tensor, k: int,
-                 generator) -> torch.Tensor:
-    """Set W, b, c's .grad from ops.rbm_cd_grad; return the chains after k sweeps."""
-    dW, db, dc, v_k = ops.rbm_cd_grad(v, chains, model.W, model.b, model.c, k, generator=generator)
-    model.W.grad, model.b.grad, model.c.grad = dW, db, dc
-    return v_k
+def check_batch(model, v: torch.Tensor) -> None:
+    """A cheap per-step check of a batch's shape (no device read; the Trainer checks the
+    values of its data once)."""
+    if not isinstance(v, torch.Tensor) or v.dim() != 2 or v.shape[1] != model.n_visible or not len(v):
+        shape = list(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
+        raise ValueError(f"batch must be a non-empty [B, {model.n_visible}] tensor, got {shape}")
 
 
 class CD:
     """CD-k (Hinton 2002): negative samples from k Gibbs sweeps started at the data batch."""
 
     def __init__(self, k: int = 1):
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        self.k = k
+        self.k = check_count(k, "k")
 
     def compute_grads(self, model, v: torch.Tensor, generator=None) -> dict:
-        if _is_fused(model):
-            _fused_grads(model, v, v, self.k, generator)
+        check_batch(model, v)
+        fused = getattr(model, "cd_grads", None)
+        if fused is not None:
+            fused(v, v, self.k, generator)
             return {}
         return free_energy_gap_grads(model, v, model.gibbs(v, self.k, generator=generator)[0])
 
@@ -58,9 +51,8 @@ class PCD:
     al. 2010), see :class:`fastebm.samplers.GibbsSampler`."""
 
     def __init__(self, n_chains: int = 100, k: int = 1, betas: list[float] | None = None):
-        if n_chains < 1 or k < 1:
-            raise ValueError(f"n_chains and k must be >= 1, got {n_chains}, {k}")
-        self.n_chains, self.k, self.betas = n_chains, k, betas
+        self.n_chains, self.k = check_count(n_chains, "n_chains"), check_count(k, "k")
+        self.betas = None if betas is None else tempering_ladder(betas)
         self.sampler: GibbsSampler | None = None
         self._pending_state: dict | None = None
 
@@ -78,10 +70,11 @@ class PCD:
         return self.sampler
 
     def compute_grads(self, model, v: torch.Tensor, generator=None) -> dict:
+        check_batch(model, v)
         sampler = self._sampler(model, generator)
-        if _is_fused(model) and not sampler.tempered:
-            sampler.chains = _fused_grads(model, v, sampler.chains[0], self.k, generator)[None]
-            sampler.steps += 1
+        fused = getattr(model, "cd_grads", None)
+        if fused is not None and not sampler.tempered:
+            sampler.advance_to(fused(v, sampler.state, self.k, generator))
             return {}
         return free_energy_gap_grads(model, v, sampler.step())
 

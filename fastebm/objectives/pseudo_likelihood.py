@@ -5,12 +5,17 @@ from __future__ import annotations
 import torch
 from torch.nn.functional import logsigmoid
 
+from ..checks import check_generator
+from ..models.base import check_model, check_visible
+
 _CHUNK_ROWS = 1 << 16  # flipped copies evaluated per free-energy call
 
 
 def _check_binary_model(model) -> None:
-    if not hasattr(model, "visible_probs"):
-        raise TypeError(f"pseudo-likelihood needs binary visible units; {type(model).__name__} has none")
+    check_model(model, "pseudo-likelihood")
+    if model.visible_domain != "binary":
+        raise TypeError(f"pseudo-likelihood needs binary visible units; {type(model).__name__}'s "
+                        f"are {model.visible_domain}")
 
 
 def _site_log_conditionals(model, v: torch.Tensor, sites: torch.Tensor) -> torch.Tensor:
@@ -28,6 +33,8 @@ def log_pseudo_likelihood(model, v: torch.Tensor, *, stochastic: bool = False,
     flipped (Besag 1975). ``stochastic=True``: the unbiased one-site estimate V·log p(vᵢ | v₋ᵢ)
     with one uniformly random site i per example (Goodfellow et al. 2013), V× cheaper."""
     _check_binary_model(model)
+    check_generator(generator)
+    v = check_visible(model, v, "v", allow_empty=True)
     B, V = v.shape
     if stochastic:
         sites = torch.randint(0, V, (B,), generator=generator).to(v.device)
@@ -47,6 +54,8 @@ class PseudoLikelihood:
     conditionals through free-energy differences) or ``stochastic`` (one random site)."""
 
     def __init__(self, stochastic: bool = False):
+        if not isinstance(stochastic, bool):
+            raise TypeError(f"stochastic must be a bool, got {stochastic!r}")
         self.stochastic = stochastic
 
     def compute_grads(self, model, v: torch.Tensor, generator=None) -> dict:

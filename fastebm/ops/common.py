@@ -9,6 +9,8 @@ from collections.abc import Callable
 import torch
 from tqdm.auto import tqdm
 
+from ..checks import check_generator
+
 _MASK64 = (1 << 64) - 1
 
 
@@ -28,8 +30,7 @@ def draw_seed(generator: torch.Generator | None = None) -> int:
     generator state gives the same seed. (A CUDA graph captures that seed as a constant: replaying
     it replays the same draws.)
     """
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    check_generator(generator)
     if generator is None or generator.device.type == "cpu":
         return int(torch.empty((), dtype=torch.int64).random_(generator=generator))
     offset = generator.get_offset()

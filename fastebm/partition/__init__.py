@@ -1,6 +1,7 @@
 """Partition functions and log-likelihoods: exact enumeration, AIS, reverse AIS, bridge sampling."""
 
-from .ais import LogZ, ais, base_rate_biases, reverse_ais, sm_betas
+from ..models.rbm import base_rate_biases
+from .ais import LogZ, ais, reverse_ais, sm_betas
 from .bridge import bridge_sampling
 from .exact import exact_log_z, log_likelihood
 

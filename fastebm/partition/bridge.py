@@ -6,6 +6,8 @@ import math
 
 import torch
 
+from ..checks import check_count, check_log_z, check_real
+from ..models.base import check_model, check_visible
 from .ais import LogZ
 
 
@@ -25,8 +27,15 @@ def bridge_sampling(model_a, model_b, samples_a: torch.Tensor, samples_b: torch.
         samples_a: [n_a, V] samples of model_a; samples_b: [n_b, V] samples of model_b.
         log_z_a: log Z of model_a, when known (e.g. exact_log_z).
     """
+    for model, name in ((model_a, "model_a"), (model_b, "model_b")):
+        check_model(model, f"bridge_sampling's {name}")
+    samples_a = check_visible(model_a, samples_a, "samples_a")
+    samples_b = check_visible(model_b, samples_b, "samples_b")
     if len(samples_a) < 2 or len(samples_b) < 2:
         raise ValueError("bridge_sampling needs at least 2 samples of each model")
+    log_z_a = check_log_z(log_z_a, "log_z_a")
+    check_count(max_iter, "max_iter")
+    check_real(tol, "tol", low=0.0, low_open=True)
     log_l_a = (model_a.free_energy(samples_a) - model_b.free_energy(samples_a)).double()
     log_l_b = (model_a.free_energy(samples_b) - model_b.free_energy(samples_b)).double()
     n_a, n_b = len(log_l_a), len(log_l_b)

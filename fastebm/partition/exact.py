@@ -1,13 +1,11 @@
-"""Exact log Z by enumerating the smaller binary layer, and log-likelihoods given log Z."""
+"""Exact log Z by enumeration (the model's ``enumeration`` hook), and log-likelihoods given log Z."""
 
 from __future__ import annotations
 
-import math
-
 import torch
-from torch.nn.functional import softplus
 
-from ..models import BernoulliRBM, GaussianBernoulliRBM
+from ..checks import check_log_z
+from ..models.base import check_model, check_parameters, check_visible, enumeration
 
 #: Largest layer exact_log_z enumerates (2^MAX_ENUMERATED_UNITS states, in chunks).
 MAX_ENUMERATED_UNITS = 26
@@ -20,49 +18,37 @@ def _binary_states(start: int, stop: int, n: int, dtype, device) -> torch.Tensor
     return ((idx[:, None] >> torch.arange(n, device=device)) & 1).to(dtype)
 
 
-def _logsumexp_over_states(n: int, log_weight, device) -> torch.Tensor:
-    """log Σ over all 2^n binary states x of log_weight(x) ([m, n] -> [m]), chunk by chunk."""
-    parts = [torch.logsumexp(log_weight(_binary_states(s, min(s + _CHUNK, 2**n), n,
-                                                       torch.float64, device)), 0)
-             for s in range(0, 2**n, _CHUNK)]
-    return torch.logsumexp(torch.stack(parts), 0)
-
-
 @torch.no_grad()
 def exact_log_z(model) -> torch.Tensor:
-    """log Z of a small RBM, exactly, in float64.
+    """log Z of a small model, exactly, in float64 (a 0-d tensor):
+    log Z = log_const + log Σ_{s ∈ {0,1}^n} exp(log_weight(s)) for the model's enumeration.
 
-    BernoulliRBM: sums over the smaller layer, using
-        log Z = log Σ_h exp(c·h + Σᵢ softplus(bᵢ + (Wh)ᵢ))  (or Σ_v exp(-F(v)) if V < H).
-    GaussianBernoulliRBM: sums over h with v integrated out,
-        log Z = Σᵢ log(√(2π) σᵢ) + log Σ_h exp(c·h + Σᵢ [bᵢ(Wh)ᵢ/σᵢ + (Wh)ᵢ²/2]).
+    BernoulliRBM sums over the smaller layer, log Σ_h exp(c·h + Σᵢ softplus(bᵢ + (Wh)ᵢ));
+    GaussianBernoulliRBM over h with v integrated out; any other binary model over its visible
+    states, log Σ_v exp(-F(v)).
 
-    Raises ValueError when the enumerated layer has more than MAX_ENUMERATED_UNITS units.
+    Raises ValueError when more than MAX_ENUMERATED_UNITS units would be enumerated, or when a
+    parameter is NaN or Inf.
     """
-    W, b, c = (p.detach().double() for p in (model.W, model.b, model.c))
-    V, H = W.shape
-    n = H if isinstance(model, GaussianBernoulliRBM) else min(V, H)
+    check_model(model, "exact_log_z")
+    check_parameters(model)
+    n, log_weight, log_const = enumeration(model)
     if n > MAX_ENUMERATED_UNITS:
         raise ValueError(f"exact_log_z enumerates 2^{n} states, more than the limit "
                          f"2^{MAX_ENUMERATED_UNITS}; use fastebm.partition.ais instead")
-    if isinstance(model, GaussianBernoulliRBM):
-        sigma = model.sigma.detach().double()
-
-        def log_weight(h):
-            Wh = h @ W.T
-            return h @ c + (b / sigma * Wh + Wh**2 / 2).sum(1)
-
-        return _logsumexp_over_states(H, log_weight, W.device) + torch.log(
-            math.sqrt(2 * math.pi) * sigma).sum()
-    if not isinstance(model, BernoulliRBM):
-        raise TypeError(f"exact_log_z supports BernoulliRBM and GaussianBernoulliRBM, got {type(model)}")
-    if H <= V:
-        return _logsumexp_over_states(H, lambda h: h @ c + softplus(h @ W.T + b).sum(1), W.device)
-    return _logsumexp_over_states(V, lambda v: v @ b + softplus(v @ W + c).sum(1), W.device)
+    device = next(iter(model.parameters())).device
+    parts = [torch.logsumexp(log_weight(_binary_states(s, min(s + _CHUNK, 2**n), n,
+                                                       torch.float64, device)), 0)
+             for s in range(0, 2**n, _CHUNK)]
+    return torch.logsumexp(torch.stack(parts), 0) + log_const
 
 
 def log_likelihood(model, data: torch.Tensor, log_z) -> torch.Tensor:
-    """[B] log p(v) = -F(v) - log Z for each row of data [B, V] (float64)."""
+    """[B] log p(v) = -F(v) - log Z for each row of data [B, V] (float64); ``log_z`` a number,
+    a one-element tensor or the LogZ of an estimator. Data outside the model's domain (non-binary
+    rows for a binary model) is refused: its likelihood is not defined."""
+    check_model(model, "log_likelihood")
+    log_z = check_log_z(log_z)
+    data = check_visible(model, data, "data")
     with torch.no_grad():
-        return -model.free_energy(data.to(model.W.dtype)).double() - torch.as_tensor(
-            log_z, dtype=torch.float64)
+        return -model.free_energy(data).double() - log_z

@@ -1,5 +1,5 @@
 """Samplers: persistent block-Gibbs chains with optional parallel tempering."""
 
-from .gibbs import GibbsSampler
+from .gibbs import GibbsSampler, tempering_ladder
 
-__all__ = ["GibbsSampler"]
+__all__ = ["GibbsSampler", "tempering_ladder"]

@@ -1,12 +1,25 @@
-"""Persistent block-Gibbs chains for RBMs, with optional parallel tempering."""
+"""Persistent Gibbs chains for any GibbsModel, with optional parallel tempering."""
 
 from __future__ import annotations
 
 import torch
 
+from ..checks import check_beta, check_count, check_generator
+from ..models.base import chain_start, check_model
+
+
+def tempering_ladder(betas: list[float] | None) -> list[float]:
+    """Parallel tempering's inverse temperatures: 1.0 = β₀ > β₁ > ... > 0, each finite
+    (None: [1.0], no tempering); ValueError otherwise."""
+    betas = [1.0] if betas is None else [check_beta(b, "betas[]") for b in betas]
+    if not betas or betas[0] != 1.0 or betas[-1] <= 0 or any(
+            x <= y for x, y in zip(betas, betas[1:])):
+        raise ValueError(f"betas must start at 1.0 and decrease strictly, staying > 0; got {betas}")
+    return betas
+
 
 class GibbsSampler:
-    """Persistent chains (Tieleman 2008) for an RBM, with optional parallel tempering (Swendsen &
+    """Persistent chains (Tieleman 2008) for any GibbsModel (fastebm.models.base), with optional parallel tempering (Swendsen &
     Wang 1986; for RBM training, Desjardins et al. 2010).
 
     With ``betas = [1 = β₀ > β₁ > ... > β_{T-1} > 0]`` every chain has T replicas, one per
@@ -17,7 +30,7 @@ class GibbsSampler:
     ``step()`` returns the β = 1 states.
 
     Args:
-        model: BernoulliRBM or GaussianBernoulliRBM.
+        model: a GibbsModel (free_energy(x, beta), gibbs(x, k, beta=...), random_visible).
         n_chains: chains per temperature. k: Gibbs sweeps per step (>= 1).
         betas: inverse temperatures for parallel tempering, starting at 1.0, decreasing; None: no
             tempering.
@@ -27,18 +40,12 @@ class GibbsSampler:
 
     def __init__(self, model, n_chains: int, k: int = 1, *, betas: list[float] | None = None,
                  v0: torch.Tensor | None = None, generator: torch.Generator | None = None):
-        if n_chains < 1:
-            raise ValueError(f"n_chains must be >= 1, got {n_chains}")
-        if k < 1:
-            raise ValueError(f"k must be >= 1, got {k}")
-        betas = [1.0] if betas is None else [float(b) for b in betas]
-        if betas[0] != 1.0 or any(b <= 0 for b in betas) or any(
-                x <= y for x, y in zip(betas, betas[1:])):
-            raise ValueError(f"betas must start at 1.0 and decrease strictly, staying > 0; got {betas}")
+        check_model(model, "GibbsSampler")
+        n_chains, k = check_count(n_chains, "n_chains"), check_count(k, "k")
+        check_generator(generator)
+        betas = tempering_ladder(betas)
         self.model, self.k, self.betas, self.generator = model, k, betas, generator
-        start = model.random_visible(n_chains, generator) if v0 is None else v0.to(model.W)
-        if start.shape != (n_chains, model.n_visible):
-            raise ValueError(f"v0 must have shape {(n_chains, model.n_visible)}, got {tuple(start.shape)}")
+        start = chain_start(model, n_chains, v0, generator, "n_chains")
         self.chains = start.detach().clone().expand(len(betas), -1, -1).contiguous()  # [T, N, V]
         self.steps = 0
         self.swap_attempts = torch.zeros(max(len(betas) - 1, 0))
@@ -47,6 +54,19 @@ class GibbsSampler:
     @property
     def tempered(self) -> bool:
         return len(self.betas) > 1
+
+    @property
+    def state(self) -> torch.Tensor:
+        """[N, V] the β = 1 chains."""
+        return self.chains[0]
+
+    def advance_to(self, v: torch.Tensor) -> None:
+        """Record one step taken outside ``step()`` (a fused CD / PCD gradient call that advanced
+        the untempered chains itself): v [N, V] becomes the chains."""
+        if self.tempered or v.shape != self.chains[0].shape:
+            raise ValueError("advance_to takes [N, V] chains of an untempered sampler")
+        self.chains = v[None]
+        self.steps += 1
 
     @torch.no_grad()
     def step(self) -> torch.Tensor:
