@@ -24,6 +24,7 @@ class _FusedOptimizer:
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be finite and >= 0, got {value}")
         self.hyper = hyper
+        self.param_groups = [hyper]  # as torch.optim's: a schedule sets param_groups[0]["lr"]
         self.steps = 0
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -38,8 +39,12 @@ class _FusedOptimizer:
                 "buffers": {name: [t.clone() for t in ts] for name, ts in self._buffers().items()}}
 
     def load_state_dict(self, state: dict) -> None:
-        if state["hyper"] != self.hyper:
+        """Restores the buffers, step count and lr (which a schedule may have changed); every other
+        hyper-parameter must match."""
+        fixed = {k: v for k, v in state["hyper"].items() if k != "lr"}
+        if fixed != {k: v for k, v in self.hyper.items() if k != "lr"}:
             raise ValueError(f"optimizer state has hyper-parameters {state['hyper']}, this one {self.hyper}")
+        self.hyper["lr"] = state["hyper"]["lr"]
         self.steps = int(state["steps"])
         for name, tensors in self._buffers().items():
             for dst, src in zip(tensors, state["buffers"][name]):

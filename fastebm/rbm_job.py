@@ -93,7 +93,7 @@ def train_rbm(*, data: str = "digits", hidden: int = 64, method: str = "pcd", k:
     path = os.path.join(out, "checkpoint.pt")
     kwargs = dict(optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay,
                   batch_size=batch_size, seed=seed, checkpoint_every=checkpoint_every,
-                  metrics_fn=lambda t: pl_metrics(t.model, split), progress=progress)
+                  callbacks=[lambda t: pl_metrics(t.model, split)], progress=progress)
     if resume:
         saved = load_checkpoint(path).get("config") or {}
         changed = {k_: (saved.get(k_), v) for k_, v in config.items()

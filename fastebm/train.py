@@ -1,10 +1,12 @@
-"""The training loop: mini-batch optimisation of any fastebm objective, with a tqdm progress bar,
-atomic checkpoints that resume bit for bit, and torch.distributed data parallelism."""
+"""The training loop: mini-batch optimisation of any model with any objective on any data, with
+learning-rate schedules, EMA, gradient clipping, callbacks, a tqdm progress bar, atomic
+checkpoints that resume bit for bit, and torch.distributed data parallelism."""
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable
 from typing import Callable
 
 import torch
@@ -12,96 +14,165 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checks import check_count, check_real, check_tensor_finite
+from .ema import EMA
+from .models.base import check_visible
 from .optim import SGD, Adam
 
+#: The fused optimizers a name selects (one C++ call per step).
+OPTIMIZERS = {"adam": Adam, "sgd": SGD}
 
-def _distributed() -> tuple[int, int]:
-    """(rank, world size); joins the process group torchrun describes (WORLD_SIZE > 1)."""
+
+def _distributed(device: torch.device) -> tuple[int, int]:
+    """(rank, world size); joins the process group torchrun describes (WORLD_SIZE > 1), with
+    NCCL for a model on CUDA and gloo on the CPU."""
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        dist.init_process_group("gloo")
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     if dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
 
 
-class Trainer:
-    """Mini-batch training of ``model`` with ``objective`` on ``data`` [N, V].
+def _check_data(model, data, like: torch.Tensor):
+    """A tensor [N, ...] checked once (finite; in the model's domain for a GibbsModel) and moved
+    to the model's device (and dtype, when floating); an iterable is passed through."""
+    if not isinstance(data, torch.Tensor):
+        if not isinstance(data, Iterable):
+            raise TypeError(f"data must be a tensor [N, ...] or an iterable of batches (e.g. a "
+                            f"DataLoader), got {type(data).__name__}")
+        return data
+    if data.dim() < 1 or len(data) == 0:
+        raise ValueError(f"data must be a non-empty [N, ...] tensor, got shape {list(data.shape)}")
+    if hasattr(model, "visible_domain") and hasattr(model, "n_visible"):
+        return check_visible(model, data, "data")
+    if data.is_floating_point():
+        check_tensor_finite(data, "data")
+        return data.to(like)
+    return data.to(like.device)
 
-    Each epoch visits the data in a permutation drawn from (seed, epoch), so an epoch's batches
-    do not depend on what ran before; sampling uses a generator seeded with seed + rank whose
-    state is checkpointed. A checkpoint (``checkpoint`` path) holds the model, optimizer,
-    objective (persistent chains), generator, position and history; it is written atomically
-    every ``checkpoint_every`` steps (0: never mid-epoch), after every epoch and on Ctrl-C.
+
+class Trainer:
+    """Mini-batch training of ``model`` with ``objective`` on ``data``.
+
+    ``data`` is a tensor [N, ...] ([N, V] vectors, [N, C, H, W] images, [N, d] points), checked
+    once (finite; binary for a binary model) and visited each epoch in a permutation drawn from
+    (seed, epoch), or any iterable of batches such as a DataLoader (a batch that is a tuple or
+    list gives its first element; a DataLoader that shuffles is re-seeded from (seed, epoch)
+    each epoch, so resuming mid-epoch replays the same order). Sampling uses a generator seeded
+    with seed + rank whose state is checkpointed.
+
+    Each step: zero the gradients, ``objective.compute_grads(model, batch, generator)`` (sets
+    .grad, returns metrics), average gradients across ranks, clip their global norm to
+    ``grad_clip``, set the learning rate to base · ``schedule(global_step)``, step the optimizer,
+    update the EMA. After each epoch every callback ``cb(trainer)`` runs; the dicts they return
+    join the epoch's record in ``history``.
+
+    A checkpoint (``checkpoint`` path) holds the model, optimizer, EMA, objective (persistent
+    chains), generator, position and history; it is written atomically every
+    ``checkpoint_every`` steps (0: never mid-epoch), after every epoch and on Ctrl-C.
     ``Trainer.resume`` continues from it bit for bit.
 
-    Under torchrun (WORLD_SIZE > 1) each rank takes an equal shard of every epoch's permutation,
-    gradients are averaged with all_reduce, and rank 0 writes checkpoints holding every rank's
-    chains and generator, so a distributed run resumes bit for bit too (with the same number of
-    processes).
+    Under torchrun (WORLD_SIZE > 1; gloo on CPU, NCCL on CUDA) each rank takes an equal shard of
+    every epoch's permutation (a DataLoader should use a DistributedSampler), gradients are
+    averaged with all_reduce, and rank 0 writes checkpoints holding every rank's chains and
+    generator, so a distributed run resumes bit for bit too (with the same number of processes).
 
     Args:
         model: an nn.Module. objective: has compute_grads / state_dict / load_state_dict.
-        data: [N, V] training data. optimizer: "adam" or "sgd" (with ``momentum``), the fused
-            fastebm.optim versions (one C++ call per step).
-        lr, weight_decay: optimiser settings (weight decay as the optimiser's L2 term).
-        batch_size: examples per step and rank. seed: data order and sampling.
-        metrics_fn: called after every epoch with the trainer, returns {name: float}.
+        data: a tensor [N, ...] or an iterable of batches.
+        optimizer: "adam" or "sgd" (the fused fastebm.optim versions, with ``lr``, ``momentum``,
+            ``weight_decay``), or a callable ``params -> torch.optim.Optimizer`` (its own lr).
+        schedule: ``step -> factor`` of the base learning rates (fastebm.schedules), or None.
+        ema: EMA decay in [0, 1) (``trainer.ema``; ``with trainer.ema.swapped_in(): ...``).
+        grad_clip: max global gradient norm, or None.
+        batch_size: examples per step and rank (tensor data). seed: data order and sampling.
+        callbacks: ``cb(trainer) -> dict | None`` after every epoch.
         progress: show a tqdm bar.
     """
 
-    def __init__(self, model, objective, data: torch.Tensor, *, optimizer: str = "adam",
+    def __init__(self, model, objective, data, *, optimizer: str | Callable = "adam",
                  lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 0.0,
-                 batch_size: int = 100, seed: int = 0, checkpoint: str | None = None,
-                 checkpoint_every: int = 0, metrics_fn: Callable | None = None,
-                 progress: bool = True):
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if not (lr > 0 and math.isfinite(lr)):
-            raise ValueError(f"lr must be a positive finite number, got {lr}")
-        if weight_decay < 0 or not 0 <= momentum < 1:
-            raise ValueError(f"need weight_decay >= 0 and 0 <= momentum < 1, got {weight_decay}, {momentum}")
-        if data.dim() != 2 or len(data) == 0:
-            raise ValueError(f"data must be a non-empty [N, V] tensor, got shape {tuple(data.shape)}")
-        if not torch.isfinite(data).all():
-            raise ValueError("data contains NaN or Inf")
-        self.rank, self.world = _distributed()
-        if len(data) // self.world < 1:
-            raise ValueError(f"{len(data)} examples cannot be shared by {self.world} ranks")
-        self.model, self.objective = model, objective
-        self.data = data.to(next(model.parameters()))
-        self.batch_size, self.seed = batch_size, seed
-        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
-        self.metrics_fn, self.progress = metrics_fn, progress
-        self.optimizer_name = optimizer
+                 batch_size: int = 100, seed: int = 0, schedule: Callable | None = None,
+                 ema: float | None = None, grad_clip: float | None = None,
+                 callbacks: list[Callable] = (), checkpoint: str | None = None,
+                 checkpoint_every: int = 0, progress: bool = True):
+        self.batch_size = check_count(batch_size, "batch_size")
+        self.seed = check_count(seed, "seed", 0)
+        self.checkpoint_every = check_count(checkpoint_every, "checkpoint_every", 0)
+        if grad_clip is not None:
+            check_real(grad_clip, "grad_clip", low=0.0, low_open=True)
+        if schedule is not None and not callable(schedule):
+            raise TypeError(f"schedule must be a callable step -> factor, got {type(schedule).__name__}")
         params = list(model.parameters())
-        if optimizer == "adam":
-            self.optimizer = Adam(params, lr=lr, weight_decay=weight_decay)
-        elif optimizer == "sgd":
-            self.optimizer = SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-        else:
-            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-        self.generator = torch.Generator().manual_seed(seed + self.rank)
+        if not params:
+            raise ValueError("the model has no parameters to train")
+        self.rank, self.world = _distributed(params[0].device)
+        self.model, self.objective = model, objective
+        self.data = _check_data(model, data, params[0])
+        if isinstance(self.data, torch.Tensor) and len(self.data) // self.world < 1:
+            raise ValueError(f"{len(self.data)} examples cannot be shared by {self.world} ranks")
+        self.optimizer = self._make_optimizer(optimizer, params, lr, momentum, weight_decay)
+        self.base_lrs = [group["lr"] for group in self.optimizer.param_groups]
+        self.schedule, self.grad_clip = schedule, grad_clip
+        self.ema = None if ema is None else EMA(model, ema)
+        self.callbacks = list(callbacks)
+        self.checkpoint, self.progress = checkpoint, progress
+        self.generator = torch.Generator().manual_seed(self.seed + self.rank)
         self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
         self.history: list[dict] = []
-        self.extra: dict = {}  # more fields for the checkpoint (e.g. the CLI's model config)
+        self.extra: dict = {}  # more fields for the checkpoint (e.g. the CLI's job config)
         if self.world > 1:
             for p in params:
                 dist.broadcast(p.data, 0)
 
-    # ------------------------------------------------------------------ data order
-    def steps_per_epoch(self) -> int:
-        return math.ceil((len(self.data) // self.world) / self.batch_size)
+    @staticmethod
+    def _make_optimizer(optimizer, params, lr, momentum, weight_decay):
+        if callable(optimizer):
+            built = optimizer(params)
+            if not all(hasattr(built, a) for a in ("step", "zero_grad", "param_groups",
+                                                   "state_dict", "load_state_dict")):
+                raise TypeError("optimizer(params) must return a torch.optim-style optimizer")
+            return built
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} or a callable "
+                             f"params -> optimizer, got {optimizer!r}")
+        check_real(lr, "lr", low=0.0, low_open=True)
+        check_real(weight_decay, "weight_decay", low=0.0)
+        check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+        if optimizer == "sgd":
+            return SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        return Adam(params, lr=lr, weight_decay=weight_decay)
 
-    def _epoch_order(self, epoch: int) -> torch.Tensor:
-        """This rank's example indices for an epoch, a permutation drawn from (seed, epoch)."""
-        g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        perm = torch.randperm(len(self.data), generator=g)
-        share = len(self.data) // self.world
-        return perm[self.rank * share:(self.rank + 1) * share]
+    # ------------------------------------------------------------------ data order
+    def steps_per_epoch(self) -> int | None:
+        if isinstance(self.data, torch.Tensor):
+            return math.ceil((len(self.data) // self.world) / self.batch_size)
+        return len(self.data) if hasattr(self.data, "__len__") else None
+
+    def _epoch_seed(self, epoch: int) -> int:
+        return self.seed * 1_000_003 + epoch
+
+    def _batches(self, epoch: int):
+        """This rank's batches of an epoch, from (seed, epoch) alone."""
+        if isinstance(self.data, torch.Tensor):
+            g = torch.Generator().manual_seed(self._epoch_seed(epoch))
+            perm = torch.randperm(len(self.data), generator=g)
+            share = len(self.data) // self.world
+            shuffled = self.data[perm[self.rank * share:(self.rank + 1) * share]]
+            return (shuffled[i:i + self.batch_size] for i in range(0, share, self.batch_size))
+        sampler = getattr(self.data, "sampler", None)
+        if sampler is not None and hasattr(sampler, "generator"):
+            if sampler.generator is None:
+                sampler.generator = torch.Generator()
+            sampler.generator.manual_seed(self._epoch_seed(epoch))
+        if sampler is not None and hasattr(sampler, "set_epoch"):
+            sampler.set_epoch(epoch)
+        return (b[0] if isinstance(b, (tuple, list)) else b for b in self.data)
 
     # ------------------------------------------------------------------ the loop
     def fit(self, epochs: int) -> list[dict]:
         """Train until ``epochs`` epochs are done in total (a resumed trainer continues)."""
+        check_count(epochs, "epochs", 0)
         try:
             while self.epoch < epochs:
                 self._run_epoch(epochs)
@@ -110,20 +181,39 @@ class Trainer:
             raise
         return self.history
 
+    def _step(self, batch) -> dict:
+        if isinstance(batch, torch.Tensor) and not isinstance(self.data, torch.Tensor):
+            batch = batch.to(self.base_device)
+        self.optimizer.zero_grad(set_to_none=True)
+        metrics = self.objective.compute_grads(self.model, batch, self.generator)
+        self._average_grads()
+        if self.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        if self.schedule is not None:
+            factor = float(self.schedule(self.global_step))
+            for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+                group["lr"] = base * factor
+        self.optimizer.step()
+        if self.ema is not None:
+            self.ema.update()
+        return metrics
+
+    @property
+    def base_device(self) -> torch.device:
+        return next(iter(self.model.parameters())).device
+
     def _run_epoch(self, epochs: int) -> None:
-        shuffled, n_steps = self.data[self._epoch_order(self.epoch)], self.steps_per_epoch()
-        bar = tqdm(total=n_steps, initial=self.step_in_epoch, disable=not self.progress or self.rank,
+        bar = tqdm(total=self.steps_per_epoch(), initial=self.step_in_epoch,
+                   disable=not self.progress or self.rank,
                    desc=f"epoch {self.epoch + 1}/{epochs}", leave=False)
         with bar:
             if self.history:  # the last epoch's metrics stay on the bar
                 bar.set_postfix({k: v for k, v in self.history[-1].items() if k != "step"},
                                 refresh=False)
-            for step in range(self.step_in_epoch, n_steps):
-                batch = shuffled[step * self.batch_size:(step + 1) * self.batch_size]
-                self.optimizer.zero_grad(set_to_none=True)
-                step_metrics = self.objective.compute_grads(self.model, batch, self.generator)
-                self._average_grads()
-                self.optimizer.step()
+            for step, batch in enumerate(self._batches(self.epoch)):
+                if step < self.step_in_epoch:  # resumed mid-epoch: these are done
+                    continue
+                step_metrics = self._step(batch)
                 self.step_in_epoch, self.global_step = step + 1, self.global_step + 1
                 if self.checkpoint_every and self.global_step % self.checkpoint_every == 0:
                     self.save()
@@ -132,8 +222,8 @@ class Trainer:
                     bar.set_postfix(step_metrics, refresh=False)
         self.epoch, self.step_in_epoch = self.epoch + 1, 0
         record = {"epoch": self.epoch, "step": self.global_step}
-        if self.metrics_fn is not None:
-            record.update(self.metrics_fn(self))
+        for callback in self.callbacks:
+            record.update(callback(self) or {})
         self.history.append(record)
         if self.progress and not self.rank:
             tqdm.write(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
@@ -161,10 +251,10 @@ class Trainer:
             ranks = [None] * self.world
             dist.all_gather_object(ranks, self._rank_state())
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "ema": None if self.ema is None else self.ema.state_dict(),
                 "ranks": ranks, "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
                 "global_step": self.global_step, "history": self.history, "seed": self.seed,
-                "batch_size": self.batch_size, "world": self.world,
-                "optimizer_name": self.optimizer_name}
+                "batch_size": self.batch_size, "world": self.world, "base_lrs": self.base_lrs}
 
     def load_state_dict(self, state: dict) -> None:
         if state["batch_size"] != self.batch_size or state["seed"] != self.seed:
@@ -172,8 +262,12 @@ class Trainer:
         if state["world"] != self.world:
             raise CheckpointError(f"checkpoint was written by {state['world']} processes, "
                                   f"this run has {self.world}")
+        if state["base_lrs"] != self.base_lrs or (state["ema"] is None) != (self.ema is None):
+            raise CheckpointError("checkpoint was written with another learning rate or EMA setting")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        if self.ema is not None:
+            self.ema.load_state_dict(state["ema"])
         own = state["ranks"][self.rank]
         self.objective.load_state_dict(own["objective"])
         self.generator.set_state(own["generator"])
