@@ -15,6 +15,12 @@ class CheckpointError(RuntimeError):
     """A checkpoint is missing, unreadable or not a fastebm checkpoint."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_checkpoint(state: dict, path: str | os.PathLike) -> None:
     """Write ``state`` (plus a format tag) to ``path`` atomically (write, fsync, rename)."""
     path = os.fspath(path)
@@ -26,6 +32,7 @@ def save_checkpoint(state: dict, path: str | os.PathLike) -> None:
             torch.save({"format": FORMAT, **state}, f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would create it, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

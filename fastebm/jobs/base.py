@@ -1,0 +1,131 @@
+"""What a CLI job declares: its arguments (each with its one default, choices and check), its
+cross-argument checks, and how it trains, measures and draws. ``fastebm.cli`` builds the parser
+from these declarations; nothing about a job is written anywhere else."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..checks import check_count, check_real
+from ..schedules import SCHEDULES
+from ..samplers import tempering_ladder
+
+
+def _float_list(text: str) -> list[float]:
+    return [float(x) for x in text.split(",")]
+
+
+_KINDS = {int: "an integer", float: "a number", _float_list: "comma-separated numbers"}
+
+
+def _typed(parse: Callable[[str], Any], check: Callable[[Any], Any] = lambda x: x):
+    """An argparse type: parse the text, then check the value; errors become one-line messages."""
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {_KINDS.get(parse, parse.__name__)}, "
+                                             f"got {text!r}") from None
+        try:
+            return check(value)
+        except (ValueError, TypeError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    convert.__name__ = parse.__name__
+    return convert
+
+
+def count(minimum: int = 1):
+    """An integer flag >= minimum."""
+    return _typed(int, lambda v: check_count(v, "value", minimum))
+
+
+def real(**bounds):
+    """A finite float flag within ``bounds`` (check_real's low/high/low_open/high_open)."""
+    return _typed(float, lambda v: check_real(v, "value", **bounds))
+
+
+def ladder(text: str) -> list[float]:
+    """Parallel tempering's inverse temperatures, e.g. "1,0.9,0.8"."""
+    return _typed(_float_list, tempering_ladder)(text)
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One flag: ``--name`` (dest name with _ for -), its type (parse and check), default, help;
+    ``choices``; ``resume_may_change``: a resumed run may give another value; ``evaluate``: also
+    an option of ``fastebm evaluate`` (same default)."""
+
+    flag: str
+    type: Callable[[str], Any] | None
+    default: Any
+    help: str
+    choices: tuple | None = None
+    resume_may_change: bool = False
+    evaluate: bool = False
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+    def add_to(self, parser: argparse.ArgumentParser) -> None:
+        if self.type is None:  # a switch
+            parser.add_argument(self.flag, action="store_true", help=self.help)
+            return
+        shown = f"{self.help} (default: {self.default})" if self.default is not None else self.help
+        parser.add_argument(self.flag, type=self.type, default=self.default, choices=self.choices,
+                            help=shown)
+
+
+def training_args(*, epochs: int, batch_size: int, lr: float, optimizer: str = "adam") -> list[Arg]:
+    """The optimisation flags every job has, with the job's defaults."""
+    return [
+        Arg("--epochs", count(), epochs, "epochs in total (a resumed run continues to this)",
+            resume_may_change=True),
+        Arg("--batch-size", count(), batch_size, "examples per step"),
+        Arg("--optimizer", str, optimizer, "fused optimizer",
+            choices=("adam", "sgd")),
+        Arg("--lr", real(low=0.0, low_open=True), lr, "learning rate"),
+        Arg("--lr-schedule", str, "constant", "learning-rate schedule over the run's steps",
+            choices=tuple(SCHEDULES)),
+        Arg("--momentum", real(low=0.0, high=1.0, high_open=True), 0.9, "SGD momentum"),
+        Arg("--weight-decay", real(low=0.0), 0.0, "L2 weight decay"),
+    ]
+
+
+#: Flags of every job's run: seed, folder, resume, checkpoints, progress.
+RUN_ARGS = [
+    Arg("--seed", count(0), 0, "seed of the initial weights, data order and sampling"),
+    Arg("--out", str, None, "the run folder (default: runs/<job>)"),
+    Arg("--resume", None, False, "continue the checkpoint in --out"),
+    Arg("--checkpoint-every", count(0), 0, "steps between checkpoints; 0 = every epoch",
+        resume_may_change=True),
+    Arg("--no-progress", None, False, "no progress bars"),
+]
+
+
+@dataclass(frozen=True)
+class Job:
+    """A family's CLI job. ``train(config, run, progress) -> metrics`` trains into the Run,
+    measures and draws; ``evaluate(config, options, state, run) -> metrics`` re-measures a saved
+    run (``options``: the values of the job's ``evaluate`` flags). ``check(config)`` raises
+    ValueError for flag combinations no single flag's check sees, before any work."""
+
+    name: str
+    help: str
+    args: list[Arg]
+    train: Callable
+    evaluate: Callable
+    check: Callable[[dict], None] = lambda config: None
+    summary_keys: tuple[str, ...] = ()
+    all_args: list[Arg] = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "all_args", self.args + RUN_ARGS)
+
+    def resume_may_change(self) -> set[str]:
+        return {a.dest for a in self.all_args if a.resume_may_change}
+
+    def evaluate_args(self) -> list[Arg]:
+        return [a for a in self.all_args if a.evaluate]

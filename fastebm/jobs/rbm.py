@@ -1,0 +1,174 @@
+"""The main job: train a Bernoulli RBM on embedded data, then measure it (AIS and reverse-AIS
+log Z, train/test log-likelihood, pseudo-likelihood, class coverage of its samples) and draw it
+(samples.png, curves.png)."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import torch
+
+from .. import data as datasets
+from ..models import BernoulliRBM
+from ..models.rbm import base_rate_biases
+from ..objectives import CD, PCD, PseudoLikelihood, log_pseudo_likelihood
+from ..partition import ais, exact_log_z, log_likelihood, reverse_ais
+from ..plots import sample_grid, training_curves
+from ..schedules import SCHEDULES
+from ..train import Trainer
+from .base import Arg, Job, count, ladder, training_args
+
+METHODS = {"cd": "CD-k", "pcd": "PCD-k (SML)", "pl": "exact pseudo-likelihood",
+           "spl": "stochastic pseudo-likelihood"}
+#: Layers up to this size also get the exact log Z in metrics.json.
+EXACT_LIMIT = 20
+_PL_ROWS = 500  # examples the per-epoch pseudo-likelihood is measured on
+_SAMPLES, _SAMPLE_SWEEPS = 500, 1000  # model samples drawn, classified and pictured
+
+ARGS = [
+    Arg("--data", str, "digits", "embedded data set", choices=tuple(datasets.DATASETS)),
+    Arg("--hidden", count(), 64, "hidden units"),
+    Arg("--method", str, "pcd", "objective: " + ", ".join(f"{k} = {v}" for k, v in METHODS.items()),
+        choices=tuple(METHODS)),
+    Arg("--k", count(), 1, "Gibbs sweeps per update (CD / PCD)"),
+    *training_args(epochs=30, batch_size=100, lr=5e-3),
+    Arg("--chains", count(), 100, "persistent chains (PCD)"),
+    Arg("--pt-betas", ladder, None,
+        "parallel tempering inverse temperatures for PCD, e.g. 1,0.9,0.8"),
+    Arg("--ais-chains", count(), 1000, "AIS chains of the measurement", resume_may_change=True,
+        evaluate=True),
+    Arg("--ais-betas", count(3), 14500, "AIS inverse temperatures", resume_may_change=True,
+        evaluate=True),
+]
+
+
+def check(config: dict) -> None:
+    if config["pt_betas"] is not None and config["method"] != "pcd":
+        raise ValueError(f"--pt-betas is for --method pcd, not {config['method']}")
+
+
+def make_objective(config: dict):
+    method, k = config["method"], config["k"]
+    if method == "cd":
+        return CD(k)
+    if method == "pcd":
+        return PCD(config["chains"], k, betas=config["pt_betas"])
+    return PseudoLikelihood(stochastic=method == "spl")
+
+
+def pl_metrics(model, split) -> dict:
+    """Mean exact log pseudo-likelihood per example on (up to 500) train and test rows."""
+    with torch.no_grad():
+        return {f"{name}_pseudo_log_likelihood":
+                float(log_pseudo_likelihood(model, x[:_PL_ROWS]).mean())
+                for name, x in (("train", split.train), ("test", split.test))}
+
+
+def class_coverage(samples: torch.Tensor, split) -> dict:
+    """How the model's samples cover the classes: a logistic-regression classifier fitted to the
+    training data labels the samples; the total-variation distance between that class histogram
+    and the training labels' (0: every class in its data proportion, 1: disjoint)."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(max_iter=2000).fit(split.train.numpy(), split.train_labels.numpy())
+    n_classes = int(split.train_labels.max()) + 1
+    predicted = torch.bincount(torch.from_numpy(clf.predict(samples.cpu().numpy())),
+                               minlength=n_classes) / len(samples)
+    data = torch.bincount(split.train_labels, minlength=n_classes) / len(split.train_labels)
+    return {"class_coverage_tv": 0.5 * float((predicted - data).abs().sum()),
+            "sample_class_histogram": [round(float(p), 4) for p in predicted]}
+
+
+def measure(model, split, config: dict) -> dict:
+    """AIS and reverse-AIS log Z, the log-likelihoods they give, PL, the base-rate model's test
+    log-likelihood for scale (plus the exact values when a layer is small), class coverage."""
+    g = torch.Generator().manual_seed(config["seed"])
+    n, n_betas = config["ais_chains"], config["ais_betas"]
+    fwd = ais(model, n, n_betas, data=split.train, generator=g)
+    rev = reverse_ais(model, split.train[:n], n_betas, data=split.train, generator=g)
+    base_b = base_rate_biases(split.train, model.n_visible).double()
+    base_ll = split.test.double() @ base_b - torch.nn.functional.softplus(base_b).sum()
+    out = {"log_z_ais": fwd.log_z, "log_z_ais_stderr": fwd.stderr,
+           "log_z_reverse_ais": rev.log_z, "log_z_reverse_ais_stderr": rev.stderr,
+           "train_log_likelihood": float(log_likelihood(model, split.train, fwd).mean()),
+           "test_log_likelihood": float(log_likelihood(model, split.test, fwd).mean()),
+           "base_rate_test_log_likelihood": float(base_ll.mean()), **pl_metrics(model, split)}
+    if min(model.n_visible, model.n_hidden) <= EXACT_LIMIT:
+        log_z = exact_log_z(model)
+        out["log_z_exact"] = float(log_z)
+        out["test_log_likelihood_exact"] = float(log_likelihood(model, split.test, log_z).mean())
+    return out
+
+
+def draw_samples(model, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(v, p(v | h)) [500, V] after 1000 Gibbs sweeps from random starts."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        v, h = model.gibbs(model.random_visible(_SAMPLES, g), _SAMPLE_SWEEPS, generator=g)
+        return v, model.visible_probs(h)
+
+
+def build(config: dict):
+    """(split, model, objective) of a configuration: visible biases at the data's log-odds."""
+    split = datasets.load(config["data"])
+    model = BernoulliRBM(split.train.shape[1], config["hidden"],
+                         generator=torch.Generator().manual_seed(config["seed"]))
+    with torch.no_grad():  # Hinton's practical guide
+        model.b.copy_(base_rate_biases(split.train, model.n_visible))
+    return split, model, make_objective(config)
+
+
+def title(config: dict, n_visible: int) -> str:
+    return (f"RBM {n_visible}-{config['hidden']} on {config['data']}, "
+            f"{config['method'].upper()}-{config['k']}")
+
+
+def train(config: dict, run, progress: bool) -> dict:
+    split, model, objective = build(config)
+    steps = config["epochs"] * math.ceil(len(split.train) / config["batch_size"])
+    schedule = None if config["lr_schedule"] == "constant" else SCHEDULES[config["lr_schedule"]](steps)
+    kwargs = dict(optimizer=config["optimizer"], lr=config["lr"], momentum=config["momentum"],
+                  weight_decay=config["weight_decay"], batch_size=config["batch_size"],
+                  seed=config["seed"], schedule=schedule, checkpoint_every=config["checkpoint_every"],
+                  callbacks=[lambda t: pl_metrics(t.model, split)], progress=progress)
+    if os.path.exists(run.checkpoint):
+        trainer = Trainer.resume(run.checkpoint, model, objective, split.train, **kwargs)
+    else:
+        trainer = Trainer(model, objective, split.train, checkpoint=run.checkpoint, **kwargs)
+    trainer.extra = {"job": "rbm", "config": config}
+    start = time.perf_counter()
+    trainer.fit(config["epochs"])
+    seconds = time.perf_counter() - start
+    if trainer.rank:  # under torchrun, rank 0 alone measures and writes
+        return {}
+    run.written.append("checkpoint.pt")
+    v, p = draw_samples(model, config["seed"])
+    metrics = {**config, "train_seconds": seconds, **measure(model, split, config),
+               **class_coverage(v, split)}
+    sample_grid(p[:100], split.shape, run.path("samples.png"),
+                f"{title(config, model.n_visible)}: p(v | h) after {_SAMPLE_SWEEPS} Gibbs sweeps")
+    training_curves(trainer.history, run.path("curves.png"), title(config, model.n_visible))
+    run.write_metrics(metrics)
+    return metrics
+
+
+def evaluate(config: dict, options: dict, state: dict, run) -> dict:
+    """Rerun the measurements (AIS with ``options``' chains, betas and seed) on the checkpoint;
+    rewrites metrics.json only."""
+    split, model, _ = build(config)
+    model.load_state_dict(state["trainer"]["model"])
+    config = {**config, **options}
+    v, _ = draw_samples(model, config["seed"])
+    metrics = {**config, **measure(model, split, config), **class_coverage(v, split)}
+    run.write_metrics(metrics)
+    return metrics
+
+
+JOB = Job("rbm", "a Bernoulli RBM on embedded binarised images (digits, mnist5k)", ARGS, train,
+          evaluate, check,
+          summary_keys=("log_z_ais", "log_z_ais_stderr", "log_z_reverse_ais", "log_z_exact",
+                        "train_log_likelihood", "test_log_likelihood",
+                        "base_rate_test_log_likelihood", "test_pseudo_log_likelihood",
+                        "class_coverage_tv", "train_seconds"))

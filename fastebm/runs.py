@@ -1,0 +1,84 @@
+"""A run folder (``--out``): created and checked before any work, resumed only by the job and
+configuration that wrote it, cleaned of temp files a killed run left, and the one place that
+writes metrics.json and knows which files a command wrote."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import tempfile
+
+from .checkpoint import load_checkpoint
+
+CHECKPOINT = "checkpoint.pt"
+
+
+class UsageError(Exception):
+    """A user's mistake on the command line: printed as one line, no traceback."""
+
+
+class Run:
+    """The folder ``out`` of a job's run. ``Run.new(out)`` for a fresh run (the folder must not
+    hold a checkpoint yet), ``Run.existing(out)`` to resume or evaluate one."""
+
+    def __init__(self, out: str):
+        self.out = out
+        self.checkpoint = os.path.join(out, CHECKPOINT)
+        self.written: list[str] = []
+
+    @classmethod
+    def new(cls, out: str) -> "Run":
+        run = cls(out)
+        if os.path.exists(run.checkpoint):
+            raise UsageError(f"{run.checkpoint} exists: pass --resume to continue it, or another --out")
+        run._prepare()
+        return run
+
+    @classmethod
+    def existing(cls, out: str) -> "Run":
+        run = cls(out)
+        if not os.path.isfile(run.checkpoint):
+            raise UsageError(f"no checkpoint at {run.checkpoint}: train into {out} first")
+        run._prepare()
+        return run
+
+    def _prepare(self) -> None:
+        """Create the folder, prove it writable, and remove the checkpoint temp files a killed
+        run left (save_checkpoint's ``checkpoint.pt.*.tmp``)."""
+        try:
+            os.makedirs(self.out, exist_ok=True)
+            with tempfile.TemporaryFile(dir=self.out):
+                pass
+        except OSError as exc:
+            raise UsageError(f"cannot write to --out {self.out}: {exc.strerror}") from None
+        for orphan in glob.glob(os.path.join(glob.escape(self.out), CHECKPOINT + ".*.tmp")):
+            os.unlink(orphan)
+
+    def saved(self, job: str) -> dict:
+        """The checkpoint's contents; UsageError unless ``job`` wrote it."""
+        state = load_checkpoint(self.checkpoint)
+        if state.get("job") != job or "config" not in state:
+            raise UsageError(f"{self.checkpoint} was written by job {state.get('job')!r}, not {job!r}")
+        return state
+
+    def check_resume(self, job: str, config: dict, may_change: set[str]) -> dict:
+        """The saved state, after checking that ``config`` differs from the saved one only in
+        ``may_change``."""
+        saved = self.saved(job)["config"]
+        changed = {k: (saved.get(k), v) for k, v in config.items()
+                   if k not in may_change and saved.get(k) != v}
+        if changed:
+            raise UsageError(f"{self.checkpoint} was written by another configuration "
+                             f"(saved, asked): {changed}")
+        return saved
+
+    def path(self, name: str) -> str:
+        """The path of output ``name``, recorded as written."""
+        self.written.append(name)
+        return os.path.join(self.out, name)
+
+    def write_metrics(self, metrics: dict) -> None:
+        with open(self.path("metrics.json"), "w") as f:
+            json.dump(metrics, f, indent=2)
+

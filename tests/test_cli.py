@@ -1,0 +1,104 @@
+"""The command line: jobs from the registry, train / resume / evaluate, every flag and the output
+folder checked before any work, one-line errors, temp-file clean-up, checkpoint permissions."""
+
+import glob
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from fastebm.cli import build_parser, main as cli_main
+from fastebm.jobs import JOBS
+
+QUICK = ["--data", "digits", "--hidden", "16", "--epochs", "8", "--ais-betas", "1000",
+         "--ais-chains", "50", "--no-progress"]
+
+
+def fails(argv, match, capsys):
+    """The CLI exits non-zero with a one-line error containing ``match``."""
+    with pytest.raises(SystemExit) as info:
+        cli_main(argv)
+    message = str(info.value.code) if not isinstance(info.value.code, int) else capsys.readouterr().err
+    assert info.value.code != 0 and match in message, message
+    assert len(message.strip().splitlines()) == 1, message
+
+
+def test_train_resume_evaluate(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    cli_main(["train", "rbm", *QUICK, "--out", out])
+    written = capsys.readouterr().out
+    for name in ("checkpoint.pt", "samples.png", "curves.png", "metrics.json"):
+        assert os.path.getsize(os.path.join(out, name)) > 0 and name in written
+    fails(["train", "rbm", *QUICK, "--out", out], "--resume", capsys)
+    cli_main(["train", "rbm", *QUICK, "--out", out, "--epochs", "12", "--resume"])
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["epochs"] == 12 and len(metrics["sample_class_histogram"]) == 10
+    assert abs(metrics["log_z_ais"] - metrics["log_z_exact"]) < 0.2
+    assert metrics["test_log_likelihood"] > metrics["base_rate_test_log_likelihood"] + 0.5
+    assert 0 <= metrics["class_coverage_tv"] <= 1
+    fails(["train", "rbm", *QUICK, "--out", out, "--hidden", "32", "--resume"], "configuration",
+          capsys)
+    fails(["train", "rbm", *QUICK, "--out", out, "--epochs", "3", "--resume"], "12 epochs done",
+          capsys)
+    capsys.readouterr()
+    cli_main(["evaluate", out, "--ais-chains", "20", "--ais-betas", "300"])
+    said = capsys.readouterr().out
+    assert "log_z_ais" in said and "metrics.json" in said and "samples.png" not in said
+    assert json.load(open(os.path.join(out, "metrics.json")))["ais_chains"] == 20
+    fails(["evaluate", out, "--ais-chains", "0"], "--ais-chains", capsys)
+
+
+BAD_FLAGS = [
+    (["--epochs", "0"], "--epochs"), (["--epochs", "-1"], "--epochs"),
+    (["--hidden", "0"], "--hidden"), (["--k", "1.5"], "--k"), (["--lr", "nan"], "--lr"),
+    (["--lr", "-1"], "--lr"), (["--momentum", "1"], "--momentum"),
+    (["--batch-size", "0"], "--batch-size"), (["--chains", "0"], "--chains"),
+    (["--ais-chains", "1.5"], "--ais-chains"), (["--ais-betas", "2"], "--ais-betas"),
+    (["--pt-betas", "0.9,0.5"], "--pt-betas"), (["--pt-betas", "1,nan"], "--pt-betas"),
+    (["--pt-betas", "1,x"], "--pt-betas"), (["--data", "cifar"], "--data"),
+    (["--method", "cd", "--pt-betas", "1,0.5"], "--pt-betas"), (["--seed", "-1"], "--seed"),
+    (["--lr-schedule", "cyclic"], "--lr-schedule"), (["--bogus"], "unrecognized"),
+]
+
+
+@pytest.mark.parametrize("flags,match", BAD_FLAGS, ids=[" ".join(f) for f, _ in BAD_FLAGS])
+def test_bad_flags_fail_before_any_work(tmp_path, capsys, flags, match):
+    out = tmp_path / "run"
+    fails(["train", "rbm", "--out", str(out), *flags], match, capsys)
+    assert not out.exists()
+
+
+def test_output_folder_checked_first(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    fails(["train", "rbm", "--out", str(blocker / "run")], "cannot write", capsys)
+    fails(["train", "rbm", "--out", str(tmp_path / "none"), "--resume"], "no checkpoint", capsys)
+    fails(["evaluate", str(tmp_path / "none")], "no checkpoint", capsys)
+
+
+def test_orphan_temp_files_removed_and_permissions_follow_umask(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoint.pt.abc123.tmp").write_bytes(b"half a checkpoint")  # a kill -9 mid-save
+    old = os.umask(0o022)
+    try:
+        cli_main(["train", "rbm", *QUICK, "--epochs", "1", "--out", str(out)])
+    finally:
+        os.umask(old)
+    assert not glob.glob(str(out / "*.tmp"))
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+    assert modes["checkpoint.pt"] == modes["metrics.json"] == 0o644, modes
+
+
+def test_help_lists_jobs_and_choices_come_from_one_place():
+    text = subprocess.run([sys.executable, "-m", "fastebm", "train", "--help"],
+                          capture_output=True, text=True, check=True).stdout
+    assert all(name in text for name in JOBS)
+    parser = build_parser()
+    args = parser.parse_args(["train", "rbm"])
+    for arg in JOBS["rbm"].all_args:
+        assert getattr(args, arg.dest) == arg.default
+    assert parser.parse_args(["bench", "--quick", "--ais"]).ais
