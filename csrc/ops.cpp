@@ -15,6 +15,12 @@ TORCH_LIBRARY(fastebm, m) {
       "rbm_cd_grad(Tensor v_data, Tensor v_chain, Tensor W, Tensor b, Tensor c, int k, int seed,"
       " int sweep0=0) -> (Tensor, Tensor, Tensor, Tensor)");
   m.def(
+      "grbm_cd_grad(Tensor v_data, Tensor v_chain, Tensor W, Tensor b, Tensor c, Tensor sigma,"
+      " int k, int seed, int sweep0=0) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
+  m.def(
+      "grbm_ais(Tensor v0, Tensor W, Tensor b, Tensor c, Tensor sigma, float[] betas, int seed,"
+      " int step0=0) -> (Tensor, Tensor)");
+  m.def(
       "rbm_ais(Tensor v0, Tensor W, Tensor b, Tensor c, Tensor base_b, float[] betas, int seed,"
       " int step0=0) -> (Tensor, Tensor)");
   m.def(
@@ -31,7 +37,7 @@ TORCH_LIBRARY(fastebm, m) {
 // ATen calls run under NoGradGuard).
 TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
   for (const char* op : {"philox4x32", "bernoulli_sigmoid", "rbm_gibbs", "grbm_gibbs",
-                         "rbm_cd_grad", "rbm_ais"}) {
+                         "rbm_cd_grad", "grbm_cd_grad", "rbm_ais", "grbm_ais"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }
 }

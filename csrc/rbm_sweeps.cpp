@@ -49,23 +49,97 @@ RbmShapes check_rbm_args(const at::Tensor& v, const at::Tensor& W, const at::Ten
   return s;
 }
 
-// The k-sweep loop of rbm_gibbs on checked, contiguous parameters (none for an empty batch).
+// The k-sweep loop of both RBMs on checked, contiguous parameters: h ~ Bern(σ(input W + c)), then
+// visible(vk = h Wᵀ, offset) draws the visible layer in vk and returns the next sweep's input.
+template <class Visible>
+std::tuple<at::Tensor, at::Tensor> run_sweeps(at::Tensor input, const at::Tensor& W,
+                                              const at::Tensor& c, int64_t k, int64_t seed,
+                                              int64_t sweep0, const RbmElementwise& ew,
+                                              const Visible& visible) {
+  at::Tensor h = at::empty({input.size(0), W.size(1)}, W.options());   // [B, H]
+  at::Tensor vk = at::empty({input.size(0), W.size(0)}, W.options());  // [B, V]
+  if (input.size(0) == 0) return {vk, h};
+  for (int64_t sweep = sweep0; sweep < sweep0 + k; ++sweep) {
+    at::mm_out(h, input, W);  // [B, V] @ [V, H]
+    ew.bernoulli_sigmoid(h, c, 1.0, static_cast<uint64_t>(seed), hidden_offset(sweep));
+    at::mm_out(vk, h, W.t());  // [B, H] @ [H, V]
+    input = visible(vk, visible_offset(sweep));
+  }
+  return {vk, h};
+}
+
+// Bernoulli visible units: v ~ Bern(σ(h Wᵀ + b)).
 std::tuple<at::Tensor, at::Tensor> run_rbm_sweeps(const at::Tensor& v, const at::Tensor& W,
                                                   const at::Tensor& b, const at::Tensor& c,
                                                   int64_t k, int64_t seed, int64_t sweep0,
                                                   const RbmElementwise& ew) {
-  at::Tensor h = at::empty({v.size(0), W.size(1)}, W.options());   // [B, H]
-  at::Tensor vk = at::empty({v.size(0), W.size(0)}, W.options());  // [B, V]
-  if (v.size(0) == 0) return {vk, h};
-  at::Tensor v_in = v;
-  for (int64_t sweep = sweep0; sweep < sweep0 + k; ++sweep) {
-    at::mm_out(h, v_in, W);  // [B, V] @ [V, H]
-    ew.bernoulli_sigmoid(h, c, 1.0, static_cast<uint64_t>(seed), hidden_offset(sweep));
-    at::mm_out(vk, h, W.t());  // [B, H] @ [H, V]
-    ew.bernoulli_sigmoid(vk, b, 1.0, static_cast<uint64_t>(seed), visible_offset(sweep));
-    v_in = vk;
+  return run_sweeps(v, W, c, k, seed, sweep0, ew, [&](at::Tensor& vk, uint64_t offset) {
+    ew.bernoulli_sigmoid(vk, b, 1.0, static_cast<uint64_t>(seed), offset);
+    return vk;
+  });
+}
+
+
+// An AIS schedule: at least 2 inverse temperatures, each in [0, 1] (NaN refused).
+void check_betas(at::ArrayRef<double> betas) {
+  TORCH_CHECK_VALUE(betas.size() >= 2, "fastebm: argument 'betas' needs at least 2 values");
+  for (const double beta : betas) {
+    TORCH_CHECK_VALUE(beta >= 0.0 && beta <= 1.0,
+                      "fastebm: argument 'betas' must lie in [0, 1], got ", beta);
   }
-  return {vk, h};
+}
+
+// check_rbm_args plus sigma [V], finite and > 0.
+RbmShapes check_grbm_args(const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
+                          const at::Tensor& c, const at::Tensor& sigma, int64_t k, int64_t first,
+                          const char* first_name = "sweep0", const char* v_name = "v") {
+  const RbmShapes s = check_rbm_args(v, W, b, c, k, first, first_name, v_name);
+  check_float_tensor(sigma, "sigma", 1);
+  check_same_kind(sigma, "sigma", W, "W");
+  check_size(sigma, "sigma", 0, s.visible, "n_visible = W.size(0)");
+  check_finite(sigma, "sigma");
+  check_positive(sigma, "sigma");
+  return s;
+}
+
+// Gaussian visible units: v ~ N(b + σ (W h), σ²); the hidden layer reads v / σ.
+std::tuple<at::Tensor, at::Tensor> run_grbm_sweeps(const at::Tensor& v, const at::Tensor& W,
+                                                   const at::Tensor& b, const at::Tensor& c,
+                                                   const at::Tensor& sigma, int64_t k,
+                                                   int64_t seed, int64_t sweep0,
+                                                   const RbmElementwise& ew) {
+  at::Tensor v_scaled = at::div(v, sigma).contiguous();  // [B, V]: v / sigma
+  return run_sweeps(v_scaled, W, c, k, seed, sweep0, ew, [&](at::Tensor& vk, uint64_t offset) {
+    ew.gaussian_visible(vk, v_scaled, b, sigma, static_cast<uint64_t>(seed), offset);
+    return v_scaled;
+  });
+}
+
+// Checks v_data [B, V] against W and refuses an empty data batch or chain set.
+void check_cd_data(const at::Tensor& v_data, const at::Tensor& W, int64_t n_chains) {
+  check_float_tensor(v_data, "v_data", 2);
+  check_same_kind(v_data, "v_data", W, "W");
+  check_size(v_data, "v_data", 1, W.size(0), "n_visible = W.size(0)");
+  check_finite(v_data, "v_data");
+  TORCH_CHECK_VALUE(v_data.size(0) > 0, "fastebm: argument 'v_data' is an empty batch");
+  TORCH_CHECK_VALUE(n_chains > 0, "fastebm: argument 'v_chain' is an empty batch");
+}
+
+// [B + N]: the CD weights of the stacked rows [v_data; v_k], -1/B on data rows, +1/N on chains,
+// so that Σ_rows r_row f(row) = mean_chains f - mean_data f.
+at::Tensor cd_row_weights(int64_t B, int64_t N, const at::TensorOptions& options) {
+  at::Tensor r = at::empty({B + N}, options);
+  r.narrow(0, 0, B).fill_(-1.0 / static_cast<double>(B));
+  r.narrow(0, B, N).fill_(1.0 / static_cast<double>(N));
+  return r;
+}
+
+// [B + N, V]: v_data stacked over v_k.
+at::Tensor stack_rows(const at::Tensor& v_data, const at::Tensor& v_k) {
+  at::Tensor both = at::empty({v_data.size(0) + v_k.size(0), v_data.size(1)}, v_k.options());
+  both.narrow(0, 0, v_data.size(0)).copy_(v_data);
+  both.narrow(0, v_data.size(0), v_k.size(0)).copy_(v_k);
+  return both;
 }
 
 }  // namespace
@@ -95,26 +169,9 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
                                                      int64_t seed, int64_t sweep0,
                                                      const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
-  const RbmShapes s = check_rbm_args(v, W, b, c, k, sweep0);
-  check_float_tensor(sigma, "sigma", 1);
-  check_same_kind(sigma, "sigma", W, "W");
-  check_size(sigma, "sigma", 0, s.visible, "n_visible = W.size(0)");
-  check_finite(sigma, "sigma");
-  check_positive(sigma, "sigma");
-  const at::Tensor W_ = W.contiguous(), b_ = b.contiguous(), c_ = c.contiguous();
-  const at::Tensor sigma_ = sigma.contiguous();
-  at::Tensor h = at::empty({s.batch, s.hidden}, W.options());    // [B, H]
-  at::Tensor vk = at::empty({s.batch, s.visible}, W.options());  // [B, V]
-  if (s.batch == 0) return {vk, h};
-  at::Tensor v_scaled = at::div(v, sigma_).contiguous();  // [B, V]: v / sigma
-  for (int64_t sweep = sweep0; sweep < sweep0 + k; ++sweep) {
-    at::mm_out(h, v_scaled, W_);  // [B, V] @ [V, H]
-    ew.bernoulli_sigmoid(h, c_, 1.0, static_cast<uint64_t>(seed), hidden_offset(sweep));
-    at::mm_out(vk, h, W_.t());  // [B, H] @ [H, V]
-    ew.gaussian_visible(vk, v_scaled, b_, sigma_, static_cast<uint64_t>(seed),
-                        visible_offset(sweep));
-  }
-  return {vk, h};
+  check_grbm_args(v, W, b, c, sigma, k, sweep0);
+  return run_grbm_sweeps(v, W.contiguous(), b.contiguous(), c.contiguous(), sigma.contiguous(), k,
+                         seed, sweep0, ew);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
@@ -123,30 +180,45 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
     const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
   const RbmShapes s = check_rbm_args(v_chain, W, b, c, k, sweep0, "sweep0", "v_chain");
-  check_float_tensor(v_data, "v_data", 2);
-  check_same_kind(v_data, "v_data", W, "W");
-  check_size(v_data, "v_data", 1, s.visible, "n_visible = W.size(0)");
-  check_finite(v_data, "v_data");
-  const int64_t B = v_data.size(0), N = s.batch;
-  TORCH_CHECK_VALUE(B > 0, "fastebm: argument 'v_data' is an empty batch");
-  TORCH_CHECK_VALUE(N > 0, "fastebm: argument 'v_chain' is an empty batch");
+  check_cd_data(v_data, W, s.batch);
   const at::Tensor W_ = W.contiguous(), b_ = b.contiguous(), c_ = c.contiguous();
-  // Data rows and chain rows share one buffer so each statistic is one product:
-  //   both = [v_data; v_k]  [B + N, V],  P = sigmoid(both W + c)  [B + N, H],
-  //   weight r = -1/B on data rows, +1/N on chain rows:
-  //   dW = bothᵀ (r ⊙ P),  db = bothᵀ r,  dc = Pᵀ r.
-  at::Tensor both = at::empty({B + N, s.visible}, W.options());
-  both.narrow(0, 0, B).copy_(v_data);
+  // Each statistic is one product over both = [v_data; v_k] [B + N, V] with the row weights r:
+  //   P = sigmoid(both W + c) [B + N, H],  dW = bothᵀ (r ⊙ P),  db = bothᵀ r,  dc = Pᵀ r.
   at::Tensor v_k = std::get<0>(run_rbm_sweeps(v_chain, W_, b_, c_, k, seed, sweep0, ew));  // [N, V]
-  both.narrow(0, B, N).copy_(v_k);
+  const at::Tensor both = stack_rows(v_data, v_k);
+  const at::Tensor r = cd_row_weights(v_data.size(0), s.batch, W.options());
   at::Tensor P = at::addmm(c_, both, W_).sigmoid_();  // [B + N, H]
-  at::Tensor r = at::empty({B + N}, W.options());
-  r.narrow(0, 0, B).fill_(-1.0 / static_cast<double>(B));
-  r.narrow(0, B, N).fill_(1.0 / static_cast<double>(N));
   at::Tensor db = at::mv(both.t(), r);              // [V]
   at::Tensor dc = at::mv(P.t(), r);                 // [H]
   at::Tensor dW = at::mm(both.t(), P.mul_(r.unsqueeze(1)));  // [V, H]
   return {dW, db, dc, v_k};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> grbm_cd_grad_sweeps(
+    const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
+    const at::Tensor& b, const at::Tensor& c, const at::Tensor& sigma, int64_t k, int64_t seed,
+    int64_t sweep0, const RbmElementwise& ew) {
+  const at::NoGradGuard no_grad;
+  const RbmShapes s = check_grbm_args(v_chain, W, b, c, sigma, k, sweep0, "sweep0", "v_chain");
+  check_cd_data(v_data, W, s.batch);
+  const at::Tensor W_ = W.contiguous(), b_ = b.contiguous(), c_ = c.contiguous();
+  const at::Tensor sigma_ = sigma.contiguous();
+  at::Tensor v_k =
+      std::get<0>(run_grbm_sweeps(v_chain, W_, b_, c_, sigma_, k, seed, sweep0, ew));  // [N, V]
+  const at::Tensor both = stack_rows(v_data, v_k);  // [B + N, V]
+  const at::Tensor r = cd_row_weights(v_data.size(0), s.batch, W.options());
+  // With u = v/σ, P = sigmoid(u W + c), D = v - b, and Σ r = 0:
+  //   dW = uᵀ (r ⊙ P),  db = (uᵀ r)/σ,  dc = Pᵀ r,
+  //   dlogσ = ((D²)ᵀ r)/σ² - Σⱼ dWᵢⱼ Wᵢⱼ   (the second term is Σ_rows r uᵢ (P Wᵀ)ᵢ).
+  const at::Tensor u = at::div(both, sigma_);         // [B + N, V]
+  at::Tensor P = at::addmm(c_, u, W_).sigmoid_();     // [B + N, H]
+  at::Tensor dc = at::mv(P.t(), r);                   // [H]
+  at::Tensor dW = at::mm(u.t(), P.mul_(r.unsqueeze(1)));  // [V, H]
+  at::Tensor db = at::mv(u.t(), r).div_(sigma_);      // [V]
+  at::Tensor dlog_sigma = at::mv(at::sub(both, b_).square_().t(), r)
+                              .div_(sigma_.square())
+                              .sub_(at::sum(at::mul(dW, W_), 1));  // [V]
+  return {dW, db, dc, dlog_sigma, v_k};
 }
 
 std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,
@@ -160,11 +232,7 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
   check_same_kind(base_b, "base_b", W, "W");
   check_size(base_b, "base_b", 0, s.visible, "n_visible = W.size(0)");
   check_finite(base_b, "base_b");
-  TORCH_CHECK_VALUE(betas.size() >= 2, "fastebm: argument 'betas' needs at least 2 values");
-  for (size_t i = 0; i < betas.size(); ++i) {
-    TORCH_CHECK_VALUE(betas[i] >= 0.0 && betas[i] <= 1.0,
-                      "fastebm: argument 'betas' must lie in [0, 1], got ", betas[i]);
-  }
+  check_betas(betas);
   const at::Tensor W_ = W.contiguous(), c_ = c.contiguous();
   const at::Tensor db = at::sub(b, base_b);                        // [V]: b_β = base_b + β db
   const at::Tensor zeros_h = at::zeros({s.hidden}, W.options());   // [H]
@@ -186,6 +254,37 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
     at::mm_out(v, pre, W_.t());  // [N, H] @ [H, V]
     ew.bernoulli_sigmoid(v, at::add(base_b, db, beta), beta, static_cast<uint64_t>(seed),
                          visible_offset(draw_step));
+  }
+  return {log_w, v};
+}
+
+std::tuple<at::Tensor, at::Tensor> grbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,
+                                                   const at::Tensor& b, const at::Tensor& c,
+                                                   const at::Tensor& sigma,
+                                                   at::ArrayRef<double> betas, int64_t seed,
+                                                   int64_t step0, const RbmElementwise& ew) {
+  const at::NoGradGuard no_grad;
+  const RbmShapes s = check_grbm_args(v0, W, b, c, sigma, 1, step0, "step0", "v0");
+  check_betas(betas);
+  const at::Tensor W_ = W.contiguous(), b_ = b.contiguous(), c_ = c.contiguous();
+  const at::Tensor sigma_ = sigma.contiguous();
+  const at::Tensor zeros_h = at::zeros({s.hidden}, W.options());  // [H]
+  at::Tensor log_w = at::zeros({s.batch}, W.options().dtype(at::kDouble));  // [N]
+  at::Tensor v = v0.contiguous().clone();                          // [N, V]
+  if (s.batch == 0) return {log_w, v};
+  at::Tensor v_scaled = at::div(v, sigma_).contiguous();           // [N, V]: v / σ
+  for (int64_t step = 1; step < static_cast<int64_t>(betas.size()); ++step) {
+    const double beta = betas[step], beta_prev = betas[step - 1];
+    const int64_t draw_step = step0 + step;
+    at::Tensor pre = at::addmm(c_, v_scaled, W_);  // [N, H]: c + (v/σ) W
+    // [N]: Σⱼ softplus(β preⱼ) - softplus(β_prev preⱼ) (the quadratic term does not anneal).
+    log_w.add_(at::sum(at::softplus(at::mul(pre, beta)), 1)
+                   .sub_(at::sum(at::softplus(at::mul(pre, beta_prev)), 1)));
+    // The GRBM with βW, b, βc, σ: h ~ Bern(σ(β pre)), v ~ N(b + σ β (W h), σ²).
+    ew.bernoulli_sigmoid(pre, zeros_h, beta, static_cast<uint64_t>(seed), hidden_offset(draw_step));
+    at::mm_out(v, pre, W_.t()).mul_(beta);  // [N, H] @ [H, V]
+    ew.gaussian_visible(v, v_scaled, b_, sigma_, static_cast<uint64_t>(seed),
+                        visible_offset(draw_step));
   }
   return {log_w, v};
 }

@@ -123,12 +123,27 @@ def make_rbm_cd_grad(device, dtype, g, big=False):
                 k=args["k"])
 
 
+def make_grbm_cd_grad(device, dtype, g, big=False):
+    args = make_grbm_gibbs(device, dtype, g, big)
+    v_data = args["v"][: args["v"].shape[0] // 2 + 1] + 0.5
+    return dict(v_data=v_data, v_chain=args["v"], W=args["W"], b=args["b"], c=args["c"],
+                sigma=args["sigma"], k=args["k"])
+
+
 def make_rbm_ais(device, dtype, g, big=False):
     V, H, N = (96, 150, 200) if big else (20, 12, 40)
     W, b, c = _rbm_params(V, H, device, dtype, g, 0.3)
     base_b = (0.5 * torch.randn(V, generator=g, dtype=torch.float64)).to(device, dtype)
     betas = [0.0, 0.3, 0.7, 1.0] if dtype == torch.float64 else [0.0, 1.0]
     return dict(v0=_binary(N, V, device, dtype, g), W=W, b=b, c=c, base_b=base_b, betas=betas)
+
+
+def make_grbm_ais(device, dtype, g, big=False):
+    args = make_rbm_ais(device, dtype, g, big)
+    V = args["W"].shape[0]
+    sigma = (0.5 + torch.rand(V, generator=g, dtype=torch.float64)).to(device, dtype)
+    v0 = args["b"] + sigma * torch.randn(args["v0"].shape, generator=g, dtype=torch.float64).to(args["v0"])
+    return dict(v0=v0, W=args["W"], b=args["b"], c=args["c"], sigma=sigma, betas=args["betas"])
 
 
 def make_bernoulli_sigmoid(device, dtype, g, big=False):
@@ -146,31 +161,47 @@ def _philox_oracle(a, seed):
     return (reference.philox4x32(a["counter"], (key & 0xFFFFFFFF, key >> 32)),)
 
 
+def _sigma_bad() -> list[Bad]:
+    return [Bad(_with(sigma=lambda s: s[:2]), "sigma"), Bad(_with(sigma=lambda s: -s), "sigma", True),
+            Bad(_with(sigma=torch.zeros_like), "sigma", True), Bad(_with(sigma=_nan), "sigma", True),
+            Bad(_with(sigma=lambda s: s.to(torch.float32 if s.dtype == torch.float64 else torch.float64)),
+                "sigma")]
+
+
+def _cd_data_bad() -> list[Bad]:
+    return [Bad(_with(v_data=lambda x: x[:, :3]), "v_data"), Bad(_with(v_data=_nan), "v_data", True),
+            Bad(_with(v_data=lambda x: x[:0]), "v_data")]
+
+
+def _betas_bad() -> list[Bad]:
+    return [Bad(_with(betas=[0.5]), "betas"), Bad(_with(betas=[0.0, 1.5]), "betas"),
+            Bad(_with(betas=[0.0, float("nan"), 1.0]), "betas")]
+
+
 SPECS = [
     OpSpec("rbm_gibbs", make_rbm_gibbs,
            lambda a, s: reference.rbm_gibbs(a["v"], a["W"], a["b"], a["c"], a["k"], s),
            _rbm_bad("v") + _k_bad(), ("binary", "binary"), batch="v"),
     OpSpec("grbm_gibbs", make_grbm_gibbs,
            lambda a, s: reference.grbm_gibbs(a["v"], a["W"], a["b"], a["c"], a["sigma"], a["k"], s),
-           _rbm_bad("v") + _k_bad() + [
-               Bad(_with(sigma=lambda s: s[:2]), "sigma"), Bad(_with(sigma=lambda s: -s), "sigma", True),
-               Bad(_with(sigma=torch.zeros_like), "sigma", True), Bad(_with(sigma=_nan), "sigma", True),
-               Bad(_with(sigma=lambda s: s.to(torch.float32 if s.dtype == torch.float64 else torch.float64)),
-                   "sigma")],
-           ("close", "binary"), batch="v"),
+           _rbm_bad("v") + _k_bad() + _sigma_bad(), ("close", "binary"), batch="v"),
     OpSpec("rbm_cd_grad", make_rbm_cd_grad,
            lambda a, s: reference.rbm_cd_grad(a["v_data"], a["v_chain"], a["W"], a["b"], a["c"], a["k"], s),
-           _rbm_bad("v_chain") + _k_bad() + [
-               Bad(_with(v_data=lambda x: x[:, :3]), "v_data"), Bad(_with(v_data=_nan), "v_data", True),
-               Bad(_with(v_data=lambda x: x[:0]), "v_data")],
+           _rbm_bad("v_chain") + _k_bad() + _cd_data_bad(),
            ("close", "close", "close", "binary"), batch="v_chain", empty_batch_ok=False),
+    OpSpec("grbm_cd_grad", make_grbm_cd_grad,
+           lambda a, s: reference.grbm_cd_grad(a["v_data"], a["v_chain"], a["W"], a["b"], a["c"],
+                                               a["sigma"], a["k"], s),
+           _rbm_bad("v_chain") + _k_bad() + _cd_data_bad() + _sigma_bad(),
+           ("close", "close", "close", "close", "close"), batch="v_chain", empty_batch_ok=False),
     OpSpec("rbm_ais", make_rbm_ais,
            lambda a, s: reference.rbm_ais(a["v0"], a["W"], a["b"], a["c"], a["base_b"], a["betas"], s),
-           _rbm_bad("v0") + [
-               Bad(_with(base_b=lambda x: x[:3]), "base_b"), Bad(_with(base_b=_nan), "base_b", True),
-               Bad(_with(betas=[0.5]), "betas"), Bad(_with(betas=[0.0, 1.5]), "betas"),
-               Bad(_with(betas=[0.0, float("nan"), 1.0]), "betas")],
+           _rbm_bad("v0") + _betas_bad() + [
+               Bad(_with(base_b=lambda x: x[:3]), "base_b"), Bad(_with(base_b=_nan), "base_b", True)],
            ("close", "binary"), batch="v0"),
+    OpSpec("grbm_ais", make_grbm_ais,
+           lambda a, s: reference.grbm_ais(a["v0"], a["W"], a["b"], a["c"], a["sigma"], a["betas"], s),
+           _rbm_bad("v0") + _betas_bad() + _sigma_bad(), ("close", "close"), batch="v0"),
     OpSpec("bernoulli_sigmoid", make_bernoulli_sigmoid,
            lambda a, s: (reference.bernoulli_sigmoid(a["logits"], s),),
            [Bad(_with(logits=lambda x: x.long()), "logits"),

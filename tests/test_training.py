@@ -40,6 +40,24 @@ def test_fused_cd_grad_matches_reference_and_autograd(device, dtype):
         torch.testing.assert_close(fused, param.grad, **tol)
 
 
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fused_grbm_cd_grad_matches_autograd(device, dtype):
+    """The model's hook (ops.grbm_cd_grad) sets ∇ of mean F(v_data) - mean F(v_k) in W, b, c and
+    log σ, as autograd computes it through the GRBM's free energy."""
+    model = random_rbm(11, 7, seed=2, scale=0.4, cls=GaussianBernoulliRBM).to(device, dtype)
+    g = torch.Generator().manual_seed(3)
+    v_data = (1.5 * torch.randn(13, 11, generator=g, dtype=dtype) + 0.3).to(device)
+    v_chain = torch.randn(9, 11, generator=g, dtype=dtype).to(device)
+    v_k = model.cd_grads(v_data, v_chain, 2, torch.Generator().manual_seed(5))
+    fused = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    (model.free_energy(v_data).mean() - model.free_energy(v_k).mean()).backward()
+    tol = dict(atol=1e-5, rtol=1e-4) if dtype == torch.float32 else {}
+    for name, f, p in zip(("W", "b", "c", "log_sigma"), fused, model.parameters()):
+        torch.testing.assert_close(f, p.grad, **tol, msg=name)
+
+
 def test_cd_grad_bad_input_and_opcheck():
     model = random_rbm(5, 4)
     W, b, c = (p.detach() for p in (model.W, model.b, model.c))

@@ -14,7 +14,7 @@ from torch.nn.functional import softplus
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
-from .base import Enumeration, LoopPath, chain_start, check_visible
+from .base import Enumeration, chain_start, check_visible
 
 
 class _RBM(nn.Module):
@@ -81,6 +81,26 @@ class _BaseRatePath:
     def anneal(self, v: torch.Tensor, betas: list[float], generator) -> torch.Tensor:
         return ops.rbm_ais(v, self.W, self.b, self.c, self.base_b, betas, generator=generator,
                            desc="AIS")[0]
+
+
+class _GaussianBasePath:
+    """AIS's path for a GaussianBernoulliRBM: base model W = 0, c = 0 (p_A(v) = N(b, σ²), hidden
+    units free), log Z_A = H log 2 + Σᵢ log(√(2π) σᵢ); p*_β(v) = exp(-Σᵢ (vᵢ-bᵢ)²/2σᵢ²)
+    Πⱼ (1 + exp(β(cⱼ + ((v/σ)W)ⱼ))); annealed by ops.grbm_ais."""
+
+    def __init__(self, model: "GaussianBernoulliRBM"):
+        self.W, self.b, self.c, self.sigma = (
+            p.detach() for p in (model.W, model.b, model.c, model.sigma))
+        self.log_z_base = model.n_hidden * math.log(2) + float(
+            torch.log(math.sqrt(2 * math.pi) * self.sigma.double()).sum())
+
+    def sample_base(self, n: int, generator) -> torch.Tensor:
+        z = torch.randn(n, len(self.b), generator=generator, dtype=self.W.dtype)
+        return self.b + self.sigma * z.to(self.W.device)
+
+    def anneal(self, v: torch.Tensor, betas: list[float], generator) -> torch.Tensor:
+        return ops.grbm_ais(v, self.W, self.b, self.c, self.sigma, betas, generator=generator,
+                            desc="AIS")[0]
 
 
 class BernoulliRBM(_RBM):
@@ -169,7 +189,8 @@ class GaussianBernoulliRBM(_RBM):
         E(v, h) = Σᵢ (vᵢ - bᵢ)² / 2σᵢ² - h·c - Σᵢⱼ vᵢ Wᵢⱼ hⱼ / σᵢ,  v ∈ ℝ^V, h ∈ {0,1}^H.
 
     ``sigma`` is stored as ``log_sigma`` so that it stays positive under gradient steps.
-    Implements the GibbsModel protocol with its own AIS path and enumeration over h.
+    Implements the GibbsModel protocol with every hook: the fused CD / PCD gradient
+    (ops.grbm_cd_grad), AIS from N(b, σ²) (ops.grbm_ais) and enumeration over h.
     """
 
     visible_domain = "real"
@@ -220,29 +241,24 @@ class GaussianBernoulliRBM(_RBM):
 
     def random_visible(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """[n, V] draws from N(b, σ²) (a chain start)."""
-        z = torch.randn(n, self.n_visible, generator=generator, dtype=self.W.dtype)
-        return (self.b + self.sigma * z.to(self.W.device)).detach()
+        return _GaussianBasePath(self).sample_base(n, generator)
+
+    @torch.no_grad()
+    def cd_grads(self, v_data: torch.Tensor, v_chain: torch.Tensor, k: int,
+                 generator: torch.Generator | None) -> torch.Tensor:
+        """Protocol hook: W, b, c, log_sigma's .grad from the fused ops.grbm_cd_grad; returns
+        v_k [N, V]."""
+        dW, db, dc, dls, v_k = ops.grbm_cd_grad(v_data, v_chain, self.W, self.b, self.c,
+                                                self.sigma, k, generator=generator)
+        self.W.grad, self.b.grad, self.c.grad, self.log_sigma.grad = dW, db, dc, dls
+        return v_k
 
     def annealing_path(self, *, data: torch.Tensor | None = None,
-                       base_b: torch.Tensor | None = None) -> LoopPath:
-        """Protocol hook: base model W = 0, c = 0 (p_A(v) = N(b, σ²), hidden units free),
-        log Z_A = H log 2 + Σᵢ log(√(2π) σᵢ); p*_β(v) = exp(-Σᵢ (vᵢ-bᵢ)²/2σᵢ²) Πⱼ (1 + exp(β pⱼ)),
-        p = c + (v/σ)W, whose Gibbs sweep is the GRBM with βW, b, βc, σ."""
+                       base_b: torch.Tensor | None = None) -> "_GaussianBasePath":
+        """Protocol hook: the path of ops.grbm_ais from N(b, σ²) (``data`` is not needed)."""
         if base_b is not None:
             raise ValueError("base_b is for Bernoulli RBMs; a GRBM's AIS base is N(b, σ²)")
-        W, b, c, s = (p.detach() for p in (self.W, self.b, self.c, self.sigma))
-
-        def log_p(v, beta):
-            return softplus(beta * ((v / s) @ W + c)).sum(1)  # the β-free quadratic cancels
-
-        def sample_base(n: int, generator) -> torch.Tensor:
-            return b + s * torch.randn(n, len(b), generator=generator, dtype=W.dtype).to(W)
-
-        log_z_base = self.n_hidden * math.log(2) + float(
-            torch.log(math.sqrt(2 * math.pi) * s.double()).sum())
-        return LoopPath(log_p, lambda v, beta, g: ops.grbm_gibbs(v, beta * W, b, beta * c, s, 1,
-                                                                generator=g)[0],
-                        sample_base, log_z_base)
+        return _GaussianBasePath(self)
 
     def enumeration(self) -> Enumeration:
         """Protocol hook: v integrated out, log Z = Σᵢ log(√(2π) σᵢ)

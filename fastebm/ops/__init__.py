@@ -10,7 +10,8 @@ traces fail where the calls would.
 from .. import _C  # noqa: F401  (registers the ops)
 from .common import draw_seed
 from .philox import philox4x32
-from .rbm import bernoulli_sigmoid, grbm_gibbs, rbm_ais, rbm_cd_grad, rbm_gibbs
+from .rbm import (bernoulli_sigmoid, grbm_ais, grbm_cd_grad, grbm_gibbs, rbm_ais, rbm_cd_grad,
+                  rbm_gibbs)
 
-__all__ = ["bernoulli_sigmoid", "draw_seed", "grbm_gibbs", "philox4x32", "rbm_ais",
-           "rbm_cd_grad", "rbm_gibbs"]
+__all__ = ["bernoulli_sigmoid", "draw_seed", "grbm_ais", "grbm_cd_grad", "grbm_gibbs",
+           "philox4x32", "rbm_ais", "rbm_cd_grad", "rbm_gibbs"]

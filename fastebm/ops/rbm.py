@@ -1,5 +1,5 @@
-"""The RBM family's ops: fused block-Gibbs sweeps (Bernoulli and Gaussian-Bernoulli), the fused
-CD / PCD gradient, AIS, and Bernoulli(σ(x)) draws; their fake (meta) kernels.
+"""The RBM family's ops: fused block-Gibbs sweeps, CD / PCD gradients and AIS (Bernoulli and
+Gaussian-Bernoulli), and Bernoulli(σ(x)) draws; their fake (meta) kernels.
 
 Long runs (many sweeps of a big model, AIS over thousands of β) are split into calls of about
 ``common.CHUNK_SECONDS`` each, starting each call at its first sweep / step (``sweep0`` /
@@ -111,18 +111,47 @@ def rbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b:
     Returns:
         (dW [V, H], db [V], dc [H], v_k [N, V]): gradients to descend, and the new chain states.
     """
+    return _cd_grad(torch.ops.fastebm.rbm_cd_grad.default, torch.ops.fastebm.rbm_gibbs.default,
+                    v_data, v_chain, (W, b, c), k, generator)
+
+
+def grbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
+                 c: torch.Tensor, sigma: torch.Tensor, k: int = 1, *,
+                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, ...]:
+    """Fused CD-k / PCD-k gradient of a Gaussian-Bernoulli RBM's negative average
+    log-likelihood, σ learnt as log σ (Cho, Ilin & Raiko 2011). With F(v) = Σᵢ (vᵢ-bᵢ)²/2σᵢ²
+    - Σⱼ softplus(cⱼ + ((v/σ)W)ⱼ), u = v/σ, P = σ(uW + c), and means over data (B rows) and the
+    chains after k sweeps (N rows), the gradient mean_data ∂F - mean_chains ∂F is
+
+        dW = mean_k uᵀP - mean_data uᵀP,  db = (mean_k u - mean_data u)/σ,
+        dc = mean_k P - mean_data P,
+        dlog σ = (mean_k (v-b)² - mean_data (v-b)²)/σ² - Σⱼ dWᵢⱼ Wᵢⱼ.
+
+    Args:
+        v_data: [B, V] data batch, B >= 1. v_chain: [N, V] chain states, N >= 1.
+        W: [V, H]; b: [V]; c: [H]; sigma: [V] > 0. k: sweeps >= 1.
+
+    Returns:
+        (dW [V, H], db [V], dc [H], dlog_sigma [V], v_k [N, V]).
+    """
+    return _cd_grad(torch.ops.fastebm.grbm_cd_grad.default, torch.ops.fastebm.grbm_gibbs.default,
+                    v_data, v_chain, (W, b, c, sigma), k, generator)
+
+
+def _cd_grad(op, gibbs_op, v_data, v_chain, params, k, generator):
+    """A fused gradient op; a long run makes its first k - 1 sweeps by ``gibbs_op`` in chunks,
+    then the last sweep with the statistics (sweep0 = k - 1): the bits of one call."""
     seed = draw_seed(generator)
-    op = torch.ops.fastebm.rbm_cd_grad.default
-    first = _chunked(k, v_chain, W)
+    first = _chunked(k, v_chain, params[0])
     if first is None:
-        return op(v_data, v_chain, W, b, c, k, seed)
-    chain = [v_chain]  # the first k - 1 sweeps in chunks, then the last with the statistics
+        return op(v_data, v_chain, *params, k, seed)
+    chain = [v_chain]
 
     def run(start: int, n: int) -> None:
-        chain[0] = torch.ops.fastebm.rbm_gibbs.default(chain[0], W, b, c, n, seed, start)[0]
+        chain[0] = gibbs_op(chain[0], *params, n, seed, start)[0]
 
     common.run_chunked(k - 1, first, run)
-    return op(v_data, chain[0], W, b, c, 1, seed, k - 1)
+    return op(v_data, chain[0], *params, 1, seed, k - 1)
 
 
 def rbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
@@ -144,16 +173,38 @@ def rbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
     Returns:
         (log_w [N] float64, v [N, V] final states).
     """
+    return _ais(torch.ops.fastebm.rbm_ais.default, v0, (W, b, c, base_b), betas, generator, desc)
+
+
+def grbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
+             sigma: torch.Tensor, betas: list[float], *,
+             generator: torch.Generator | None = None,
+             desc: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """AIS weights of a Gaussian-Bernoulli RBM, fused: base model W = 0, c = 0 (p_A = N(b, σ²)),
+    p*_β(v) = exp(-Σᵢ(vᵢ-bᵢ)²/2σᵢ²) Πⱼ (1 + exp(β(cⱼ + ((v/σ)W)ⱼ))); for s = 1 .. K-1,
+    log_w += Σⱼ softplus(β_s preⱼ) - softplus(β_{s-1} preⱼ), then one sweep of the GRBM with
+    β_s W, b, β_s c, σ. Chunked like :func:`rbm_ais`.
+
+    Args:
+        v0: [N, V] start states. W [V, H], b [V], c [H], sigma [V] > 0: the model.
+        betas: K >= 2 inverse temperatures in [0, 1].
+
+    Returns:
+        (log_w [N] float64, v [N, V] final states).
+    """
+    return _ais(torch.ops.fastebm.grbm_ais.default, v0, (W, b, c, sigma), betas, generator, desc)
+
+
+def _ais(op, v0, params, betas, generator, desc):
     betas = [float(beta) for beta in betas]
     seed = draw_seed(generator)
-    op = torch.ops.fastebm.rbm_ais.default
-    first = _chunked(len(betas) - 1, v0, W)
+    first = _chunked(len(betas) - 1, v0, params[0])
     if first is None:
-        return op(v0, W, b, c, base_b, betas, seed)
+        return op(v0, *params, betas, seed)
     out = [None, v0]
 
     def run(start: int, n: int) -> None:
-        log_w, v = op(out[1], W, b, c, base_b, betas[start:start + n + 1], seed, start)
+        log_w, v = op(out[1], *params, betas[start:start + n + 1], seed, start)
         out[:] = [log_w if out[0] is None else out[0] + log_w, v]
 
     common.run_chunked(len(betas) - 1, first, run, desc=desc)
@@ -190,26 +241,46 @@ def _rbm_gibbs_fake(v, W, b, c, k, seed, sweep0=0):
     return W.new_empty(v.shape[0], W.shape[0]), W.new_empty(v.shape[0], W.shape[1])
 
 
-@torch.library.register_fake("fastebm::grbm_gibbs")
-def _grbm_gibbs_fake(v, W, b, c, sigma, k, seed, sweep0=0):
-    _check_rbm_args(v, W, b, c, k, sweep0)
+def _check_sigma(sigma, W):
     check_float_tensor(sigma, "sigma", 1)
     check_same_kind(sigma, "sigma", W, "W")
     check_size(sigma, "sigma", 0, W.shape[0], "n_visible = W.size(0)")
+
+
+@torch.library.register_fake("fastebm::grbm_gibbs")
+def _grbm_gibbs_fake(v, W, b, c, sigma, k, seed, sweep0=0):
+    _check_rbm_args(v, W, b, c, k, sweep0)
+    _check_sigma(sigma, W)
     return W.new_empty(v.shape[0], W.shape[0]), W.new_empty(v.shape[0], W.shape[1])
 
 
-@torch.library.register_fake("fastebm::rbm_cd_grad")
-def _rbm_cd_grad_fake(v_data, v_chain, W, b, c, k, seed, sweep0=0):
+def _cd_grad_outputs(v_data, v_chain, W, b, c, k, sweep0, sigma=None):
+    """Mirror of check_rbm_args / check_grbm_args on the chains, then check_cd_data; the
+    outputs (dW, db, dc[, dlog_sigma], v_k)."""
     _check_rbm_args(v_chain, W, b, c, k, sweep0, "sweep0", "v_chain")
+    if sigma is not None:
+        _check_sigma(sigma, W)
     check_float_tensor(v_data, "v_data", 2)
     check_same_kind(v_data, "v_data", W, "W")
     check_size(v_data, "v_data", 1, W.shape[0], "n_visible = W.size(0)")
     for t, name in ((v_data, "v_data"), (v_chain, "v_chain")):
         if t.shape[0] == 0:
             raise ValueError(f"fastebm: argument '{name}' is an empty batch")
-    return (torch.empty_like(W, memory_format=torch.contiguous_format), b.new_empty(W.shape[0]),
-            c.new_empty(W.shape[1]), W.new_empty(v_chain.shape[0], W.shape[0]))
+    grads = (torch.empty_like(W, memory_format=torch.contiguous_format), b.new_empty(W.shape[0]),
+             c.new_empty(W.shape[1]))
+    if sigma is not None:
+        grads += (sigma.new_empty(W.shape[0]),)
+    return (*grads, W.new_empty(v_chain.shape[0], W.shape[0]))
+
+
+@torch.library.register_fake("fastebm::rbm_cd_grad")
+def _rbm_cd_grad_fake(v_data, v_chain, W, b, c, k, seed, sweep0=0):
+    return _cd_grad_outputs(v_data, v_chain, W, b, c, k, sweep0)
+
+
+@torch.library.register_fake("fastebm::grbm_cd_grad")
+def _grbm_cd_grad_fake(v_data, v_chain, W, b, c, sigma, k, seed, sweep0=0):
+    return _cd_grad_outputs(v_data, v_chain, W, b, c, k, sweep0, sigma)
 
 
 @torch.library.register_fake("fastebm::rbm_ais")
@@ -218,6 +289,18 @@ def _rbm_ais_fake(v0, W, b, c, base_b, betas, seed, step0=0):
     check_float_tensor(base_b, "base_b", 1)
     check_same_kind(base_b, "base_b", W, "W")
     check_size(base_b, "base_b", 0, W.shape[0], "n_visible = W.size(0)")
+    return _ais_outputs(v0, W, betas)
+
+
+@torch.library.register_fake("fastebm::grbm_ais")
+def _grbm_ais_fake(v0, W, b, c, sigma, betas, seed, step0=0):
+    _check_rbm_args(v0, W, b, c, 1, step0, "step0", "v0")
+    _check_sigma(sigma, W)
+    return _ais_outputs(v0, W, betas)
+
+
+def _ais_outputs(v0, W, betas):
+    """Mirror of check_betas; the outputs (log_w [N] float64, v [N, V])."""
     if len(betas) < 2:
         raise ValueError("fastebm: argument 'betas' needs at least 2 values")
     for beta in betas:

@@ -6,9 +6,9 @@ correctness. Nothing here is fast: it is written to be obviously right.
 """
 
 from .philox import normal_from_words, normals, philox4x32, philox_words, uniform_open, uniforms
-from .rbm import (bernoulli_sigmoid, grbm_gibbs, rbm_ais, rbm_cd_grad, rbm_gibbs,
-                  rbm_gibbs_torch)
+from .rbm import (bernoulli_sigmoid, grbm_ais, grbm_cd_grad, grbm_gibbs, rbm_ais, rbm_cd_grad,
+                  rbm_gibbs, rbm_gibbs_torch)
 
-__all__ = ["bernoulli_sigmoid", "grbm_gibbs", "normal_from_words", "normals", "philox4x32",
+__all__ = ["bernoulli_sigmoid", "grbm_ais", "grbm_cd_grad", "grbm_gibbs", "normal_from_words", "normals", "philox4x32",
            "philox_words", "rbm_ais", "rbm_cd_grad", "rbm_gibbs", "rbm_gibbs_torch",
            "uniform_open", "uniforms"]

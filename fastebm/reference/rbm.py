@@ -45,6 +45,21 @@ def rbm_cd_grad(v_data, v_chain, W, b, c, k: int, seed: int, sweep0: int = 0):
     return dW, v_k.mean(0) - v_data.mean(0), ph_model.mean(0) - ph_data.mean(0), v_k
 
 
+def grbm_cd_grad(v_data, v_chain, W, b, c, sigma, k: int, seed: int, sweep0: int = 0):
+    """Oracle of ``fastebm.ops.grbm_cd_grad``: k sweeps from v_chain, then the Rao-Blackwellised
+    gradient of mean F(v_data) - mean F(v_k) in (W, b, c, log σ), each term written out:
+    ∂F/∂W = -uᵀP, ∂F/∂b = -(v-b)/σ², ∂F/∂c = -P, ∂F/∂log σ = -(v-b)²/σ² + u ⊙ (P Wᵀ)."""
+    v_k, _ = grbm_gibbs(v_chain, W, b, c, sigma, k, seed, sweep0)
+
+    def dF(v):  # the batch means of ∂F/∂θ
+        u = v / sigma
+        P = torch.sigmoid(u @ W + c)
+        return (-(u.T @ P) / len(v), -((v - b) / sigma**2).mean(0), -P.mean(0),
+                (-((v - b) / sigma) ** 2 + u * (P @ W.T)).mean(0))
+
+    return (*(d - m for d, m in zip(dF(v_data), dF(v_k))), v_k)
+
+
 def rbm_ais(v0, W, b, c, base_b, betas, seed: int, step0: int = 0):
     """Oracle of ``fastebm.ops.rbm_ais``: each step s = 1 .. K-1 adds its weight, then sweeps at
     β_s (step step0 + s draws h at Philox offset 2(step0 + s), v at 2(step0 + s) + 1)."""
@@ -59,6 +74,21 @@ def rbm_ais(v0, W, b, c, base_b, betas, seed: int, step0: int = 0):
         h = bernoulli_sigmoid(beta * (v @ W + c), seed, 2 * (step0 + step))
         v = bernoulli_sigmoid(beta * (h @ W.T) + (base_b + beta * (b - base_b)), seed,
                               2 * (step0 + step) + 1)
+    return log_w, v
+
+
+def grbm_ais(v0, W, b, c, sigma, betas, seed: int, step0: int = 0):
+    """Oracle of ``fastebm.ops.grbm_ais``: step s adds Σ softplus(β_s pre) - softplus(β_{s-1} pre),
+    pre = c + (v/σ)W, then sweeps the GRBM with β_s W, b, β_s c, σ: h ~ Bern(σ(β_s pre)) at
+    offset 2(step0 + s), v = b + σ·(β_s (hWᵀ) + z) with z at offset 2(step0 + s) + 1."""
+    v, log_w = v0, torch.zeros(len(v0), dtype=torch.float64, device=v0.device)
+    softplus = torch.nn.functional.softplus
+    for step in range(1, len(betas)):
+        beta, pre, s = betas[step], (v / sigma) @ W + c, step0 + step
+        log_w += (softplus(beta * pre).sum(1) - softplus(betas[step - 1] * pre).sum(1)).double()
+        h = bernoulli_sigmoid(beta * pre, seed, 2 * s)
+        z = normals(seed, 2 * s + 1, v.numel(), v.dtype, v.device).reshape(v.shape)
+        v = b + sigma * (beta * (h @ W.T) + z)
     return log_w, v
 
 

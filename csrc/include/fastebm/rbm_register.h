@@ -1,4 +1,5 @@
-// Registers the RBM ops (rbm_gibbs, grbm_gibbs, rbm_cd_grad, rbm_ais, bernoulli_sigmoid) for one
+// Registers the RBM ops (rbm_gibbs, grbm_gibbs, rbm_cd_grad, grbm_cd_grad, rbm_ais, grbm_ais,
+// bernoulli_sigmoid) for one
 // backend, given that backend's element-wise driver:
 //   TORCH_LIBRARY_IMPL(fastebm, CPU, m) { register_rbm_ops<cpu::ElementwiseDriver>(m); }
 #pragma once
@@ -25,6 +26,16 @@ void register_rbm_ops(torch::Library& m) {
                            const at::Tensor& W, const at::Tensor& b, const at::Tensor& c,
                            int64_t k, int64_t seed, int64_t sweep0) {
     return rbm_cd_grad_sweeps(v_data, v_chain, W, b, c, k, seed, sweep0, ew);
+  });
+  m.impl("grbm_cd_grad", [](const at::Tensor& v_data, const at::Tensor& v_chain,
+                            const at::Tensor& W, const at::Tensor& b, const at::Tensor& c,
+                            const at::Tensor& sigma, int64_t k, int64_t seed, int64_t sweep0) {
+    return grbm_cd_grad_sweeps(v_data, v_chain, W, b, c, sigma, k, seed, sweep0, ew);
+  });
+  m.impl("grbm_ais", [](const at::Tensor& v0, const at::Tensor& W, const at::Tensor& b,
+                        const at::Tensor& c, const at::Tensor& sigma, at::ArrayRef<double> betas,
+                        int64_t seed, int64_t step0) {
+    return grbm_ais_sweeps(v0, W, b, c, sigma, betas, seed, step0, ew);
   });
   m.impl("rbm_ais", [](const at::Tensor& v0, const at::Tensor& W, const at::Tensor& b,
                        const at::Tensor& c, const at::Tensor& base_b, at::ArrayRef<double> betas,

@@ -62,6 +62,15 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
     const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0,
     const RbmElementwise& ew);
 
+// The same for a Gaussian-Bernoulli RBM (F(v) = Σ(v-b)²/2σ² - Σ softplus(c + (v/σ)W), σ = e^{log σ}),
+// with u = v/σ, P = σ(u W + c) and r the CD row weights (-1/B data, +1/N chains):
+//   dW = Σ r uᵀP,  db = Σ r u / σ,  dc = Σ r P,  dlogσ = Σ r (v-b)²/σ² - Σⱼ dWᵢⱼ Wᵢⱼ.
+// Returns (dW, db, dc, dlog_sigma, v_k).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> grbm_cd_grad_sweeps(
+    const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
+    const at::Tensor& b, const at::Tensor& c, const at::Tensor& sigma, int64_t k, int64_t seed,
+    int64_t sweep0, const RbmElementwise& ew);
+
 // Annealed importance sampling (Neal 2001) for a Bernoulli RBM along the path of Salakhutdinov &
 // Murray (2008): p*_β(v) = exp(b_β·v) Πⱼ (1 + exp(β(cⱼ + (vW)ⱼ))), b_β = (1-β) base_b + β b.
 // From v0 [N, V], step s = 1 .. K-1 adds log p*_{β_s}(v) - log p*_{β_{s-1}}(v) to log_w, then
@@ -73,5 +82,14 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
                                                   const at::Tensor& base_b,
                                                   at::ArrayRef<double> betas, int64_t seed,
                                                   int64_t step0, const RbmElementwise& ew);
+
+// AIS for a Gaussian-Bernoulli RBM: base W = 0, c = 0 (p_A = N(b, σ²)), p*_β(v) =
+// exp(-Σ(v-b)²/2σ²) Πⱼ (1 + exp(β(cⱼ + ((v/σ)W)ⱼ))), each step's sweep the GRBM with βW, b, βc, σ
+// (draws as rbm_ais's). Returns (log_w [N] float64, v [N, V]).
+std::tuple<at::Tensor, at::Tensor> grbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,
+                                                   const at::Tensor& b, const at::Tensor& c,
+                                                   const at::Tensor& sigma,
+                                                   at::ArrayRef<double> betas, int64_t seed,
+                                                   int64_t step0, const RbmElementwise& ew);
 
 }  // namespace fastebm
