@@ -18,6 +18,10 @@ TORCH_LIBRARY(fastebm, m) {
       "grbm_cd_grad(Tensor v_data, Tensor v_chain, Tensor W, Tensor b, Tensor c, Tensor sigma,"
       " int k, int seed, int sweep0=0) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def(
+      "rbm_pcd_sgd_(Tensor(a!) W, Tensor(b!) b, Tensor(c!) c, Tensor(d!) chains,"
+      " Tensor(e!)[] momentum_buffers, Tensor data, int batch_size, int[] seeds, int k, float lr,"
+      " float momentum, float weight_decay, bool first_step) -> ()");
+  m.def(
       "grbm_ais(Tensor v0, Tensor W, Tensor b, Tensor c, Tensor sigma, float[] betas, int seed,"
       " int step0=0) -> (Tensor, Tensor)");
   m.def(
@@ -37,7 +41,8 @@ TORCH_LIBRARY(fastebm, m) {
 // ATen calls run under NoGradGuard).
 TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
   for (const char* op : {"philox4x32", "bernoulli_sigmoid", "rbm_gibbs", "grbm_gibbs",
-                         "rbm_cd_grad", "grbm_cd_grad", "rbm_ais", "grbm_ais"}) {
+                         "rbm_cd_grad", "grbm_cd_grad", "rbm_pcd_sgd_", "rbm_ais",
+                         "grbm_ais"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }
 }

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "fastebm/checks.h"
+#include "fastebm/optim.h"
 
 namespace fastebm {
 namespace {
@@ -28,9 +29,8 @@ void check_rate(double value, const char* name) {
                     "' must be finite and >= 0, got ", value);
 }
 
-// SGD with momentum (dampening 0, as torch.optim.SGD):
-//   g = grad + wd·p;  buf = g (first step) or momentum·buf + g;  p -= lr·buf  (buf = g if
-//   momentum = 0).
+}  // namespace
+
 void sgd_step(at::TensorList params, at::TensorList grads, at::TensorList momentum_buffers,
               double lr, double momentum, double weight_decay, bool first_step) {
   check_lists(params, grads, momentum_buffers, "momentum_buffers");
@@ -52,6 +52,8 @@ void sgd_step(at::TensorList params, at::TensorList grads, at::TensorList moment
     p.sub_(buf, lr);
   }
 }
+
+namespace {
 
 // Adam (Kingma & Ba 2015), as torch.optim.Adam with L2 weight decay: g = grad + wd·p;
 //   m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²;

@@ -17,6 +17,7 @@
 #include <c10/core/GradMode.h>
 
 #include "fastebm/checks.h"
+#include "fastebm/optim.h"
 
 namespace fastebm {
 namespace {
@@ -142,6 +143,22 @@ at::Tensor stack_rows(const at::Tensor& v_data, const at::Tensor& v_k) {
   return both;
 }
 
+// rbm_cd_grad on checked arguments, W, b, c contiguous. Each statistic is one product over
+// both = [v_data; v_k] [B + N, V] with the row weights r:
+//   P = sigmoid(both W + c) [B + N, H],  dW = bothᵀ (r ⊙ P),  db = bothᵀ r,  dc = Pᵀ r.
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> run_rbm_cd_grad(
+    const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
+    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0,
+    const RbmElementwise& ew) {
+  at::Tensor v_k = std::get<0>(run_rbm_sweeps(v_chain, W, b, c, k, seed, sweep0, ew));  // [N, V]
+  const at::Tensor both = stack_rows(v_data, v_k);
+  const at::Tensor r = cd_row_weights(v_data.size(0), v_chain.size(0), W.options());
+  at::Tensor P = at::addmm(c, both, W).sigmoid_();  // [B + N, H]
+  at::Tensor db = at::mv(both.t(), r);              // [V]
+  at::Tensor dc = at::mv(P.t(), r);                 // [H]
+  at::Tensor dW = at::mm(both.t(), P.mul_(r.unsqueeze(1)));  // [V, H]
+  return {dW, db, dc, v_k};
+}
 }  // namespace
 
 std::tuple<at::Tensor, at::Tensor> rbm_gibbs_sweeps(const at::Tensor& v, const at::Tensor& W,
@@ -181,17 +198,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
   const at::NoGradGuard no_grad;
   const RbmShapes s = check_rbm_args(v_chain, W, b, c, k, sweep0, "sweep0", "v_chain");
   check_cd_data(v_data, W, s.batch);
-  const at::Tensor W_ = W.contiguous(), b_ = b.contiguous(), c_ = c.contiguous();
-  // Each statistic is one product over both = [v_data; v_k] [B + N, V] with the row weights r:
-  //   P = sigmoid(both W + c) [B + N, H],  dW = bothᵀ (r ⊙ P),  db = bothᵀ r,  dc = Pᵀ r.
-  at::Tensor v_k = std::get<0>(run_rbm_sweeps(v_chain, W_, b_, c_, k, seed, sweep0, ew));  // [N, V]
-  const at::Tensor both = stack_rows(v_data, v_k);
-  const at::Tensor r = cd_row_weights(v_data.size(0), s.batch, W.options());
-  at::Tensor P = at::addmm(c_, both, W_).sigmoid_();  // [B + N, H]
-  at::Tensor db = at::mv(both.t(), r);              // [V]
-  at::Tensor dc = at::mv(P.t(), r);                 // [H]
-  at::Tensor dW = at::mm(both.t(), P.mul_(r.unsqueeze(1)));  // [V, H]
-  return {dW, db, dc, v_k};
+  return run_rbm_cd_grad(v_data, v_chain, W.contiguous(), b.contiguous(), c.contiguous(), k, seed,
+                         sweep0, ew);
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> grbm_cd_grad_sweeps(
@@ -219,6 +227,38 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> grbm_cd_g
                               .div_(sigma_.square())
                               .sub_(at::sum(at::mul(dW, W_), 1));  // [V]
   return {dW, db, dc, dlog_sigma, v_k};
+}
+
+void rbm_pcd_sgd_steps(const at::Tensor& W, const at::Tensor& b, const at::Tensor& c,
+                       const at::Tensor& chains, at::TensorList momentum_buffers,
+                       const at::Tensor& data, int64_t batch_size, at::IntArrayRef seeds,
+                       int64_t k, double lr, double momentum, double weight_decay,
+                       bool first_step, const RbmElementwise& ew) {
+  const at::NoGradGuard no_grad;
+  check_float_tensor(data, "data", 2);
+  check_at_least(batch_size, "batch_size", 1);
+  const int64_t M = data.size(0), steps = (M + batch_size - 1) / batch_size;
+  TORCH_CHECK_VALUE(static_cast<int64_t>(seeds.size()) == steps, "fastebm: argument 'seeds' has ",
+                    seeds.size(), " entries for ", steps, " steps of ", batch_size, " rows");
+  for (const auto& [t, name] : {std::pair{&W, "W"}, {&b, "b"}, {&c, "c"}, {&chains, "chains"}}) {
+    TORCH_CHECK_VALUE(t->is_contiguous(), "fastebm: argument '", name,
+                      "' must be contiguous (it is updated in place)");
+  }
+  // Every argument is checked once here, the parameters again at the end (a diverged run
+  // names them); the steps run unchecked.
+  const RbmShapes s = check_rbm_args(chains, W, b, c, k, 0, "sweep0", "chains");
+  check_cd_data(data, W, s.batch);
+  const at::Tensor params[] = {W, b, c};
+  for (int64_t step = 0; step < steps; ++step) {
+    const at::Tensor v = data.narrow(0, step * batch_size, std::min(batch_size, M - step * batch_size));
+    auto [dW, db, dc, v_k] = run_rbm_cd_grad(v, chains, W, b, c, k, seeds[step], 0, ew);
+    const at::Tensor grads[] = {dW, db, dc};
+    sgd_step(params, grads, momentum_buffers, lr, momentum, weight_decay, first_step && step == 0);
+    chains.copy_(v_k);
+  }
+  check_finite(W, "W");
+  check_finite(b, "b");
+  check_finite(c, "c");
 }
 
 std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,

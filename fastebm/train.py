@@ -21,6 +21,8 @@ from .optim import SGD, Adam
 
 #: The fused optimizers a name selects (one C++ call per step).
 OPTIMIZERS = {"adam": Adam, "sgd": SGD}
+#: Most steps one fused multi-step call makes (objective.run_steps): how soon Ctrl-C is honoured.
+STEPS_PER_CALL = 32
 
 
 def _distributed(device: torch.device) -> tuple[int, int]:
@@ -152,14 +154,18 @@ class Trainer:
     def _epoch_seed(self, epoch: int) -> int:
         return self.seed * 1_000_003 + epoch
 
+    def _epoch_rows(self, epoch: int) -> torch.Tensor:
+        """This rank's rows of tensor data for an epoch, in the order drawn from (seed, epoch)."""
+        g = torch.Generator().manual_seed(self._epoch_seed(epoch))
+        perm = torch.randperm(len(self.data), generator=g)
+        share = len(self.data) // self.world
+        return self.data[perm[self.rank * share:(self.rank + 1) * share]]
+
     def _batches(self, epoch: int):
         """This rank's batches of an epoch, from (seed, epoch) alone."""
         if isinstance(self.data, torch.Tensor):
-            g = torch.Generator().manual_seed(self._epoch_seed(epoch))
-            perm = torch.randperm(len(self.data), generator=g)
-            share = len(self.data) // self.world
-            shuffled = self.data[perm[self.rank * share:(self.rank + 1) * share]]
-            return (shuffled[i:i + self.batch_size] for i in range(0, share, self.batch_size))
+            rows = self._epoch_rows(epoch)
+            return (rows[i:i + self.batch_size] for i in range(0, len(rows), self.batch_size))
         sampler = getattr(self.data, "sampler", None)
         if sampler is not None and hasattr(sampler, "generator"):
             if sampler.generator is None:
@@ -210,8 +216,10 @@ class Trainer:
             if self.history:  # the last epoch's metrics stay on the bar
                 bar.set_postfix({k: v for k, v in self.history[-1].items() if k != "step"},
                                 refresh=False)
+            if self._fusable():
+                self._run_fused(bar)
             for step, batch in enumerate(self._batches(self.epoch)):
-                if step < self.step_in_epoch:  # resumed mid-epoch: these are done
+                if step < self.step_in_epoch:  # resumed mid-epoch (or fused): these are done
                     continue
                 step_metrics = self._step(batch)
                 self.step_in_epoch, self.global_step = step + 1, self.global_step + 1
@@ -229,6 +237,27 @@ class Trainer:
             tqdm.write(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                 for k, v in record.items()))
         self.save()
+
+    def _fusable(self) -> bool:
+        """Whether steps may run several per call (objective.run_steps): tensor data, one
+        process, and nothing asked for between steps (schedule, EMA, clipping, checkpoints)."""
+        return (isinstance(self.data, torch.Tensor) and self.world == 1
+                and self.schedule is None and self.ema is None and self.grad_clip is None
+                and not self.checkpoint_every and hasattr(self.objective, "run_steps"))
+
+    def _run_fused(self, bar) -> None:
+        """The epoch's remaining steps, up to STEPS_PER_CALL per objective.run_steps call, the bits
+        of the per-step loop; stops at once when the objective declines (the loop continues)."""
+        rows, B = self._epoch_rows(self.epoch), self.batch_size
+        n_steps = self.steps_per_epoch()
+        while self.step_in_epoch < n_steps:
+            n = min(STEPS_PER_CALL, n_steps - self.step_in_epoch)
+            chunk = rows[self.step_in_epoch * B:(self.step_in_epoch + n) * B]
+            if not self.objective.run_steps(self.model, self.optimizer, chunk, B, self.generator):
+                return
+            self.step_in_epoch += n
+            self.global_step += n
+            bar.update(n)
 
     def _average_grads(self) -> None:
         if self.world == 1:

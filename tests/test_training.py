@@ -58,6 +58,37 @@ def test_fused_grbm_cd_grad_matches_autograd(device, dtype):
         torch.testing.assert_close(f, p.grad, **tol, msg=name)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("momentum,batch", [(0.0, 100), (0.9, 30)])
+def test_fused_pcd_steps_equal_the_step_by_step_loop(dtype, momentum, batch):
+    """The Trainer's fused path (PCD.run_steps -> ops.rbm_pcd_sgd_, up to 32 steps per call)
+    gives the bits of the step-by-step loop (compute_grads + SGD.step), including a last, short
+    batch and momentum buffers; checkpoint_every=1 forces the step-by-step loop."""
+    x = data.digits().train[:700].to(dtype)
+    finals = []
+    for every in (0, 1):
+        model = BernoulliRBM(64, 24, dtype=dtype, generator=torch.Generator().manual_seed(0))
+        trainer = Trainer(model, PCD(40, 1), x, optimizer="sgd", lr=0.05, momentum=momentum,
+                          batch_size=batch, checkpoint_every=every, progress=False)
+        assert trainer._fusable() == (every == 0)
+        trainer.fit(2)
+        finals.append([p.detach() for p in model.parameters()] + [trainer.objective.sampler.state])
+    assert all(torch.equal(a, b) for a, b in zip(*finals))
+
+
+def test_fused_pcd_steps_refuse_bad_input():
+    model = random_rbm(5, 4)
+    W, b, c = (p.detach().clone() for p in (model.W, model.b, model.c))
+    chains, bufs = torch.zeros(3, 5, dtype=torch.float64), [torch.zeros_like(t) for t in (W, b, c)]
+    x = torch.ones(10, 5, dtype=torch.float64)
+    with pytest.raises(ValueError, match="seeds"):
+        ops.rbm_pcd_sgd_(W, b, c, chains, bufs, x, 4, [1, 2], 1, 0.1, 0.0, 0.0, True)
+    with pytest.raises(ValueError, match="data"):
+        ops.rbm_pcd_sgd_(W, b, c, chains, bufs, x * float("nan"), 4, [1, 2, 3], 1, 0.1, 0.0, 0.0, True)
+    with pytest.raises(ValueError, match="contiguous"):
+        ops.rbm_pcd_sgd_(W.T.contiguous().T, b, c, chains, bufs, x, 4, [1, 2, 3], 1, 0.1, 0.0, 0.0, True)
+
+
 def test_cd_grad_bad_input_and_opcheck():
     model = random_rbm(5, 4)
     W, b, c = (p.detach() for p in (model.W, model.b, model.c))

@@ -157,6 +157,17 @@ class BernoulliRBM(_RBM):
         self.W.grad, self.b.grad, self.c.grad = dW, db, dc
         return v_k
 
+    @torch.no_grad()
+    def pcd_sgd_steps(self, chains: torch.Tensor, data: torch.Tensor, batch_size: int, k: int,
+                      seeds: list[int], sgd) -> None:
+        """Protocol hook: several PCD-k steps with a fastebm.optim.SGD in one call
+        (ops.rbm_pcd_sgd_); chains [N, V] and the parameters are updated in place."""
+        h = sgd.hyper
+        ops.rbm_pcd_sgd_(self.W.data, self.b.data, self.c.data, chains, sgd.momentum_buffers, data,
+                         batch_size, seeds, k, h["lr"], h["momentum"], h["weight_decay"],
+                         sgd.steps == 0)
+        sgd.steps += len(seeds)
+
     def annealing_path(self, *, data: torch.Tensor | None = None,
                        base_b: torch.Tensor | None = None) -> _BaseRatePath:
         """Protocol hook: the base-rate path, base_b [V] given or from ``data``'s pixel means."""

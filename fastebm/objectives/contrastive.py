@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 
 from ..checks import check_count
+from ..ops import draw_seed
+from ..optim import SGD
 from ..samplers import GibbsSampler, tempering_ladder
 
 
@@ -77,6 +79,23 @@ class PCD:
             sampler.advance_to(fused(v, sampler.state, self.k, generator))
             return {}
         return free_energy_gap_grads(model, v, sampler.step())
+
+    def run_steps(self, model, optimizer, rows: torch.Tensor, batch_size: int, generator) -> bool:
+        """Several PCD steps (batches of ``batch_size`` rows of ``rows``) in one fused call, the
+        bits of as many compute_grads + optimizer.step calls, when the model has the
+        ``pcd_sgd_steps`` hook, the optimizer is fastebm.optim.SGD and the chains are not
+        tempered; returns False (nothing done) otherwise."""
+        hook = getattr(model, "pcd_sgd_steps", None)
+        if hook is None or not isinstance(optimizer, SGD):
+            return False
+        sampler = self._sampler(model, generator)
+        if sampler.tempered:
+            return False
+        seeds = [draw_seed(generator) for _ in range(0, len(rows), batch_size)]
+        chains = sampler.state.contiguous()
+        hook(chains, rows, batch_size, self.k, seeds, optimizer)
+        sampler.advance_to(chains, len(seeds))
+        return True
 
     def state_dict(self) -> dict:
         return {} if self.sampler is None else {"sampler": self.sampler.state_dict()}

@@ -154,6 +154,27 @@ def _cd_grad(op, gibbs_op, v_data, v_chain, params, k, generator):
     return op(v_data, chain[0], *params, 1, seed, k - 1)
 
 
+def rbm_pcd_sgd_(W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, chains: torch.Tensor,
+                 momentum_buffers: list[torch.Tensor], data: torch.Tensor, batch_size: int,
+                 seeds: list[int], k: int, lr: float, momentum: float, weight_decay: float,
+                 first_step: bool) -> None:
+    """Several PCD-k training steps of a Bernoulli RBM with SGD in one C++ call (in place).
+
+    For each batch of ``batch_size`` rows of ``data`` [M, V] (the last may be shorter), step s
+    takes the :func:`rbm_cd_grad` gradient from ``chains`` [N, V] with seed ``seeds[s]``, then
+    the SGD update of :class:`fastebm.optim.SGD` on (W, b, c) with ``momentum_buffers`` (the
+    first step of the call initialises them when ``first_step``), and chains <- v_k: the very
+    bits of the per-step calls, without Python between steps.
+
+    Args:
+        W [V, H], b [V], c [H], chains [N, V]: contiguous, updated in place.
+        momentum_buffers: [W, b, c]-shaped buffers, updated in place.
+        seeds: one per step, ceil(M / batch_size) of them.
+    """
+    torch.ops.fastebm.rbm_pcd_sgd_.default(W, b, c, chains, momentum_buffers, data, batch_size,
+                                           seeds, k, lr, momentum, weight_decay, first_step)
+
+
 def rbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
             base_b: torch.Tensor, betas: list[float], *,
             generator: torch.Generator | None = None,
@@ -281,6 +302,17 @@ def _rbm_cd_grad_fake(v_data, v_chain, W, b, c, k, seed, sweep0=0):
 @torch.library.register_fake("fastebm::grbm_cd_grad")
 def _grbm_cd_grad_fake(v_data, v_chain, W, b, c, sigma, k, seed, sweep0=0):
     return _cd_grad_outputs(v_data, v_chain, W, b, c, k, sweep0, sigma)
+
+
+@torch.library.register_fake("fastebm::rbm_pcd_sgd_")
+def _rbm_pcd_sgd_fake(W, b, c, chains, momentum_buffers, data, batch_size, seeds, k, lr,
+                      momentum, weight_decay, first_step):
+    check_float_tensor(data, "data", 2)
+    check_at_least(batch_size, "batch_size", 1)
+    steps = -(-data.shape[0] // batch_size)
+    if len(seeds) != steps:
+        raise ValueError(f"fastebm: argument 'seeds' has {len(seeds)} entries for {steps} steps "
+                         f"of {batch_size} rows")
 
 
 @torch.library.register_fake("fastebm::rbm_ais")

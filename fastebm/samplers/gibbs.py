@@ -60,13 +60,13 @@ class GibbsSampler:
         """[N, V] the β = 1 chains."""
         return self.chains[0]
 
-    def advance_to(self, v: torch.Tensor) -> None:
-        """Record one step taken outside ``step()`` (a fused CD / PCD gradient call that advanced
-        the untempered chains itself): v [N, V] becomes the chains."""
+    def advance_to(self, v: torch.Tensor, steps: int = 1) -> None:
+        """Record ``steps`` steps taken outside ``step()`` (fused CD / PCD calls that advanced
+        the untempered chains themselves): v [N, V] becomes the chains."""
         if self.tempered or v.shape != self.chains[0].shape:
             raise ValueError("advance_to takes [N, V] chains of an untempered sampler")
         self.chains = v[None]
-        self.steps += 1
+        self.steps += steps
 
     @torch.no_grad()
     def step(self) -> torch.Tensor:

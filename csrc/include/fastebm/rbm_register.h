@@ -1,5 +1,5 @@
-// Registers the RBM ops (rbm_gibbs, grbm_gibbs, rbm_cd_grad, grbm_cd_grad, rbm_ais, grbm_ais,
-// bernoulli_sigmoid) for one
+// Registers the RBM ops (rbm_gibbs, grbm_gibbs, rbm_cd_grad, grbm_cd_grad, rbm_pcd_sgd_, rbm_ais,
+// grbm_ais, bernoulli_sigmoid) for one
 // backend, given that backend's element-wise driver:
 //   TORCH_LIBRARY_IMPL(fastebm, CPU, m) { register_rbm_ops<cpu::ElementwiseDriver>(m); }
 #pragma once
@@ -31,6 +31,14 @@ void register_rbm_ops(torch::Library& m) {
                             const at::Tensor& W, const at::Tensor& b, const at::Tensor& c,
                             const at::Tensor& sigma, int64_t k, int64_t seed, int64_t sweep0) {
     return grbm_cd_grad_sweeps(v_data, v_chain, W, b, c, sigma, k, seed, sweep0, ew);
+  });
+  m.impl("rbm_pcd_sgd_", [](const at::Tensor& W, const at::Tensor& b, const at::Tensor& c,
+                            const at::Tensor& chains, at::TensorList momentum_buffers,
+                            const at::Tensor& data, int64_t batch_size, at::IntArrayRef seeds,
+                            int64_t k, double lr, double momentum, double weight_decay,
+                            bool first_step) {
+    rbm_pcd_sgd_steps(W, b, c, chains, momentum_buffers, data, batch_size, seeds, k, lr, momentum,
+                      weight_decay, first_step, ew);
   });
   m.impl("grbm_ais", [](const at::Tensor& v0, const at::Tensor& W, const at::Tensor& b,
                         const at::Tensor& c, const at::Tensor& sigma, at::ArrayRef<double> betas,

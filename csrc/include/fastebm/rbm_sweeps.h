@@ -62,6 +62,17 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
     const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0,
     const RbmElementwise& ew);
 
+// Several PCD-k training steps in one call, so a small model's step is not dominated by Python:
+// for each batch of batch_size rows of data [M, V] (the last may be shorter), the
+// rbm_cd_grad_sweeps gradient from the chains [N, V] with that step's seed, then sgd_step on
+// (W, b, c) with momentum_buffers; chains <- v_k. W, b, c, chains, buffers updated in place; the
+// bits are those of the per-step calls.
+void rbm_pcd_sgd_steps(const at::Tensor& W, const at::Tensor& b, const at::Tensor& c,
+                       const at::Tensor& chains, at::TensorList momentum_buffers,
+                       const at::Tensor& data, int64_t batch_size, at::IntArrayRef seeds,
+                       int64_t k, double lr, double momentum, double weight_decay,
+                       bool first_step, const RbmElementwise& ew);
+
 // The same for a Gaussian-Bernoulli RBM (F(v) = Σ(v-b)²/2σ² - Σ softplus(c + (v/σ)W), σ = e^{log σ}),
 // with u = v/σ, P = σ(u W + c) and r the CD row weights (-1/B data, +1/N chains):
 //   dW = Σ r uᵀP,  db = Σ r u / σ,  dc = Σ r P,  dlogσ = Σ r (v-b)²/σ² - Σⱼ dWᵢⱼ Wᵢⱼ.
