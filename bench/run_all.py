@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> None:
     print(machine_line(floor) + "\n")
     print(bench_bernoulli.run(min_run_time, floor["copy_gbs"]) + "\n")
     print(bench_gibbs.run(min_run_time) + "\n")
-    print(bench_rbm.run(min_run_time, with_ais=args.ais) + "\n")
+    print(bench_rbm.run(min_run_time, floor["gemm_gflops"], with_ais=args.ais) + "\n")
 
 
 if __name__ == "__main__":
