@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from .checkpoint import CheckpointError, load_checkpoint
+from .checkpoint import CheckpointError
 from .jobs import JOBS
 from .runs import Run, UsageError
 
@@ -70,8 +70,7 @@ def train(args: argparse.Namespace, rest: list[str]) -> None:
     job.check(config)
     if args.resume:
         run = Run.existing(out)
-        run.check_resume(job.name, config, job.resume_may_change())
-        done = run.saved(job.name)["trainer"]["epoch"]
+        done = run.check_resume(job.name, config, job.resume_may_change())["trainer"]["epoch"]
         if config["epochs"] < done:
             raise UsageError(f"--epochs {config['epochs']}: {run.checkpoint} has {done} epochs done")
     else:
@@ -86,7 +85,7 @@ def train(args: argparse.Namespace, rest: list[str]) -> None:
 
 def evaluate(args: argparse.Namespace, rest: list[str]) -> None:
     run = Run.existing(args.out)
-    state = run.saved(_saved_job(run))
+    state = run.saved(JOBS)
     job = JOBS[state["job"]]
     p = _Parser(prog=f"fastebm evaluate {args.out}",
                 description=f"re-measure a {job.name} run; rewrites its metrics.json")
@@ -94,13 +93,6 @@ def evaluate(args: argparse.Namespace, rest: list[str]) -> None:
         arg.add_to(p)
     options = vars(p.parse_args(rest))
     _report(job, job.evaluate(state["config"], options, state, run), run)
-
-
-def _saved_job(run: Run) -> str:
-    name = load_checkpoint(run.checkpoint).get("job")
-    if name not in JOBS:
-        raise UsageError(f"{run.checkpoint} was not written by a fastebm job (job {name!r})")
-    return name
 
 
 def _report(job, metrics: dict, run: Run) -> None:

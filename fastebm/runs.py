@@ -55,23 +55,25 @@ class Run:
         for orphan in glob.glob(os.path.join(glob.escape(self.out), CHECKPOINT + ".*.tmp")):
             os.unlink(orphan)
 
-    def saved(self, job: str) -> dict:
-        """The checkpoint's contents; UsageError unless ``job`` wrote it."""
+    def saved(self, jobs) -> dict:
+        """The checkpoint's contents; UsageError unless one of ``jobs`` (names) wrote it."""
         state = load_checkpoint(self.checkpoint)
-        if state.get("job") != job or "config" not in state:
-            raise UsageError(f"{self.checkpoint} was written by job {state.get('job')!r}, not {job!r}")
+        if state.get("job") not in jobs or "config" not in state:
+            raise UsageError(f"{self.checkpoint} was written by job {state.get('job')!r}, "
+                             f"not by {' or '.join(map(repr, jobs))}")
         return state
 
     def check_resume(self, job: str, config: dict, may_change: set[str]) -> dict:
-        """The saved state, after checking that ``config`` differs from the saved one only in
-        ``may_change``."""
-        saved = self.saved(job)["config"]
+        """The saved state (the checkpoint's contents), after checking that ``job`` wrote it with a
+        ``config`` that differs from this one only in ``may_change``."""
+        state = self.saved([job])
+        saved = state["config"]
         changed = {k: (saved.get(k), v) for k, v in config.items()
                    if k not in may_change and saved.get(k) != v}
         if changed:
             raise UsageError(f"{self.checkpoint} was written by another configuration "
                              f"(saved, asked): {changed}")
-        return saved
+        return state
 
     def path(self, name: str) -> str:
         """The path of output ``name``, recorded as written."""

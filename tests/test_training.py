@@ -87,6 +87,8 @@ def test_fused_pcd_steps_refuse_bad_input():
         ops.rbm_pcd_sgd_(W, b, c, chains, bufs, x * float("nan"), 4, [1, 2, 3], 1, 0.1, 0.0, 0.0, True)
     with pytest.raises(ValueError, match="contiguous"):
         ops.rbm_pcd_sgd_(W.T.contiguous().T, b, c, chains, bufs, x, 4, [1, 2, 3], 1, 0.1, 0.0, 0.0, True)
+    torch.library.opcheck(torch.ops.fastebm.rbm_pcd_sgd_.default,
+                          (W, b, c, chains, bufs, x, 4, [1, 2, 3], 1, 0.1, 0.9, 0.0, True))
 
 
 def test_cd_grad_bad_input_and_opcheck():
