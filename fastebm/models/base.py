@@ -20,7 +20,7 @@ Optional hooks, each with a generic default:
   parameters' ``.grad`` and returns the chains after k sweeps. Default: autograd on
   mean F(v_data) - mean F(v_k) with v_k from ``gibbs``.
 - ``annealing_path(data=None, base_b=None) -> AnnealingPath``: AIS's path. Default:
-  ``tempered_path``, p_β ∝ exp(-F_β) from the uniform β = 0 member of a binary model.
+  ``TemperedPath``, p_β ∝ exp(-F_β) from the uniform β = 0 member of a binary model.
 - ``enumeration() -> Enumeration``: log Z = log_const + log Σ_{s ∈ {0,1}^n} exp(log_weight(s)).
   Default: the visible states of a binary model, log_weight = -F.
 """
@@ -119,14 +119,14 @@ def check_parameters(model) -> None:
 
 def annealing_path(model, *, data: torch.Tensor | None = None,
                    base_b: torch.Tensor | None = None) -> AnnealingPath:
-    """The model's own AIS path (hook ``annealing_path``), else :func:`tempered_path`."""
+    """The model's own AIS path (hook ``annealing_path``), else :class:`TemperedPath`."""
     hook = getattr(model, "annealing_path", None)
     if hook is not None:
         return hook(data=data, base_b=base_b)
     if base_b is not None:
         raise ValueError(f"base_b is for models with their own annealing_path; "
                          f"{type(model).__name__} has none")
-    return tempered_path(model)
+    return TemperedPath(model)
 
 
 def enumeration(model) -> Enumeration:
@@ -140,17 +140,32 @@ def enumeration(model) -> Enumeration:
     return Enumeration(model.n_visible, lambda x: -model.free_energy(x.to(like(model))).double(), 0.0)
 
 
-class LoopPath:
-    """An AIS path annealed by a Python loop, one transition per β (in chunks, so Ctrl-C works):
-    ``log_p(x, β)`` = log p*_β(x) [B], ``transition(x, β, generator)`` leaves p_β invariant,
-    ``sample_base(n, generator)`` draws the β = 0 member exactly, whose log Z is ``log_z_base``."""
+class TemperedPath:
+    """The generic AIS path of a binary model: p*_β(x) = exp(-F_β(x)) for β from 0 to 1, whose
+    β = 0 member must be uniform on {0,1}^V (F_0 constant, as when E vanishes at β = 0), so
+    log Z_0 = V log 2 - F_0 and the base is sampled exactly. Transitions are ``model.gibbs`` at
+    β, one per step in a Python loop (in chunks, so Ctrl-C works)."""
 
-    def __init__(self, log_p, transition, sample_base, log_z_base: float):
-        self.log_p, self.transition = log_p, transition
-        self.sample_base, self.log_z_base = sample_base, log_z_base
+    def __init__(self, model):
+        if model.visible_domain != "binary":
+            raise TypeError(f"{type(model).__name__} has real visible units: give it an "
+                            "annealing_path() (the default path needs a uniform binary base)")
+        self.model, self.like = model, like(model)
+        probe = torch.bernoulli(torch.full((16, model.n_visible), 0.5),
+                                generator=torch.Generator().manual_seed(0))
+        f0 = model.free_energy(probe.to(self.like), 0.0).detach().double()
+        if not torch.allclose(f0, f0[0].expand_as(f0), rtol=1e-9, atol=1e-9):
+            raise ValueError(f"{type(model).__name__}.free_energy(x, 0) depends on x, so its "
+                             "β = 0 member is not uniform: give the model an annealing_path()")
+        self.log_z_base = model.n_visible * math.log(2) - float(f0[0])
+
+    def sample_base(self, n: int, generator) -> torch.Tensor:
+        p = torch.full((n, self.model.n_visible), 0.5, dtype=torch.float64)
+        return torch.bernoulli(p, generator=generator).to(self.like)
 
     @torch.no_grad()
     def anneal(self, x: torch.Tensor, betas: list[float], generator) -> torch.Tensor:
+        model = self.model
         log_w = torch.zeros(len(x), dtype=torch.float64, device=x.device)
         state = [x]
 
@@ -158,33 +173,9 @@ class LoopPath:
             x = state[0]
             for step in range(start + 1, start + n + 1):
                 beta, beta_prev = betas[step], betas[step - 1]
-                log_w.add_((self.log_p(x, beta) - self.log_p(x, beta_prev)).double())
-                x = self.transition(x, beta, generator)
+                log_w.add_((model.free_energy(x, beta_prev) - model.free_energy(x, beta)).double())
+                x = model.gibbs(x, 1, beta=beta, generator=generator)[0]
             state[0] = x
 
         run_chunked(len(betas) - 1, 1, run, desc="AIS")
         return log_w
-
-
-def tempered_path(model) -> LoopPath:
-    """The generic AIS path of a binary model: p*_β(x) = exp(-F_β(x)) for β from 0 to 1, whose
-    β = 0 member must be uniform on {0,1}^V (F_0 constant, as when E vanishes at β = 0), so
-    log Z_0 = V log 2 - F_0 and the base is sampled exactly. Transitions are ``model.gibbs`` at β."""
-    if model.visible_domain != "binary":
-        raise TypeError(f"{type(model).__name__} has real visible units: give it an "
-                        "annealing_path() (the default path needs a uniform binary base)")
-    ref = like(model)
-    probe = torch.bernoulli(torch.full((16, model.n_visible), 0.5),
-                            generator=torch.Generator().manual_seed(0))
-    f0 = model.free_energy(probe.to(ref), 0.0).detach().double()
-    if not torch.allclose(f0, f0[0].expand_as(f0), rtol=1e-9, atol=1e-9):
-        raise ValueError(f"{type(model).__name__}.free_energy(x, 0) depends on x, so its "
-                         "β = 0 member is not uniform: give the model an annealing_path()")
-
-    def sample_base(n: int, generator) -> torch.Tensor:
-        p = torch.full((n, model.n_visible), 0.5, dtype=torch.float64)
-        return torch.bernoulli(p, generator=generator).to(ref)
-
-    return LoopPath(lambda x, beta: -model.free_energy(x, beta),
-                    lambda x, beta, g: model.gibbs(x, 1, beta=beta, generator=g)[0],
-                    sample_base, model.n_visible * math.log(2) - float(f0[0]))
