@@ -161,11 +161,18 @@ class Trainer:
         share = len(self.data) // self.world
         return self.data[perm[self.rank * share:(self.rank + 1) * share]]
 
-    def _batches(self, epoch: int):
-        """This rank's batches of an epoch, from (seed, epoch) alone."""
-        if isinstance(self.data, torch.Tensor):
-            rows = self._epoch_rows(epoch)
-            return (rows[i:i + self.batch_size] for i in range(0, len(rows), self.batch_size))
+    def _remaining_batches(self, rows: torch.Tensor | None):
+        """(step, batch) of the epoch from step_in_epoch on: slices of ``rows`` (tensor data in
+        the epoch's order), or the iterable's batches, replayed from its start and skipped up to
+        there (a resume mid-epoch)."""
+        if rows is not None:
+            B = self.batch_size
+            return ((i // B, rows[i:i + B]) for i in range(self.step_in_epoch * B, len(rows), B))
+        return ((step, batch) for step, batch in enumerate(self._loader_batches(self.epoch))
+                if step >= self.step_in_epoch)
+
+    def _loader_batches(self, epoch: int):
+        """An iterable's batches for an epoch, its shuffling (if any) seeded from (seed, epoch)."""
         sampler = getattr(self.data, "sampler", None)
         if sampler is not None and hasattr(sampler, "generator"):
             if sampler.generator is None:
@@ -216,11 +223,10 @@ class Trainer:
             if self.history:  # the last epoch's metrics stay on the bar
                 bar.set_postfix({k: v for k, v in self.history[-1].items() if k != "step"},
                                 refresh=False)
-            if self._fusable():
-                self._run_fused(bar)
-            for step, batch in enumerate(self._batches(self.epoch)):
-                if step < self.step_in_epoch:  # resumed mid-epoch (or fused): these are done
-                    continue
+            rows = self._epoch_rows(self.epoch) if isinstance(self.data, torch.Tensor) else None
+            if rows is not None and self._fusable():
+                self._run_fused(bar, rows)
+            for step, batch in self._remaining_batches(rows):
                 step_metrics = self._step(batch)
                 self.step_in_epoch, self.global_step = step + 1, self.global_step + 1
                 if self.checkpoint_every and self.global_step % self.checkpoint_every == 0:
@@ -239,16 +245,16 @@ class Trainer:
         self.save()
 
     def _fusable(self) -> bool:
-        """Whether steps may run several per call (objective.run_steps): tensor data, one
+        """Whether tensor data's steps may run several per call (objective.run_steps): one
         process, and nothing asked for between steps (schedule, EMA, clipping, checkpoints)."""
-        return (isinstance(self.data, torch.Tensor) and self.world == 1
-                and self.schedule is None and self.ema is None and self.grad_clip is None
+        return (self.world == 1 and self.schedule is None and self.ema is None and self.grad_clip is None
                 and not self.checkpoint_every and hasattr(self.objective, "run_steps"))
 
-    def _run_fused(self, bar) -> None:
-        """The epoch's remaining steps, up to STEPS_PER_CALL per objective.run_steps call, the bits
-        of the per-step loop; stops at once when the objective declines (the loop continues)."""
-        rows, B = self._epoch_rows(self.epoch), self.batch_size
+    def _run_fused(self, bar, rows: torch.Tensor) -> None:
+        """The epoch's remaining steps over its ``rows``, up to STEPS_PER_CALL per
+        objective.run_steps call, the bits of the per-step loop; stops at once when the objective
+        declines (the step-by-step loop continues)."""
+        B = self.batch_size
         n_steps = self.steps_per_epoch()
         while self.step_in_epoch < n_steps:
             n = min(STEPS_PER_CALL, n_steps - self.step_in_epoch)
