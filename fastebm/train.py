@@ -159,7 +159,7 @@ class Trainer:
         g = torch.Generator().manual_seed(self._epoch_seed(epoch))
         perm = torch.randperm(len(self.data), generator=g)
         share = len(self.data) // self.world
-        return self.data[perm[self.rank * share:(self.rank + 1) * share]]
+        return self.data.index_select(0, perm[self.rank * share:(self.rank + 1) * share])
 
     def _remaining_batches(self, rows: torch.Tensor | None):
         """(step, batch) of the epoch from step_in_epoch on: slices of ``rows`` (tensor data in

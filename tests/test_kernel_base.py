@@ -14,7 +14,7 @@ import torch
 from scipy import stats
 
 import fastebm
-from fastebm.ops import common, draw_seed
+from fastebm.ops import common, draw_seed, draw_seeds
 
 from conftest import HAS_CUDA
 
@@ -154,8 +154,10 @@ def test_normal_draws_are_standard_normal(dtype):
     assert abs(r) < 5 / (pairs[:, :, 0].numel() ** 0.5)
 
 
-@pytest.mark.skipif(not HAS_CUDA, reason="no GPU")
-def test_cuda_generator_seed_is_deterministic_and_advances():
-    g1, g2 = torch.Generator("cuda").manual_seed(5), torch.Generator("cuda").manual_seed(5)
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not HAS_CUDA, reason="no GPU"))])
+def test_generator_seeds_are_deterministic_advance_and_batch(device):
+    g1, g2 = torch.Generator(device).manual_seed(5), torch.Generator(device).manual_seed(5)
     first = [draw_seed(g1) for _ in range(3)]
-    assert first == [draw_seed(g2) for _ in range(3)] and len(set(first)) == 3
+    assert first == draw_seeds(3, g2) and len(set(first)) == 3
+    assert draw_seed(g1) == draw_seeds(1, g2)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..checks import check_count
-from ..ops import draw_seed
+from ..ops import draw_seeds
 from ..optim import SGD
 from ..samplers import GibbsSampler, tempering_ladder
 
@@ -91,7 +91,7 @@ class PCD:
         sampler = self._sampler(model, generator)
         if sampler.tempered:
             return False
-        seeds = [draw_seed(generator) for _ in range(0, len(rows), batch_size)]
+        seeds = draw_seeds(-(-len(rows) // batch_size), generator)
         chains = sampler.state.contiguous()
         hook(chains, rows, batch_size, self.k, seeds, optimizer)
         sampler.advance_to(chains, len(seeds))

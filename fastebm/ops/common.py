@@ -30,12 +30,21 @@ def draw_seed(generator: torch.Generator | None = None) -> int:
     generator state gives the same seed. (A CUDA graph captures that seed as a constant: replaying
     it replays the same draws.)
     """
+    return draw_seeds(1, generator)[0]
+
+
+def draw_seeds(n: int, generator: torch.Generator | None = None) -> list[int]:
+    """The seeds of n successive :func:`draw_seed` calls, drawn at once (one int64 tensor
+    of n words from a CPU generator is the same stream as n tensors of one)."""
     check_generator(generator)
     if generator is None or generator.device.type == "cpu":
-        return int(torch.empty((), dtype=torch.int64).random_(generator=generator))
-    offset = generator.get_offset()
-    generator.set_offset(offset + 4)
-    return _mix64(_mix64(generator.initial_seed()) ^ offset) >> 1
+        return torch.empty(n, dtype=torch.int64).random_(generator=generator).tolist()
+    seeds = []
+    for _ in range(n):
+        offset = generator.get_offset()
+        generator.set_offset(offset + 4)
+        seeds.append(_mix64(_mix64(generator.initial_seed()) ^ offset) >> 1)
+    return seeds
 
 
 #: Seconds of work per call of a chunked op: how soon Ctrl-C is honoured.

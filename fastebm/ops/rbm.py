@@ -235,7 +235,7 @@ def _ais(op, v0, params, betas, generator, desc):
 # ---------------------------------------------------------------- fake kernels
 
 def _check_rbm_args(v, W, b, c, k, first, first_name="sweep0", v_name="v"):
-    """Mirror of check_rbm_args in csrc/rbm_sweeps.cpp (values aside)."""
+    """Mirror of check_rbm_args in csrc/rbm_sweeps.cpp (declared in rbm_layers.h) (values aside)."""
     check_float_tensor(W, "W", 2)
     check_float_tensor(v, v_name, 2)
     check_float_tensor(b, "b", 1)

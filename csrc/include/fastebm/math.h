@@ -168,6 +168,12 @@ FEBM_HD double uniform_open(uint32_t w, double) {
   return (2.0 * w_exact + 1.0) * 1.16415321826934814453125e-10;
 }
 
+// σ(a) = 1 / (1 + e^-a), with exp_clamped's few-ulp e^-a.
+template <class T>
+FEBM_HD T sigmoid(T a) {
+  return T(1) / (T(1) + exp_clamped(-a));
+}
+
 // A Bernoulli(σ(a)) draw from a uniform u in (0, 1): 1 when u < σ(a) = 1 / (1 + e^-a), tested
 // as u·(1 + e^-a) < 1 to spare the division.
 template <class T>

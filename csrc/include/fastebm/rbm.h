@@ -36,6 +36,17 @@ struct GaussianVisibleKernel {
   }
 };
 
+// act[i] <- weight[row] · σ(act[i] + bias[col]): the CD statistics' weighted hidden means.
+template <class T>
+struct WeightedSigmoidKernel {
+  T* act;            // [R, C]
+  const T* bias;     // [C]
+  const T* weight;   // [R]
+  FEBM_HD void operator()(int64_t i, int64_t row, int64_t col, T) const {
+    act[i] = weight[row] * sigmoid(act[i] + bias[col]);
+  }
+};
+
 // out[i] <- 1{u < σ(logits[i])}: the bernoulli_sigmoid op.
 template <class T>
 struct BernoulliLogitsKernel {
@@ -68,6 +79,16 @@ void gaussian_visible_pass(at::Tensor& act, at::Tensor& v_scaled, const at::Tens
   });
 }
 
+template <class Driver>
+void weighted_sigmoid_pass(at::Tensor& act, const at::Tensor& bias, const at::Tensor& weight) {
+  AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "fastebm::weighted_sigmoid_pass", [&] {
+    Driver::template run<Draw::kNone, scalar_t>(
+        act, act.size(0), act.size(1), 0, 0,
+        WeightedSigmoidKernel<scalar_t>{act.data_ptr<scalar_t>(), bias.data_ptr<scalar_t>(),
+                                        weight.data_ptr<scalar_t>()});
+  });
+}
+
 // logits: contiguous, any shape; out: empty_like(logits).
 template <class Driver>
 void bernoulli_logits_pass(const at::Tensor& logits, at::Tensor& out, uint64_t seed) {
@@ -81,6 +102,7 @@ void bernoulli_logits_pass(const at::Tensor& logits, at::Tensor& out, uint64_t s
 template <class Driver>
 inline constexpr RbmElementwise kRbmElementwise{bernoulli_sigmoid_pass<Driver>,
                                                 gaussian_visible_pass<Driver>,
+                                                weighted_sigmoid_pass<Driver>,
                                                 bernoulli_logits_pass<Driver>};
 
 }  // namespace fastebm

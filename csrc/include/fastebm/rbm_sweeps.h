@@ -25,6 +25,9 @@ struct RbmElementwise {
   // (0, 1) and (2, 3), i.e. on elements i & ~16 and i | 16 of the tile layout.
   void (*gaussian_visible)(at::Tensor& act, at::Tensor& v_scaled, const at::Tensor& bias,
                            const at::Tensor& sigma, uint64_t seed, uint64_t offset);
+  // act [R, C] <- weight[row] * sigmoid(act + bias[col]) in place; bias [C], weight [R]; all
+  // contiguous. No draw.
+  void (*weighted_sigmoid)(at::Tensor& act, const at::Tensor& bias, const at::Tensor& weight);
   // out <- Bernoulli(sigmoid(logits)), element i by its word at draw offset 0; both contiguous.
   void (*bernoulli_logits)(const at::Tensor& logits, at::Tensor& out, uint64_t seed);
 };
