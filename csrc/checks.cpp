@@ -7,6 +7,7 @@
 #include <ATen/ops/isfinite.h>
 
 #include <atomic>
+#include <cmath>
 #include <string>
 
 namespace fastebm {
@@ -51,16 +52,31 @@ void set_cuda_value_checks(bool on) { g_cuda_value_checks.store(on, std::memory_
 
 bool values_checked(const at::Tensor& t) { return t.is_cpu() || cuda_value_checks(); }
 
+bool all_finite(const at::Tensor& t) {
+  return t.is_cpu() ? all_finite_cpu(t) : at::isfinite(t).all().item<bool>();
+}
+
 void check_finite(const at::Tensor& t, const char* name) {
   if (!values_checked(t)) return;
-  const bool finite = t.is_cpu() ? all_finite_cpu(t) : at::isfinite(t).all().item<bool>();
-  TORCH_CHECK_VALUE(finite, "fastebm: argument '", name, "' contains NaN or Inf");
+  TORCH_CHECK_VALUE(all_finite(t), "fastebm: argument '", name, "' contains NaN or Inf");
 }
 
 void check_positive(const at::Tensor& t, const char* name) {
   if (!values_checked(t)) return;
   TORCH_CHECK_VALUE(at::gt(t, 0).all().item<bool>(), "fastebm: argument '", name,
                     "' must be strictly positive everywhere");
+}
+
+void check_same_shape(const at::Tensor& t, const char* name, const at::Tensor& ref,
+                      const char* ref_name) {
+  check_same_kind(t, name, ref, ref_name);
+  TORCH_CHECK_VALUE(t.sizes() == ref.sizes(), "fastebm: argument '", name, "' has shape ",
+                    t.sizes(), " but '", ref_name, "' has ", ref.sizes());
+}
+
+void check_positive_finite(double value, const char* name) {
+  TORCH_CHECK_VALUE(std::isfinite(value) && value > 0, "fastebm: argument '", name,
+                    "' must be finite and > 0, got ", value);
 }
 
 void check_at_least(int64_t value, const char* name, int64_t minimum) {

@@ -34,6 +34,11 @@ TORCH_LIBRARY(fastebm, m) {
       "adam_step_(Tensor(a!)[] params, Tensor[] grads, Tensor(b!)[] exp_avgs,"
       " Tensor(c!)[] exp_avg_sqs, int step, float lr, float beta1, float beta2, float eps,"
       " float weight_decay) -> ()");
+  m.def(
+      "langevin_step(Tensor x, Tensor grad, float step_size, Tensor? noise, int seed) -> Tensor");
+  m.def(
+      "mala_accept(Tensor x, Tensor x_prop, Tensor energy, Tensor energy_prop, Tensor grad,"
+      " Tensor grad_prop, float step_size, int seed) -> (Tensor, Tensor, Tensor, Tensor)");
 }
 
 // The sampling ops are not differentiable: autograd falls through to the backend kernels, so
@@ -42,7 +47,7 @@ TORCH_LIBRARY(fastebm, m) {
 TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
   for (const char* op : {"philox4x32", "bernoulli_sigmoid", "rbm_gibbs", "grbm_gibbs",
                          "rbm_cd_grad", "grbm_cd_grad", "rbm_pcd_sgd_", "rbm_ais",
-                         "grbm_ais"}) {
+                         "grbm_ais", "mala_accept"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }
 }

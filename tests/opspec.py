@@ -38,10 +38,14 @@ class OpSpec:
     oracle: Callable[[dict, int], tuple]
     bad: list[Bad]
     compare: tuple[str, ...]        # per output: "binary" or "close"
-    batch: str | None = None        # the argument whose dim 0 is the batch
+    batch: str | tuple[str, ...] = ()  # the argument(s) whose dim 0 is the batch
     empty_batch_ok: bool = True     # False: an empty batch is refused (it has no meaning)
     dtypes: tuple = DTYPES
     differentiable: bool = False
+
+    @property
+    def batch_args(self) -> tuple[str, ...]:
+        return (self.batch,) if isinstance(self.batch, str) else self.batch
 
     @property
     def op(self):
@@ -161,6 +165,31 @@ def _philox_oracle(a, seed):
     return (reference.philox4x32(a["counter"], (key & 0xFFFFFFFF, key >> 32)),)
 
 
+def make_langevin_step(device, dtype, g, big=False):
+    shape = (300, 7, 11) if big else (13, 5, 3)
+    x = torch.randn(shape, generator=g, dtype=torch.float64).to(device, dtype)
+    grad = (x + torch.randn(shape, generator=g, dtype=torch.float64).to(device, dtype)) * 0.7
+    return dict(x=x, grad=grad, step_size=0.03 if dtype == torch.float64 else 0.2, noise=None)
+
+
+def make_mala_accept(device, dtype, g, big=False):
+    """A Gaussian target E(x) = ½‖x‖², ∇E(x) = x, and proposals by a Langevin step of size 1,
+    x' = x - 1·x + √2·ξ: some chains accept, some reject."""
+    B, D = (2000, 37) if big else (64, 5)
+    x = torch.randn(B, D, generator=g, dtype=torch.float64)
+    x_prop = 2 ** 0.5 * torch.randn(B, D, generator=g, dtype=torch.float64)
+    to = dict(device=device, dtype=dtype)
+    return dict(x=x.to(**to), x_prop=x_prop.to(**to), energy=(x.square().sum(1) / 2).to(**to),
+                energy_prop=(x_prop.square().sum(1) / 2).to(**to), grad=x.to(**to),
+                grad_prop=x_prop.to(**to), step_size=1.0)
+
+
+def _step_size_bad() -> list[Bad]:
+    return [Bad(_with(step_size=0.0), "step_size"), Bad(_with(step_size=-0.1), "step_size"),
+            Bad(_with(step_size=float("nan")), "step_size"),
+            Bad(_with(step_size=float("inf")), "step_size")]
+
+
 def _sigma_bad() -> list[Bad]:
     return [Bad(_with(sigma=lambda s: s[:2]), "sigma"), Bad(_with(sigma=lambda s: -s), "sigma", True),
             Bad(_with(sigma=torch.zeros_like), "sigma", True), Bad(_with(sigma=_nan), "sigma", True),
@@ -202,6 +231,25 @@ SPECS = [
     OpSpec("grbm_ais", make_grbm_ais,
            lambda a, s: reference.grbm_ais(a["v0"], a["W"], a["b"], a["c"], a["sigma"], a["betas"], s),
            _rbm_bad("v0") + _betas_bad() + _sigma_bad(), ("close", "close"), batch="v0"),
+    OpSpec("langevin_step", make_langevin_step,
+           lambda a, s: (reference.langevin_step(a["x"], a["grad"], a["step_size"], s),),
+           _step_size_bad() + [
+               Bad(_with(grad=lambda t: t[:, :2]), "grad"), Bad(_with(grad=lambda t: t.float()), "grad"),
+               Bad(_with(x=lambda t: t.long()), "x"), Bad(_with(x=_nan), "x", True),
+               Bad(_with(grad=_nan), "grad", True), Bad(_with(grad=_inf), "grad", True),
+               Bad(_with(noise=lambda _: torch.zeros(2)), "noise")],
+           ("close",), batch=("x", "grad"), differentiable=True),
+    OpSpec("mala_accept", make_mala_accept,
+           lambda a, s: reference.mala_accept(*a.values(), s),
+           _step_size_bad() + [
+               Bad(_with(x_prop=lambda t: t[:, :2]), "x_prop"), Bad(_with(grad=lambda t: t[1:]), "grad"),
+               Bad(_with(grad_prop=lambda t: t.float()), "grad_prop"),
+               Bad(_with(energy=lambda t: t[None]), "energy"),
+               Bad(_with(energy_prop=lambda t: t[1:]), "energy_prop"),
+               Bad(_with(x=lambda t: t[0, 0]), "x"), Bad(_with(x=_nan), "x", True),
+               Bad(_with(energy=_inf), "energy", True), Bad(_with(grad=_nan), "grad", True)],
+           ("close", "close", "close", "close"),
+           batch=("x", "x_prop", "energy", "energy_prop", "grad", "grad_prop")),
     OpSpec("bernoulli_sigmoid", make_bernoulli_sigmoid,
            lambda a, s: (reference.bernoulli_sigmoid(a["logits"], s),),
            [Bad(_with(logits=lambda x: x.long()), "logits"),

@@ -133,9 +133,10 @@ def test_mixed_devices_meta_included_refused(spec):
 @pytest.mark.parametrize("spec", SPECS, ids=str)
 def test_empty_batch(spec, device):
     args = spec.make(device, spec.dtypes[-1], generator(spec.name, "empty"))
-    args[spec.batch] = args[spec.batch][:0]
+    for name in spec.batch_args:
+        args[name] = args[name][:0]
     if not spec.empty_batch_ok:
-        with pytest.raises(ValueError, match=f"'{spec.batch}'"):
+        with pytest.raises(ValueError, match=f"'{spec.batch_args[0]}'"):
             spec.call(args, 1)
         return
     outputs = spec.call(args, 1)
@@ -158,10 +159,10 @@ def test_non_contiguous_and_expanded_inputs(spec):
     strided = {k: non_contiguous(v) if isinstance(v, torch.Tensor) else v for k, v in args.items()}
     assert all(not v.is_contiguous() for v in strided.values() if isinstance(v, torch.Tensor) and v.numel() > 1)
     assert all(torch.equal(x, y) for x, y in zip(spec.call(strided, 5), expected))
-    # Expanded (stride 0): the batch argument's first row repeated.
-    rows = args[spec.batch][:1].expand_as(args[spec.batch])
-    expanded = spec.call({**args, spec.batch: rows}, 5)
-    dense = spec.call({**args, spec.batch: rows.contiguous()}, 5)
+    # Expanded (stride 0): the batch arguments' first rows repeated.
+    rows = {name: args[name][:1].expand_as(args[name]) for name in spec.batch_args}
+    expanded = spec.call({**args, **rows}, 5)
+    dense = spec.call({**args, **{name: r.contiguous() for name, r in rows.items()}}, 5)
     assert all(torch.equal(x, y) for x, y in zip(expanded, dense))
 
 

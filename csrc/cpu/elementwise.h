@@ -6,6 +6,8 @@
 // step a vectorised loop (`omp simd`: a kernel may write element i's outputs only):
 //   kernel(i, row, col, draw)       (draw: T; 0 for Draw::kNone)
 // The kernel is a family's FEBM_HD functor (e.g. rbm.h), shared with cuda/elementwise.cuh.
+// Per-chain work (a row's sums, then its outputs) runs as row_kernel(row) over rows, in parallel
+// over blocks of rows (run_rows); the row kernel draws its own words (draws.h element_uniform).
 // The block loop is compiled once per x86-64 level (cpu_isa.h) and the active path is picked per
 // call; the bits of element i depend only on (seed, offset, i), not on threads, blocks or ISA.
 #pragma once
@@ -110,6 +112,25 @@ FEBM_TARGET_AVX512 void run_blocks_avx512(const Kernel& kernel, int64_t n, int64
 }
 #endif
 
+// row_kernel(row) for rows [r0, r1), flattened into the caller so that each ISA copy compiles
+// the kernel's loops for its own vector width.
+template <class RowKernel>
+[[gnu::flatten]] void run_rows_baseline(const RowKernel& kernel, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) kernel(r);
+}
+#if FEBM_X86_ISA_PATHS
+template <class RowKernel>
+[[gnu::flatten]] FEBM_TARGET_AVX2 void run_rows_avx2(const RowKernel& kernel, int64_t r0,
+                                                     int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) kernel(r);
+}
+template <class RowKernel>
+[[gnu::flatten]] FEBM_TARGET_AVX512 void run_rows_avx512(const RowKernel& kernel, int64_t r0,
+                                                         int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) kernel(r);
+}
+#endif
+
 struct ElementwiseDriver {
   // kernel(i, row, col, draw) for every element of a [rows, cols] index space; `like` names the
   // device (unused on the CPU). Draws are keyed by (seed, offset, i).
@@ -135,6 +156,29 @@ struct ElementwiseDriver {
     at::parallel_for(0, blocks, kGrainBlocks, [&](int64_t b0, int64_t b1) {
       blocks_fn(kernel, n, cols, seed, offset, b0, b1);
     });
+  }
+
+  // row_kernel(row) for every row in [0, rows), each row costing about `row_elements` element
+  // visits (it sizes the threads' shares); `like` names the device (unused on the CPU).
+  template <class RowKernel>
+  static void run_rows(const at::Tensor& /*like*/, int64_t rows, int64_t row_elements,
+                       const RowKernel& kernel) {
+    if (rows == 0) return;
+    auto* rows_fn = &run_rows_baseline<RowKernel>;
+#if FEBM_X86_ISA_PATHS
+    switch (active_cpu_isa()) {
+      case CpuIsa::kAvx512:
+        rows_fn = &run_rows_avx512<RowKernel>;
+        break;
+      case CpuIsa::kAvx2:
+        rows_fn = &run_rows_avx2<RowKernel>;
+        break;
+      case CpuIsa::kBaseline:
+        break;
+    }
+#endif
+    const int64_t grain = std::max<int64_t>(1, kGrainBlocks * kBlockElements / std::max<int64_t>(1, row_elements));
+    at::parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) { rows_fn(kernel, r0, r1); });
   }
 };
 

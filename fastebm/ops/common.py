@@ -3,6 +3,7 @@ argument checks of the fake (meta) kernels, which mirror csrc/checks.cpp message
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -102,3 +103,15 @@ def check_same_kind(t: torch.Tensor, name: str, ref: torch.Tensor, ref_name: str
 def check_at_least(value: int, name: str, minimum: int) -> None:
     if value < minimum:
         raise ValueError(f"fastebm: argument '{name}' must be >= {minimum}, got {value}")
+
+
+def check_same_shape(t: torch.Tensor, name: str, ref: torch.Tensor, ref_name: str) -> None:
+    check_same_kind(t, name, ref, ref_name)
+    if t.shape != ref.shape:
+        raise ValueError(f"fastebm: argument '{name}' has shape {list(t.shape)} but '{ref_name}' "
+                         f"has {list(ref.shape)}")
+
+
+def check_positive_finite(value: float, name: str) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"fastebm: argument '{name}' must be finite and > 0, got {value:g}")

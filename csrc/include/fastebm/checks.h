@@ -23,6 +23,13 @@ void check_size(const at::Tensor& t, const char* name, int64_t d, int64_t expect
 void check_same_kind(const at::Tensor& t, const char* name, const at::Tensor& ref,
                      const char* ref_name);
 
+// check_same_kind, and the very shape of the reference tensor.
+void check_same_shape(const at::Tensor& t, const char* name, const at::Tensor& ref,
+                      const char* ref_name);
+
+// A finite value > 0 (a step size, a temperature).
+void check_positive_finite(double value, const char* name);
+
 // Checks of a tensor's values need its data on the host: free on the CPU, a device sync on CUDA.
 // So on CUDA they run only when switched on (fastebm.set_cuda_value_checks(True) or
 // FASTEBM_CUDA_VALUE_CHECKS=1): by default an op never synchronises the device, and a sampling
@@ -32,6 +39,9 @@ void set_cuda_value_checks(bool on);
 
 // Whether t's values are checked: always on the CPU, on CUDA when switched on.
 bool values_checked(const at::Tensor& t);
+
+// Whether t holds no NaN or Inf (reads t's values: a device sync on CUDA).
+bool all_finite(const at::Tensor& t);
 
 // No NaN or Inf anywhere in t (CUDA: see above).
 void check_finite(const at::Tensor& t, const char* name);

@@ -33,4 +33,13 @@ FEBM_HD Draws4<T> group_draws(Philox4 words) {
   return out;
 }
 
+// The kUniform draw of element i of draw `offset` alone (philox.h's tile layout), the very value
+// the drivers hand element i: for kernels that draw once per row (e.g. a chain's accept test).
+template <class T>
+FEBM_HD T element_uniform(uint64_t seed, uint64_t offset, int64_t i) {
+  const int64_t group = i / kTileElements * kTileGroups + i % kTileGroups;
+  const int word = static_cast<int>(i % kTileElements / kTileGroups);
+  return uniform_open(philox_group(seed, static_cast<uint64_t>(group), offset).x[word], T());
+}
+
 }  // namespace fastebm

@@ -1,0 +1,28 @@
+// Registers the Langevin ops (langevin_step, mala_accept) for one backend, given that backend's
+// element-wise driver:
+//   TORCH_LIBRARY_IMPL(fastebm, CPU, m) { register_langevin_ops<cpu::ElementwiseDriver>(m); }
+#pragma once
+
+#include <torch/library.h>
+
+#include "fastebm/langevin.h"
+
+namespace fastebm {
+
+template <class Driver>
+void register_langevin_ops(torch::Library& m) {
+  static constexpr const LangevinPasses& passes = kLangevinPasses<Driver>;
+  m.impl("langevin_step", [](const at::Tensor& x, const at::Tensor& grad, double step_size,
+                             const std::optional<at::Tensor>& noise, int64_t seed) {
+    return langevin_step_op(x, grad, step_size, seed, noise, passes);
+  });
+  m.impl("mala_accept", [](const at::Tensor& x, const at::Tensor& x_prop,
+                           const at::Tensor& energy, const at::Tensor& energy_prop,
+                           const at::Tensor& grad, const at::Tensor& grad_prop, double step_size,
+                           int64_t seed) {
+    return mala_accept_op(x, x_prop, energy, energy_prop, grad, grad_prop, step_size, seed,
+                          passes);
+  });
+}
+
+}  // namespace fastebm

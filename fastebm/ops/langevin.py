@@ -1,0 +1,110 @@
+"""The Langevin family's ops: the fused unadjusted Langevin step and the fused MALA accept /
+reject of a batch of chains; their fake (meta) kernels and the Langevin step's autograd formula.
+
+Target p(x) ∝ exp(-E(x)); ε = step_size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .common import (check_float_tensor, check_positive_finite, check_same_kind, check_same_shape,
+                     check_size, draw_seed)
+
+
+def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
+                  generator: torch.Generator | None = None,
+                  noise: torch.Tensor | None = None) -> torch.Tensor:
+    """One unadjusted Langevin step (ULA; Roberts & Tweedie 1996), fused into one pass:
+
+        x' = x - ε·grad + √(2ε)·ξ,  ξ ~ N(0, I),  grad = ∇E(x).
+
+    Args:
+        x: any shape, float32 or float64, CPU or CUDA.
+        grad: ∇E(x), the shape, dtype and device of x.
+        step_size: ε, finite and > 0.
+        generator: source of the op's seed (ξᵢ is keyed by (seed, i)); unused with ``noise``.
+        noise: ξ given explicitly (the shape of x) instead of drawn.
+
+    Returns:
+        x' (contiguous), differentiable in x, grad and noise. A NaN or Inf in the inputs (or an
+        overflow) raises ValueError naming the argument.
+    """
+    seed = 0 if noise is not None else draw_seed(generator)
+    return torch.ops.fastebm.langevin_step.default(x, grad, float(step_size), noise, seed)
+
+
+def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
+                energy_prop: torch.Tensor, grad: torch.Tensor, grad_prop: torch.Tensor,
+                step_size: float, *, generator: torch.Generator | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The Metropolis correction of MALA (Roberts & Tweedie 1996) for a batch of chains, in one
+    pass: for proposals x' = x - ε∇E(x) + √(2ε)ξ (e.g. from :func:`langevin_step`),
+
+        log α_b = E(x_b) - E(x'_b) - (‖x_b - x'_b + ε∇E(x'_b)‖² - ‖x'_b - x_b + ε∇E(x_b)‖²) / (4ε)
+
+    and chain b moves to x'_b iff u_b < e^{log α_b}, u_b ~ U(0, 1) keyed by (seed, b).
+
+    Args:
+        x, x_prop, grad, grad_prop: [B, ...] current states, proposals and their ∇E.
+        energy, energy_prop: [B] E(x), E(x').
+        step_size: ε of the proposal, finite and > 0.
+        generator: source of the op's seed.
+
+    Returns:
+        (x_new [B, ...], energy_new [B], grad_new [B, ...], accepted [B] bool): each chain's
+        proposal where accepted, else its current state. The current state must be finite
+        (ValueError otherwise); a proposal whose energy or gradient is NaN is rejected.
+    """
+    return torch.ops.fastebm.mala_accept.default(x, x_prop, energy, energy_prop, grad, grad_prop,
+                                                 float(step_size), draw_seed(generator))
+
+
+# ---------------------------------------------------------------- autograd
+
+def _langevin_setup_context(ctx, inputs, output):
+    ctx.step_size = inputs[2]
+    ctx.has_noise = inputs[3] is not None
+
+
+def _langevin_backward(ctx, grad_out):
+    """∂x'/∂x = I, ∂x'/∂grad = -ε I, ∂x'/∂noise = √(2ε) I."""
+    noise_grad = math.sqrt(2 * ctx.step_size) * grad_out if ctx.has_noise else None
+    return grad_out, -ctx.step_size * grad_out, None, noise_grad, None
+
+
+torch.library.register_autograd("fastebm::langevin_step", _langevin_backward,
+                                setup_context=_langevin_setup_context)
+
+
+# ---------------------------------------------------------------- fake kernels
+
+@torch.library.register_fake("fastebm::langevin_step")
+def _langevin_step_fake(x, grad, step_size, noise, seed):
+    check_float_tensor(x, "x", x.dim())
+    check_same_shape(grad, "grad", x, "x")
+    if noise is not None:
+        check_same_shape(noise, "noise", x, "x")
+    check_positive_finite(step_size, "step_size")
+    return torch.empty_like(x, memory_format=torch.contiguous_format)
+
+
+@torch.library.register_fake("fastebm::mala_accept")
+def _mala_accept_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size, seed):
+    check_float_tensor(x, "x", x.dim())
+    if x.dim() < 1:
+        raise ValueError("fastebm: argument 'x' must have a batch dimension, got a scalar")
+    check_same_shape(x_prop, "x_prop", x, "x")
+    check_same_shape(grad, "grad", x, "x")
+    check_same_shape(grad_prop, "grad_prop", x, "x")
+    for t, name in ((energy, "energy"), (energy_prop, "energy_prop")):
+        check_float_tensor(t, name, 1)
+        check_same_kind(t, name, x, "x")
+        check_size(t, name, 0, x.shape[0], "batch = x.size(0)")
+    check_positive_finite(step_size, "step_size")
+    contiguous = torch.contiguous_format
+    return (torch.empty_like(x, memory_format=contiguous), energy.new_empty(x.shape[0]),
+            torch.empty_like(x, memory_format=contiguous),
+            torch.empty(x.shape[0], dtype=torch.bool, device=x.device))
