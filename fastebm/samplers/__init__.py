@@ -1,5 +1,7 @@
-"""Samplers: persistent block-Gibbs chains with optional parallel tempering."""
+"""Samplers: persistent block-Gibbs chains with optional parallel tempering; Langevin (ULA /
+MALA) chains on continuous energies."""
 
 from .gibbs import GibbsSampler, tempering_ladder
+from .langevin import LangevinSampler
 
-__all__ = ["GibbsSampler", "tempering_ladder"]
+__all__ = ["GibbsSampler", "LangevinSampler", "tempering_ladder"]

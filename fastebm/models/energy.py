@@ -1,0 +1,169 @@
+"""Energy models over continuous x: p(x) ∝ exp(-E(x)), x [B, *event_shape].
+
+The samplers (Langevin, MALA, HMC) and the continuous objectives use only the ``EnergyFunction``
+protocol below, so any object with ``event_shape`` and ``energy`` plugs in:
+
+- ``event_shape: tuple[int, ...]``: the shape of one sample.
+- ``energy(x) -> [B]``: E(x), differentiable in x and in the model's parameters.
+- optional hook ``energy_and_grad(x) -> (E [B], ∇ₓE [B, *event_shape])``, both without a graph
+  (an analytic or fused gradient). Default (:func:`energy_and_grad`): autograd on ``energy``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import torch
+from torch import nn
+
+from ..checks import check_count
+
+
+@runtime_checkable
+class EnergyFunction(Protocol):
+    event_shape: tuple[int, ...]
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor: ...
+
+
+def energy_and_grad(model, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(E(x) [B], ∇ₓE(x) [B, ...]), detached: the model's ``energy_and_grad`` hook, else
+    autograd on ``model.energy`` (the parameters' ``.grad`` is left untouched)."""
+    hook = getattr(model, "energy_and_grad", None)
+    if hook is not None:
+        return hook(x)
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        energy = model.energy(x)
+        (grad,) = torch.autograd.grad(energy.sum(), x)
+    return energy.detach(), grad
+
+
+def check_states(model, x, name: str = "x") -> torch.Tensor:
+    """x [B, *event_shape]: a finite float tensor of the model's event shape."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    shape = tuple(model.event_shape)
+    if x.dim() != len(shape) + 1 or tuple(x.shape[1:]) != shape:
+        raise ValueError(f"{name} must have shape [B, {', '.join(map(str, shape))}], "
+                         f"got {list(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor, got {x.dtype}")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or Inf")
+    return x
+
+
+class EnergyModel(nn.Module):
+    """Any network x [B, *event_shape] -> E(x) ([B] or [B, 1]) as an energy model,
+    p(x) ∝ exp(-E(x)).
+
+    Args:
+        net: the energy network.
+        event_shape: the shape of one sample, e.g. (2,) for points in the plane.
+    """
+
+    def __init__(self, net: nn.Module, event_shape: Sequence[int]):
+        super().__init__()
+        if not isinstance(net, nn.Module):
+            raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+        self.net = net
+        self.event_shape = tuple(check_count(d, "event_shape entries") for d in event_shape)
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        """[B] E(x) for x [B, *event_shape]."""
+        out = self.net(x)
+        if out.shape not in ((x.shape[0],), (x.shape[0], 1)):
+            raise ValueError(f"the energy network must map [B, ...] to [B] or [B, 1], got "
+                             f"{list(out.shape)} for input {list(x.shape)}")
+        return out.reshape(x.shape[0])
+
+    forward = energy
+
+
+class GaussianEnergy(nn.Module):
+    """E(x) = ½ (x - μ)ᵀ P (x - μ), P = L Lᵀ (L lower triangular): a Gaussian N(μ, P⁻¹) as an
+    energy model with learnable μ [D] and L [D, D], and log Z = (D/2) log 2π - ½ log det P.
+
+    Args:
+        mean: μ [D]. precision: P [D, D], symmetric positive definite (its Cholesky factor is
+        the parameter).
+    """
+
+    def __init__(self, mean: torch.Tensor, precision: torch.Tensor):
+        super().__init__()
+        D = mean.shape[0]
+        if mean.dim() != 1 or precision.shape != (D, D):
+            raise ValueError(f"mean must be [D] and precision [D, D], got {list(mean.shape)} "
+                             f"and {list(precision.shape)}")
+        factor, info = torch.linalg.cholesky_ex(precision)
+        if info.item() != 0 or not torch.allclose(precision, precision.T):
+            raise ValueError("precision must be symmetric positive definite")
+        self.mean = nn.Parameter(mean.clone())
+        self.factor = nn.Parameter(factor)
+        self.event_shape = (D,)
+
+    @property
+    def precision(self) -> torch.Tensor:
+        L = self.factor.tril()
+        return L @ L.T
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        z = (x - self.mean) @ self.factor.tril()  # [B, D]: (x - μ)ᵀ L
+        return 0.5 * z.square().sum(1)
+
+    forward = energy
+
+    def energy_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Protocol hook: ∇E = P (x - μ), analytic."""
+        with torch.no_grad():
+            d = x - self.mean
+            grad = d @ self.precision
+            return 0.5 * (d * grad).sum(1), grad
+
+    def log_z(self) -> torch.Tensor:
+        D = self.mean.shape[0]
+        return 0.5 * D * math.log(2 * math.pi) - self.factor.diagonal().abs().log().sum()
+
+
+class GaussianMixtureEnergy(nn.Module):
+    """E(x) = -log Σₖ wₖ N(x; mₖ, diag sₖ²): a mixture of K diagonal Gaussians in D dimensions
+    (normalised: log Z = 0).
+
+    Args:
+        weights: [K], positive (normalised here). means: [K, D]. stds: [K, D], positive.
+    """
+
+    def __init__(self, weights: torch.Tensor, means: torch.Tensor, stds: torch.Tensor):
+        super().__init__()
+        if means.dim() != 2 or weights.shape != means.shape[:1] or stds.shape != means.shape:
+            raise ValueError(f"weights must be [K], means and stds [K, D], got "
+                             f"{list(weights.shape)}, {list(means.shape)}, {list(stds.shape)}")
+        if not ((weights > 0).all() and (stds > 0).all()):
+            raise ValueError("weights and stds must be positive")
+        self.register_buffer("log_weights", (weights / weights.sum()).log())
+        self.register_buffer("means", means.clone())
+        self.register_buffer("stds", stds.clone())
+        self.event_shape = (means.shape[1],)
+
+    def _log_components(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, K] log wₖ + log N(x; mₖ, diag sₖ²)."""
+        z = (x[:, None, :] - self.means) / self.stds  # [B, K, D]
+        log_norm = self.stds.log().sum(1) + 0.5 * self.means.shape[1] * math.log(2 * math.pi)
+        return self.log_weights - 0.5 * z.square().sum(2) - log_norm
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        return -torch.logsumexp(self._log_components(x), dim=1)
+
+    forward = energy
+
+    def energy_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Protocol hook: ∇E = Σₖ rₖ (x - mₖ)/sₖ², r the components' responsibilities."""
+        with torch.no_grad():
+            log_c = self._log_components(x)
+            energy = -torch.logsumexp(log_c, dim=1)
+            resp = (log_c + energy[:, None]).exp()  # [B, K]
+            grad = (resp[:, :, None] * (x[:, None, :] - self.means) / self.stds.square()).sum(1)
+            return energy, grad

@@ -1,0 +1,213 @@
+"""The Langevin family beyond the op contract: the ops against their formulas, and the samplers
+against exact targets (a correlated Gaussian's moments, a bimodal mixture's CDF, a uniform box),
+each check shown to fail on a wrong sampler."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from scipy import stats as sps
+from torch import nn
+
+from fastebm import ops, reference
+from fastebm.models import EnergyModel, GaussianEnergy, GaussianMixtureEnergy, energy_and_grad
+from fastebm.samplers import LangevinSampler
+
+DTYPES = (torch.float32, torch.float64)
+
+
+def gen(seed: int = 0) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# ---------------------------------------------------------------- ops against formulas
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_langevin_step_with_noise_is_the_formula(dtype):
+    g = gen(1)
+    x, grad, noise = (torch.randn(33, 7, generator=g, dtype=dtype) for _ in range(3))
+    out = ops.langevin_step(x, grad, 0.37, noise=noise)
+    torch.testing.assert_close(out, x - 0.37 * grad + math.sqrt(2 * 0.37) * noise, rtol=0, atol=0)
+
+
+def test_langevin_step_is_differentiable():
+    g = gen(2)
+    x, grad, noise = (torch.randn(5, 3, generator=g, dtype=torch.float64, requires_grad=True)
+                      for _ in range(3))
+    assert torch.autograd.gradcheck(lambda a, b, c: ops.langevin_step(a, b, 0.1, noise=c),
+                                    (x, grad, noise))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_mala_accept_equals_a_plain_pytorch_mala_step(dtype):
+    """The op's decisions and kept rows against MALA written from the proposal densities
+    (torch.distributions), with the op's own uniforms."""
+    model = GaussianMixtureEnergy(torch.tensor([1.0, 2.0]), torch.tensor([[-1.0, 0.5], [1.5, 0.0]]),
+                                  torch.tensor([[0.7, 1.0], [1.0, 0.5]])).to(dtype)
+    g, eps = gen(3), 0.4
+    x = torch.randn(500, 2, generator=g, dtype=dtype)
+    energy, grad = energy_and_grad(model, x)
+    proposal = x - eps * grad + math.sqrt(2 * eps) * torch.randn(500, 2, generator=g, dtype=dtype)
+    energy_p, grad_p = energy_and_grad(model, proposal)
+    seed = 99
+    out = torch.ops.fastebm.mala_accept.default(x, proposal, energy, energy_p, grad, grad_p, eps, seed)
+
+    def log_q(to, frm, grad_frm):  # log N(to; frm - ε∇E(frm), 2ε I)
+        return torch.distributions.Normal(frm - eps * grad_frm, math.sqrt(2 * eps)).log_prob(to).sum(1)
+
+    log_alpha = energy - energy_p + log_q(x, proposal, grad_p) - log_q(proposal, x, grad)
+    accept = reference.uniforms(seed, 0, 500, dtype) < log_alpha.exp()
+    assert 0.2 < accept.double().mean() < 0.98
+    assert torch.equal(out[3], accept)
+    torch.testing.assert_close(out[0], torch.where(accept[:, None], proposal, x), rtol=0, atol=0)
+    torch.testing.assert_close(out[1], torch.where(accept, energy_p, energy), rtol=0, atol=0)
+    torch.testing.assert_close(out[2], torch.where(accept[:, None], grad_p, grad), rtol=0, atol=0)
+
+
+def test_mala_accept_rejects_a_nan_proposal_per_chain():
+    x = torch.randn(4, 3, generator=gen(4), dtype=torch.float64)
+    energy = 0.5 * x.square().sum(1)
+    proposal = x.clone()  # log α = 0 where finite: accepted
+    energy_p, grad_p = energy.clone(), x.clone()
+    energy_p[1], grad_p[2, 0] = math.nan, math.nan
+    x_new, _, _, accepted = ops.mala_accept(x, proposal, energy, energy_p, x, grad_p, 0.1)
+    assert accepted.tolist() == [True, False, False, True]
+    assert torch.equal(x_new, x)
+
+
+# ---------------------------------------------------------------- statistics
+
+COV = torch.tensor([[1.0, 0.8], [0.8, 1.0]], dtype=torch.float64)
+MEAN = torch.tensor([1.0, -1.0], dtype=torch.float64)
+
+
+def ula_moments(noise_scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and covariance of 4,000 ULA chains (ε = 0.01, 1,500 steps) on N(MEAN, COV); the
+    noise ξ multiplied by noise_scale (1: the right sampler)."""
+    model, g = GaussianEnergy(MEAN, torch.linalg.inv(COV)), gen(5)
+    x = torch.randn(4000, 2, generator=g, dtype=torch.float64)
+    for _ in range(1500):
+        _, grad = energy_and_grad(model, x)
+        noise = noise_scale * torch.randn(x.shape, generator=g, dtype=x.dtype)
+        x = ops.langevin_step(x, grad, 0.01, noise=noise)
+    return x.mean(0), torch.cov(x.T)
+
+
+def moments_match(mean, cov) -> bool:
+    return bool((mean - MEAN).abs().max() < 0.08 and (cov - COV).abs().max() < 0.08)
+
+
+def test_ula_reproduces_a_correlated_gaussian():
+    assert moments_match(*ula_moments(1.0))
+    assert not moments_match(*ula_moments(1 / math.sqrt(2)))  # ξ·√ε: half the covariance
+
+
+MIXTURE = GaussianMixtureEnergy(torch.tensor([1.0, 2.0]), torch.tensor([[-2.0], [2.0]]),
+                                torch.ones(2, 1)).double()
+
+
+def mixture_cdf(x):
+    return sps.norm.cdf(x, -2, 1) / 3 + 2 * sps.norm.cdf(x, 2, 1) / 3
+
+
+def mixture_pvalue(mala: bool) -> float:
+    """KS p-value of 2,000 independent chains after 600 steps (ε = 0.5) from N(0, 1) (equal mode
+    weights: the chains must hop between modes to reach 1/3 : 2/3)."""
+    sampler = LangevinSampler(MIXTURE, 0.5, 600, mala=mala, progress=False)
+    x = sampler.run(torch.randn(2000, 1, generator=gen(6), dtype=torch.float64), generator=gen(7))
+    if mala:
+        assert 0.5 < sampler.accept_rate < 1.0
+    return sps.kstest(x[:, 0].numpy(), mixture_cdf).pvalue
+
+
+def test_mala_samples_a_bimodal_mixture_exactly():
+    assert mixture_pvalue(mala=True) > 1e-3
+    assert mixture_pvalue(mala=False) < 1e-3  # ULA at the same ε is visibly biased
+
+
+class Flat(nn.Module):
+    def forward(self, x):
+        return torch.zeros(x.shape[0], dtype=x.dtype) + 0 * x.sum(1)
+
+
+def box_pvalue(mala: bool) -> float:
+    """KS p-value against U(0, 1) of chains on a flat energy restricted to the box [0, 1]."""
+    sampler = LangevinSampler(EnergyModel(Flat(), (1,)), 0.02, 200, mala=mala, box=(0.0, 1.0),
+                              progress=False)
+    x = sampler.sample(2000, generator=gen(8))
+    return sps.kstest(x[:, 0].double().numpy(), "uniform").pvalue
+
+
+def test_mala_in_a_box_is_exact_where_clamped_ula_piles_up_at_the_walls():
+    assert box_pvalue(mala=True) > 1e-3
+    assert box_pvalue(mala=False) < 1e-3
+
+
+def test_mala_adapts_its_step_to_the_target_acceptance():
+    sampler = LangevinSampler(MIXTURE, 3.0, 300, mala=True, target_accept=0.6, progress=False)
+    x = sampler.run(torch.randn(500, 1, generator=gen(9), dtype=torch.float64), generator=gen(10),
+                    adapt=True)
+    assert sampler.step_size < 3.0
+    sampler.run(x, 100, generator=gen(11))
+    assert abs(sampler.accept_rate - 0.6) < 0.1
+
+
+def test_replay_buffer_persists_and_reinitialises():
+    sampler = LangevinSampler(MIXTURE, 0.1, 5, buffer_size=100, reinit_prob=0.5, progress=False,
+                              init=lambda n, g: 10 + torch.rand(n, 1, generator=g, dtype=torch.float64))
+    first = sampler.sample(40, generator=gen(12))
+    assert sampler.buffer.shape == (100, 1)
+    # The 40 chains drift from [10, 11] towards the mode at 2 and are written back; the other
+    # 60 buffer states are still the starts.
+    assert first.shape == (40, 1) and (first < 10).all()
+    assert (sampler.buffer < 10).sum() == 40
+    assert not torch.equal(sampler.sample(40, generator=gen(13)), first)
+    state = sampler.state_dict()
+    clone = LangevinSampler(MIXTURE, 0.1, 5, buffer_size=100, progress=False)
+    clone.load_state_dict(state)
+    assert torch.equal(clone.buffer, sampler.buffer)
+
+
+def test_same_seed_same_chains():
+    def chains():
+        sampler = LangevinSampler(MIXTURE, 0.3, 20, mala=True, progress=False)
+        return sampler.run(torch.zeros(64, 1, dtype=torch.float64), generator=gen(14))
+    assert torch.equal(chains(), chains())
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(step_size=0.0), ValueError, "step_size"), (dict(step_size=math.nan), ValueError, "step_size"),
+    (dict(n_steps=0), ValueError, "n_steps"), (dict(box=(1.0, 0.0)), ValueError, "box"),
+    (dict(box=3), TypeError, "box"), (dict(reinit_prob=2.0), ValueError, "reinit_prob"),
+    (dict(target_accept=0.5), ValueError, "mala"),
+    (dict(mala=True, target_accept=1.0), ValueError, "target_accept"),
+    (dict(buffer_size=-1), ValueError, "buffer_size"), (dict(init=3), TypeError, "init"),
+])
+def test_sampler_refuses_bad_hyper_parameters(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        LangevinSampler(MIXTURE, **{"step_size": 0.1, **kwargs})
+
+
+@pytest.mark.parametrize("x,error,match", [
+    (torch.zeros(3, 2, dtype=torch.float64), ValueError, "shape"),
+    (torch.full((3, 1), math.nan, dtype=torch.float64), ValueError, "NaN"),
+    (torch.zeros(3, 1, dtype=torch.long), TypeError, "floating"),
+    ([[0.0]], TypeError, "Tensor"),
+])
+def test_sampler_refuses_bad_states(x, error, match):
+    with pytest.raises(error, match=match):
+        LangevinSampler(MIXTURE, 0.1, progress=False).run(x)
+
+
+def test_sampler_refuses_a_model_without_energy():
+    with pytest.raises(TypeError, match="energy"):
+        LangevinSampler(nn.Linear(2, 1), 0.1)
+
+
+def test_energy_model_checks_its_network_output():
+    with pytest.raises(ValueError, match=r"\[B\] or \[B, 1\]"):
+        EnergyModel(nn.Linear(2, 3), (2,)).energy(torch.zeros(4, 2))
