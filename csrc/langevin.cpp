@@ -3,6 +3,7 @@
 #include "fastebm/langevin_ops.h"
 
 #include <ATen/ops/empty.h>
+#include <ATen/ops/ones.h>
 
 #include <c10/core/GradMode.h>
 
@@ -22,8 +23,58 @@ void check_step_finite(const at::Tensor& out,
   for (const auto& [t, name] : inputs) {
     if (t->defined()) check_finite(*t, name);
   }
-  TORCH_CHECK_VALUE(false, "fastebm: the Langevin step overflowed: x - step_size * grad + "
-                    "sqrt(2 step_size) * noise is too large for ", dtype_name(out.scalar_type()));
+  TORCH_CHECK_VALUE(false, "fastebm: the step overflowed: its result is too large for ",
+                    dtype_name(out.scalar_type()), " (a smaller step_size?)");
+}
+
+// The elements of one row of x [B, ...].
+int64_t row_size(const at::Tensor& x) {
+  int64_t d = 1;
+  for (int64_t k = 1; k < x.dim(); ++k) d *= x.size(k);
+  return d;
+}
+
+// x [B, ...] (named `name`) at least 1-D.
+void check_batched(const at::Tensor& x, const char* name) {
+  check_float_tensor(x, name, x.dim());
+  TORCH_CHECK_VALUE(x.dim() >= 1, "fastebm: argument '", name,
+                    "' must have a batch dimension, got a scalar");
+}
+
+// inv_mass [D] finite and > 0 for x [B, ...] (undefined: ones).
+at::Tensor checked_inv_mass(const std::optional<at::Tensor>& inv_mass, const at::Tensor& x) {
+  if (!inv_mass.has_value()) return at::ones({row_size(x)}, x.options());
+  check_float_tensor(*inv_mass, "inv_mass", 1);
+  check_same_kind(*inv_mass, "inv_mass", x, "x");
+  check_size(*inv_mass, "inv_mass", 0, row_size(x), "the elements of one row of x");
+  check_finite(*inv_mass, "inv_mass");
+  check_positive(*inv_mass, "inv_mass");
+  return inv_mass->contiguous();
+}
+
+// The checks every Metropolis step shares, and its tensors (outputs allocated). The current
+// state must be finite; a non-finite proposal is that chain's rejection.
+MetropolisTensors metropolis_tensors(const at::Tensor& x, const at::Tensor& x_prop,
+                                     const at::Tensor& energy, const at::Tensor& energy_prop,
+                                     const at::Tensor& grad, const at::Tensor& grad_prop,
+                                     double step_size) {
+  check_batched(x, "x");
+  check_same_shape(x_prop, "x_prop", x, "x");
+  check_same_shape(grad, "grad", x, "x");
+  check_same_shape(grad_prop, "grad_prop", x, "x");
+  for (const auto& [t, name] : {std::pair{&energy, "energy"}, {&energy_prop, "energy_prop"}}) {
+    check_float_tensor(*t, name, 1);
+    check_same_kind(*t, name, x, "x");
+    check_size(*t, name, 0, x.size(0), "batch = x.size(0)");
+  }
+  check_positive_finite(step_size, "step_size");
+  check_finite(x, "x");
+  check_finite(energy, "energy");
+  check_finite(grad, "grad");
+  return {x.contiguous(), x_prop.contiguous(), energy.contiguous(), energy_prop.contiguous(),
+          grad.contiguous(), grad_prop.contiguous(), at::empty(x.sizes(), x.options()),
+          at::empty({x.size(0)}, x.options()), at::empty(x.sizes(), x.options()),
+          at::empty({x.size(0)}, x.options().dtype(at::kBool))};
 }
 
 }  // namespace
@@ -49,26 +100,46 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> mala_accept_op(
     const at::Tensor& energy_prop, const at::Tensor& grad, const at::Tensor& grad_prop,
     double step_size, int64_t seed, const LangevinPasses& passes) {
   const at::NoGradGuard no_grad;
-  check_float_tensor(x, "x", x.dim());
-  TORCH_CHECK_VALUE(x.dim() >= 1, "fastebm: argument 'x' must have a batch dimension, got a scalar");
-  check_same_shape(x_prop, "x_prop", x, "x");
-  check_same_shape(grad, "grad", x, "x");
-  check_same_shape(grad_prop, "grad_prop", x, "x");
-  for (const auto& [t, name] : {std::pair{&energy, "energy"}, {&energy_prop, "energy_prop"}}) {
-    check_float_tensor(*t, name, 1);
-    check_same_kind(*t, name, x, "x");
-    check_size(*t, name, 0, x.size(0), "batch = x.size(0)");
-  }
-  check_positive_finite(step_size, "step_size");
-  // The current state must be finite; a non-finite proposal is that chain's rejection.
-  check_finite(x, "x");
-  check_finite(energy, "energy");
-  check_finite(grad, "grad");
-  MalaTensors t{x.contiguous(), x_prop.contiguous(), energy.contiguous(),
-                energy_prop.contiguous(), grad.contiguous(), grad_prop.contiguous(),
-                at::empty(x.sizes(), x.options()), at::empty(energy.sizes(), x.options()),
-                at::empty(x.sizes(), x.options()), at::empty({x.size(0)}, x.options().dtype(at::kBool))};
+  const MetropolisTensors t =
+      metropolis_tensors(x, x_prop, energy, energy_prop, grad, grad_prop, step_size);
   passes.mala(t, step_size, static_cast<uint64_t>(seed));
+  return {t.x_out, t.energy_out, t.grad_out, t.accepted};
+}
+
+std::tuple<at::Tensor, at::Tensor> leapfrog_step_op(const at::Tensor& x, const at::Tensor& p,
+                                                    const at::Tensor& grad, double step_size,
+                                                    const std::optional<at::Tensor>& inv_mass,
+                                                    double momentum_step,
+                                                    const LangevinPasses& passes) {
+  const at::NoGradGuard no_grad;
+  check_batched(x, "x");
+  check_same_shape(p, "p", x, "x");
+  check_same_shape(grad, "grad", x, "x");
+  check_positive_finite(step_size, "step_size");
+  TORCH_CHECK_VALUE(momentum_step > 0 && momentum_step <= 1, "fastebm: argument "
+                    "'momentum_step' must be in (0, 1], got ", momentum_step);
+  const at::Tensor m = checked_inv_mass(inv_mass, x);
+  const LeapfrogTensors t{x.contiguous(), p.contiguous(), grad.contiguous(), m,
+                          at::empty(x.sizes(), x.options()), at::empty(x.sizes(), x.options())};
+  // Values are not checked: a diverging trajectory carries its Inf / NaN to hmc_accept, which
+  // rejects that chain.
+  passes.leapfrog(t, step_size, momentum_step);
+  return {t.x_out, t.p_out};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> hmc_accept_op(
+    const at::Tensor& x, const at::Tensor& x_prop, const at::Tensor& energy,
+    const at::Tensor& energy_prop, const at::Tensor& grad, const at::Tensor& grad_prop,
+    const at::Tensor& p0, const at::Tensor& p_half, const std::optional<at::Tensor>& inv_mass,
+    double step_size, int64_t seed, const LangevinPasses& passes) {
+  const at::NoGradGuard no_grad;
+  const MetropolisTensors t =
+      metropolis_tensors(x, x_prop, energy, energy_prop, grad, grad_prop, step_size);
+  check_same_shape(p0, "p0", x, "x");
+  check_same_shape(p_half, "p_half", x, "x");
+  check_finite(p0, "p0");
+  const at::Tensor m = checked_inv_mass(inv_mass, x);
+  passes.hmc(t, p0.contiguous(), p_half.contiguous(), m, step_size, static_cast<uint64_t>(seed));
   return {t.x_out, t.energy_out, t.grad_out, t.accepted};
 }
 

@@ -39,6 +39,13 @@ TORCH_LIBRARY(fastebm, m) {
   m.def(
       "mala_accept(Tensor x, Tensor x_prop, Tensor energy, Tensor energy_prop, Tensor grad,"
       " Tensor grad_prop, float step_size, int seed) -> (Tensor, Tensor, Tensor, Tensor)");
+  m.def(
+      "leapfrog_step(Tensor x, Tensor p, Tensor grad, float step_size, Tensor? inv_mass,"
+      " float momentum_step) -> (Tensor, Tensor)");
+  m.def(
+      "hmc_accept(Tensor x, Tensor x_prop, Tensor energy, Tensor energy_prop, Tensor grad,"
+      " Tensor grad_prop, Tensor p0, Tensor p_half, Tensor? inv_mass, float step_size, int seed)"
+      " -> (Tensor, Tensor, Tensor, Tensor)");
 }
 
 // The sampling ops are not differentiable: autograd falls through to the backend kernels, so
@@ -47,7 +54,7 @@ TORCH_LIBRARY(fastebm, m) {
 TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
   for (const char* op : {"philox4x32", "bernoulli_sigmoid", "rbm_gibbs", "grbm_gibbs",
                          "rbm_cd_grad", "grbm_cd_grad", "rbm_pcd_sgd_", "rbm_ais",
-                         "grbm_ais", "mala_accept"}) {
+                         "grbm_ais", "mala_accept", "leapfrog_step", "hmc_accept"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }
 }

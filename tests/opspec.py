@@ -42,6 +42,7 @@ class OpSpec:
     empty_batch_ok: bool = True     # False: an empty batch is refused (it has no meaning)
     dtypes: tuple = DTYPES
     differentiable: bool = False
+    seeded: bool = True             # False: a deterministic op, called without a seed
 
     @property
     def batch_args(self) -> tuple[str, ...]:
@@ -52,7 +53,7 @@ class OpSpec:
         return getattr(torch.ops.fastebm, self.name).default
 
     def call(self, args: dict, seed: int):
-        out = self.op(*args.values(), seed)
+        out = self.op(*args.values(), *((seed,) if self.seeded else ()))
         return out if isinstance(out, tuple) else (out,)
 
     def __str__(self) -> str:
@@ -184,6 +185,31 @@ def make_mala_accept(device, dtype, g, big=False):
                 grad_prop=x_prop.to(**to), step_size=1.0)
 
 
+def make_leapfrog_step(device, dtype, g, big=False):
+    B, D = (2000, 37) if big else (31, 6)
+    to = dict(device=device, dtype=dtype)
+    x, p, grad = (torch.randn(B, D, generator=g, dtype=torch.float64).to(**to) for _ in range(3))
+    inv_mass = (0.5 + torch.rand(D, generator=g, dtype=torch.float64)).to(**to)
+    return dict(x=x, p=p, grad=grad, step_size=0.1, inv_mass=inv_mass, momentum_step=0.5)
+
+
+def make_hmc_accept(device, dtype, g, big=False):
+    """Trajectories of one leapfrog step of size 0.8 on E(x) = ½‖x‖² from p0 ~ N(0, M):
+    some accept, some reject."""
+    args = make_mala_accept(device, dtype, g, big)
+    x = args["x"]
+    inv_mass = (0.5 + torch.rand(x.shape[1], generator=g, dtype=torch.float64)).to(x)
+    p0 = torch.randn(x.shape, generator=g, dtype=torch.float64).to(x) / inv_mass.sqrt()
+    x_prop, p_half = reference.leapfrog_step(x, p0, x, 0.8, inv_mass, 0.5)
+    return dict(x=x, x_prop=x_prop, energy=args["energy"], energy_prop=x_prop.square().sum(1) / 2,
+                grad=x, grad_prop=x_prop, p0=p0, p_half=p_half, inv_mass=inv_mass, step_size=0.8)
+
+
+def _inv_mass_bad() -> list[Bad]:
+    return [Bad(_with(inv_mass=lambda m: m[1:]), "inv_mass"), Bad(_with(inv_mass=lambda m: -m), "inv_mass", True),
+            Bad(_with(inv_mass=_nan), "inv_mass", True), Bad(_with(inv_mass=lambda m: m[None]), "inv_mass")]
+
+
 def _step_size_bad() -> list[Bad]:
     return [Bad(_with(step_size=0.0), "step_size"), Bad(_with(step_size=-0.1), "step_size"),
             Bad(_with(step_size=float("nan")), "step_size"),
@@ -250,6 +276,21 @@ SPECS = [
                Bad(_with(energy=_inf), "energy", True), Bad(_with(grad=_nan), "grad", True)],
            ("close", "close", "close", "close"),
            batch=("x", "x_prop", "energy", "energy_prop", "grad", "grad_prop")),
+    OpSpec("leapfrog_step", make_leapfrog_step,
+           lambda a, s: reference.leapfrog_step(*a.values()),
+           _step_size_bad() + _inv_mass_bad() + [
+               Bad(_with(p=lambda t: t[:, :2]), "p"), Bad(_with(grad=lambda t: t[1:]), "grad"),
+               Bad(_with(momentum_step=0.0), "momentum_step"), Bad(_with(momentum_step=1.5), "momentum_step"),
+               Bad(_with(x=lambda t: t[0, 0]), "x")],
+           ("close", "close"), batch=("x", "p", "grad"), seeded=False),
+    OpSpec("hmc_accept", make_hmc_accept,
+           lambda a, s: reference.hmc_accept(*a.values(), s),
+           _step_size_bad() + _inv_mass_bad() + [
+               Bad(_with(p0=lambda t: t[:, :2]), "p0"), Bad(_with(p_half=lambda t: t[1:]), "p_half"),
+               Bad(_with(energy_prop=lambda t: t[1:]), "energy_prop"), Bad(_with(p0=_nan), "p0", True),
+               Bad(_with(x=_nan), "x", True)],
+           ("close", "close", "close", "close"),
+           batch=("x", "x_prop", "energy", "energy_prop", "grad", "grad_prop", "p0", "p_half")),
     OpSpec("bernoulli_sigmoid", make_bernoulli_sigmoid,
            lambda a, s: (reference.bernoulli_sigmoid(a["logits"], s),),
            [Bad(_with(logits=lambda x: x.long()), "logits"),

@@ -13,7 +13,8 @@ from torch import nn
 
 from fastebm import ops, reference
 from fastebm.models import EnergyModel, GaussianEnergy, GaussianMixtureEnergy, energy_and_grad
-from fastebm.samplers import LangevinSampler
+from fastebm.samplers import HMCSampler, LangevinSampler
+from fastebm.samplers import hmc as hmc_module
 
 DTYPES = (torch.float32, torch.float64)
 
@@ -175,6 +176,82 @@ def test_same_seed_same_chains():
         sampler = LangevinSampler(MIXTURE, 0.3, 20, mala=True, progress=False)
         return sampler.run(torch.zeros(64, 1, dtype=torch.float64), generator=gen(14))
     assert torch.equal(chains(), chains())
+
+
+# ---------------------------------------------------------------- HMC
+
+def energy_drift(step: float) -> float:
+    """Mean |H(end) - H(start)| of leapfrog trajectories of total time 2 on the mixture."""
+    g = gen(15)
+    x = torch.randn(256, 1, generator=g, dtype=torch.float64)
+    p0 = torch.randn(256, 1, generator=g, dtype=torch.float64)
+    energy0, grad = energy_and_grad(MIXTURE, x)
+    x_t, p = ops.leapfrog_step(x, p0, grad, step, momentum_step=0.5)
+    for _ in range(round(2 / step) - 1):
+        x_t, p = ops.leapfrog_step(x_t, p, energy_and_grad(MIXTURE, x_t)[1], step)
+    energy1, grad1 = energy_and_grad(MIXTURE, x_t)
+    p_end = p - step / 2 * grad1
+    return ((energy1 + p_end[:, 0] ** 2 / 2) - (energy0 + p0[:, 0] ** 2 / 2)).abs().mean().item()
+
+
+def test_leapfrog_is_a_second_order_integrator():
+    ratio = energy_drift(0.1) / energy_drift(0.05)
+    assert 3.0 < ratio < 5.5, ratio  # |ΔH| = O(ε²): halving ε quarters it
+
+
+def hmc_mixture_pvalue(monkeypatch, corrected: bool) -> float:
+    if not corrected:  # the wrong sampler: every trajectory accepted
+        def accept_all(x, x_prop, energy, energy_prop, grad, grad_prop, *args, **kwargs):
+            return x_prop, energy_prop, grad_prop, torch.ones(len(x), dtype=torch.bool)
+        monkeypatch.setattr(hmc_module.ops, "hmc_accept", accept_all)
+    sampler = HMCSampler(MIXTURE, 1.5, 3, 300, progress=False)
+    x = sampler.run(torch.randn(2000, 1, generator=gen(16), dtype=torch.float64), generator=gen(17))
+    monkeypatch.undo()
+    return sps.kstest(x[:, 0].numpy(), mixture_cdf).pvalue
+
+
+def test_hmc_samples_a_bimodal_mixture_exactly(monkeypatch):
+    assert hmc_mixture_pvalue(monkeypatch, corrected=True) > 1e-3
+    assert hmc_mixture_pvalue(monkeypatch, corrected=False) < 1e-3
+
+
+SCALES = torch.tensor([3.0, 0.5], dtype=torch.float64)
+
+
+def hmc_gaussian_moments(monkeypatch, matched: bool):
+    """An anisotropic N(0, diag(9, 0.25)) with inv_mass = the covariance (the preconditioned
+    sampler); the wrong one accepts with the identity kinetic energy instead."""
+    if not matched:
+        accept = hmc_module.ops.hmc_accept
+        monkeypatch.setattr(hmc_module.ops, "hmc_accept",
+                            lambda *a, inv_mass=None, **k: accept(*a, inv_mass=None, **k))
+    model = GaussianEnergy(torch.zeros(2, dtype=torch.float64), torch.diag(SCALES ** -2))
+    sampler = HMCSampler(model, 0.5, 5, 200, inv_mass=SCALES ** 2, progress=False)
+    x = sampler.run(torch.zeros(3000, 2, dtype=torch.float64), generator=gen(18))
+    monkeypatch.undo()
+    return x.std(0) / SCALES, sampler.accept_rate
+
+
+def test_hmc_with_a_mass_matrix_reproduces_an_anisotropic_gaussian(monkeypatch):
+    ratio, accept_rate = hmc_gaussian_moments(monkeypatch, matched=True)
+    assert (ratio - 1).abs().max() < 0.05 and accept_rate > 0.8
+    ratio, _ = hmc_gaussian_moments(monkeypatch, matched=False)
+    assert (ratio - 1).abs().max() > 0.1
+
+
+def test_hmc_rejects_diverging_trajectories():
+    sampler = HMCSampler(GaussianEnergy(torch.zeros(1, dtype=torch.float64),
+                                        torch.eye(1, dtype=torch.float64)), 50.0, 20, 1, progress=False)
+    x0 = torch.ones(8, 1, dtype=torch.float64)
+    assert torch.equal(sampler.run(x0, generator=gen(19)), x0) and sampler.accept_rate == 0
+
+
+def test_hmc_refuses_a_bad_mass():
+    for inv_mass in (torch.ones(3), -torch.ones(1), torch.full((1,), math.nan)):
+        with pytest.raises(ValueError, match="inv_mass"):
+            HMCSampler(MIXTURE, 0.1, inv_mass=inv_mass)
+    with pytest.raises(ValueError, match="n_leapfrog"):
+        HMCSampler(MIXTURE, 0.1, 0)
 
 
 # ---------------------------------------------------------------- bad input

@@ -1,5 +1,6 @@
-"""The Langevin family's ops: the fused unadjusted Langevin step and the fused MALA accept /
-reject of a batch of chains; their fake (meta) kernels and the Langevin step's autograd formula.
+"""The Langevin family's ops: the fused unadjusted Langevin step, the fused HMC leapfrog update,
+and the fused Metropolis accept / reject of a batch of MALA or HMC chains; their fake (meta)
+kernels and the Langevin step's autograd formula.
 
 Target p(x) ∝ exp(-E(x)); ε = step_size.
 """
@@ -62,6 +63,60 @@ def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
                                                  float(step_size), draw_seed(generator))
 
 
+def leapfrog_step(x: torch.Tensor, p: torch.Tensor, grad: torch.Tensor, step_size: float, *,
+                  inv_mass: torch.Tensor | None = None,
+                  momentum_step: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """One leapfrog update of Hamiltonian dynamics H(x, p) = E(x) + ½ pᵀM⁻¹p, M diagonal,
+    position and momentum in one pass:
+
+        p' = p - a·ε·∇E(x),  x' = x + ε·M⁻¹p'.
+
+    A trajectory of L steps from (x₀, p₀) is a = ½ on its first call and a = 1 on the next L - 1
+    (each merging the previous step's closing half kick with the next opening one);
+    :func:`hmc_accept` takes the closing half kick of the last.
+
+    Args:
+        x, p, grad: [B, ...] positions, momenta and ∇E(x).
+        step_size: ε, finite and > 0.
+        inv_mass: [D] M⁻¹'s diagonal over a row's D elements, > 0; None: identity.
+        momentum_step: a in (0, 1].
+
+    Returns:
+        (x' [B, ...], p' [B, ...]). Values are not checked: a diverging trajectory carries its
+        Inf / NaN on, and :func:`hmc_accept` rejects that chain.
+    """
+    return torch.ops.fastebm.leapfrog_step.default(x, p, grad, float(step_size), inv_mass,
+                                                   float(momentum_step))
+
+
+def hmc_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
+               energy_prop: torch.Tensor, grad: torch.Tensor, grad_prop: torch.Tensor,
+               p0: torch.Tensor, p_half: torch.Tensor, step_size: float, *,
+               inv_mass: torch.Tensor | None = None, generator: torch.Generator | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The Metropolis correction of HMC (Duane et al. 1987; Neal 2011) for a batch of leapfrog
+    trajectories, in one pass: with p_end = p_half - (ε/2)∇E(x') (the closing half kick) and
+    K(p) = ½ Σ M⁻¹p²,
+
+        log α_b = E(x_b) + K(p0_b) - E(x'_b) - K(p_end_b),
+
+    and chain b moves to x'_b iff u_b < e^{log α_b}, u_b ~ U(0, 1) keyed by (seed, b).
+
+    Args:
+        x, grad, energy: the trajectories' starts [B, ...], ∇E there, E there [B].
+        x_prop, grad_prop, energy_prop: their ends.
+        p0: [B, ...] the starting momenta; p_half: the momenta the last leapfrog_step returned.
+        step_size: ε of the leapfrog steps. inv_mass: as in :func:`leapfrog_step`.
+        generator: source of the op's seed.
+
+    Returns:
+        (x_new, energy_new, grad_new, accepted [B] bool), as :func:`mala_accept`.
+    """
+    return torch.ops.fastebm.hmc_accept.default(x, x_prop, energy, energy_prop, grad, grad_prop,
+                                                p0, p_half, inv_mass, float(step_size),
+                                                draw_seed(generator))
+
+
 # ---------------------------------------------------------------- autograd
 
 def _langevin_setup_context(ctx, inputs, output):
@@ -91,11 +146,9 @@ def _langevin_step_fake(x, grad, step_size, noise, seed):
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
-@torch.library.register_fake("fastebm::mala_accept")
-def _mala_accept_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size, seed):
-    check_float_tensor(x, "x", x.dim())
-    if x.dim() < 1:
-        raise ValueError("fastebm: argument 'x' must have a batch dimension, got a scalar")
+def _metropolis_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size):
+    """Mirror of metropolis_tensors in csrc/langevin.cpp (values aside); the outputs."""
+    _check_batched(x, "x")
     check_same_shape(x_prop, "x_prop", x, "x")
     check_same_shape(grad, "grad", x, "x")
     check_same_shape(grad_prop, "grad_prop", x, "x")
@@ -108,3 +161,44 @@ def _mala_accept_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size
     return (torch.empty_like(x, memory_format=contiguous), energy.new_empty(x.shape[0]),
             torch.empty_like(x, memory_format=contiguous),
             torch.empty(x.shape[0], dtype=torch.bool, device=x.device))
+
+
+def _check_batched(x, name):
+    check_float_tensor(x, name, x.dim())
+    if x.dim() < 1:
+        raise ValueError(f"fastebm: argument '{name}' must have a batch dimension, got a scalar")
+
+
+def _check_inv_mass(inv_mass, x):
+    if inv_mass is not None:
+        check_float_tensor(inv_mass, "inv_mass", 1)
+        check_same_kind(inv_mass, "inv_mass", x, "x")
+        check_size(inv_mass, "inv_mass", 0, math.prod(x.shape[1:]), "the elements of one row of x")
+
+
+@torch.library.register_fake("fastebm::mala_accept")
+def _mala_accept_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size, seed):
+    return _metropolis_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size)
+
+
+@torch.library.register_fake("fastebm::leapfrog_step")
+def _leapfrog_step_fake(x, p, grad, step_size, inv_mass, momentum_step):
+    _check_batched(x, "x")
+    check_same_shape(p, "p", x, "x")
+    check_same_shape(grad, "grad", x, "x")
+    check_positive_finite(step_size, "step_size")
+    if not 0 < momentum_step <= 1:
+        raise ValueError(f"fastebm: argument 'momentum_step' must be in (0, 1], got {momentum_step:g}")
+    _check_inv_mass(inv_mass, x)
+    contiguous = torch.contiguous_format
+    return torch.empty_like(x, memory_format=contiguous), torch.empty_like(x, memory_format=contiguous)
+
+
+@torch.library.register_fake("fastebm::hmc_accept")
+def _hmc_accept_fake(x, x_prop, energy, energy_prop, grad, grad_prop, p0, p_half, inv_mass,
+                     step_size, seed):
+    out = _metropolis_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size)
+    check_same_shape(p0, "p0", x, "x")
+    check_same_shape(p_half, "p_half", x, "x")
+    _check_inv_mass(inv_mass, x)
+    return out

@@ -28,12 +28,39 @@ def mala_log_alpha(x, x_prop, energy, energy_prop, grad, grad_prop, step_size: f
     return (energy - energy_prop) - (back - fwd) / (4 * step_size)
 
 
-def mala_accept(x, x_prop, energy, energy_prop, grad, grad_prop, step_size: float, seed: int):
-    """Oracle of ``fastebm.ops.mala_accept``: chain b accepts iff u_b < exp(log α_b), u_b the
-    kernel's uniform of element b (offset 0); a NaN log α rejects. Returns (x_new, energy_new,
-    grad_new, accepted)."""
-    log_alpha = mala_log_alpha(x, x_prop, energy, energy_prop, grad, grad_prop, step_size)
+def _metropolis(x, x_prop, energy, energy_prop, grad, grad_prop, log_alpha, seed: int):
+    """Chain b accepts iff u_b < exp(log α_b), u_b the kernels' uniform of element b (offset 0);
+    a NaN log α rejects. Returns (x_new, energy_new, grad_new, accepted)."""
     accepted = uniforms(seed, 0, x.shape[0], x.dtype, x.device) < torch.exp(log_alpha)
     rows = accepted.view(-1, *([1] * (x.dim() - 1)))
     return (torch.where(rows, x_prop, x), torch.where(accepted, energy_prop, energy),
             torch.where(rows, grad_prop, grad), accepted)
+
+
+def mala_accept(x, x_prop, energy, energy_prop, grad, grad_prop, step_size: float, seed: int):
+    """Oracle of ``fastebm.ops.mala_accept``: the Metropolis step with :func:`mala_log_alpha`."""
+    log_alpha = mala_log_alpha(x, x_prop, energy, energy_prop, grad, grad_prop, step_size)
+    return _metropolis(x, x_prop, energy, energy_prop, grad, grad_prop, log_alpha, seed)
+
+
+def _row_inv_mass(x, inv_mass):
+    return torch.ones(x[0].numel(), dtype=x.dtype, device=x.device) if inv_mass is None else inv_mass
+
+
+def leapfrog_step(x, p, grad, step_size: float, inv_mass, momentum_step: float):
+    """Oracle of ``fastebm.ops.leapfrog_step``: p' = p - aε∇E(x), x' = x + ε m⁻¹ ⊙ p'
+    (m⁻¹ = inv_mass over each row's flattened elements)."""
+    m = _row_inv_mass(x, inv_mass).reshape(x.shape[1:])
+    p_new = p - (momentum_step * step_size) * grad
+    return x + step_size * (m * p_new), p_new
+
+
+def hmc_accept(x, x_prop, energy, energy_prop, grad, grad_prop, p0, p_half, inv_mass,
+               step_size: float, seed: int):
+    """Oracle of ``fastebm.ops.hmc_accept``: p_end = p_half - (ε/2)∇E(x'), K(p) = ½ Σ m⁻¹p²,
+    log α = E(x) + K(p0) - E(x') - K(p_end) (Duane et al. 1987), then the Metropolis step."""
+    m = _row_inv_mass(x, inv_mass)
+    p_end = (p_half - (step_size / 2) * grad_prop).flatten(1)
+    kinetic0, kinetic1 = (m * p0.flatten(1).square()).sum(1), (m * p_end.square()).sum(1)
+    log_alpha = (energy - energy_prop) + (kinetic0 - kinetic1) / 2
+    return _metropolis(x, x_prop, energy, energy_prop, grad, grad_prop, log_alpha, seed)

@@ -1,6 +1,7 @@
-// The Langevin family's per-element and per-chain kernels (FEBM_HD: the CPU and CUDA drivers run
-// the very same code) and its passes, written once over a driver (cpu/elementwise.h,
-// cuda/elementwise.cuh). Target p(x) ∝ exp(-E(x)); ε is the step size.
+// The Langevin family's per-element kernels (Langevin step, HMC leapfrog) and per-chain kernels
+// (the MALA and HMC Metropolis steps), FEBM_HD: the CPU and CUDA drivers run the very same code;
+// and its passes, written once over a driver (cpu/elementwise.h, cuda/elementwise.cuh). Target
+// p(x) ∝ exp(-E(x)); ε is the step size.
 #pragma once
 
 #include <ATen/Dispatch.h>
@@ -41,14 +42,69 @@ FEBM_HD T sum_lanes(const T* lanes) {
   return s[0];
 }
 
-// The Metropolis-adjusted Langevin (MALA) correction of one chain (Roberts & Tweedie 1996):
-// the proposal x' ~ N(x - ε∇E(x), 2ε I) is accepted with probability min(1, α),
-//   log α = E(x) - E(x') - (‖x - x' + ε∇E(x')‖² - ‖x' - x + ε∇E(x)‖²) / (4ε),
-// accept iff u < e^{log α}, u the row's uniform (draw offset 0, element index = row). A NaN in
-// the proposal's energy or gradient makes log α NaN: that chain rejects. Writes the kept row of
-// x and grad, the kept energy and the decision.
+// One Hamiltonian-dynamics leapfrog update (position and momentum in one pass), diagonal mass
+// M = diag(1 / inv_mass):  p' = p - a ε ∇E(x),  x' = x + ε inv_mass ⊙ p'  (a = ½ on the first
+// half step of a trajectory, 1 where two half steps meet).
 template <class T>
-struct MalaKernel {
+struct LeapfrogKernel {
+  const T* x;         // [B, D]
+  const T* p;         // [B, D]
+  const T* grad;      // [B, D]
+  const T* inv_mass;  // [D]
+  T* x_out;           // [B, D]
+  T* p_out;           // [B, D]
+  T momentum_step;    // a ε
+  T step;             // ε
+  FEBM_HD void operator()(int64_t i, int64_t, int64_t col, T) const {
+    const T p_new = p[i] - momentum_step * grad[i];
+    p_out[i] = p_new;
+    x_out[i] = x[i] + step * (inv_mass[col] * p_new);
+  }
+};
+
+// MALA's correction (Roberts & Tweedie 1996) for proposals x' ~ N(x - ε∇E(x), 2ε I):
+//   log α = E(x) - E(x') - (‖x - x' + ε∇E(x')‖² - ‖x' - x + ε∇E(x)‖²) / (4ε).
+template <class T>
+struct MalaCorrection {
+  const T* grad;       // [B, D] ∇E(x)
+  const T* grad_prop;  // [B, D] ∇E(x')
+  T step;              // ε
+  // Element i's terms of the two sums: (x - x' + ε∇E(x'))², (x' - x + ε∇E(x))².
+  FEBM_HD void terms(const T* x, const T* x_prop, int64_t i, int64_t, T* a, T* b) const {
+    const T d = x_prop[i] - x[i];
+    const T back = step * grad_prop[i] - d, fwd = d + step * grad[i];
+    *a = back * back;
+    *b = fwd * fwd;
+  }
+  FEBM_HD T log_alpha(T energy_gap, T a, T b) const { return energy_gap - (a - b) / (T(4) * step); }
+};
+
+// HMC's correction (Duane et al. 1987; Neal 2011) for a leapfrog trajectory from (x, p0) whose
+// last update left the half-step momentum p_half at x': the final half step
+// p_end = p_half - (ε/2)∇E(x') is taken here, and with K(p) = ½ Σ inv_mass p²,
+//   log α = E(x) + K(p0) - E(x') - K(p_end).
+template <class T>
+struct HmcCorrection {
+  const T* p0;         // [B, D]
+  const T* p_half;     // [B, D]
+  const T* grad_prop;  // [B, D] ∇E(x')
+  const T* inv_mass;   // [D]
+  T half_step;         // ε / 2
+  FEBM_HD void terms(const T*, const T*, int64_t i, int64_t col, T* a, T* b) const {
+    const T p_end = p_half[i] - half_step * grad_prop[i];
+    *a = inv_mass[col] * (p0[i] * p0[i]);
+    *b = inv_mass[col] * (p_end * p_end);
+  }
+  FEBM_HD T log_alpha(T energy_gap, T a, T b) const { return energy_gap + (a - b) / T(2); }
+};
+
+// The Metropolis step of one chain, for either correction: the two sums over the chain's row in
+// fixed lanes, log α = correction.log_alpha(E(x) - E(x'), sums), accept iff u < e^{log α} (u the
+// row's uniform: draw offset 0, element index = row), then the kept row of x and ∇E, the kept
+// energy and the decision. A NaN in the proposal's energy or gradient makes log α NaN: that
+// chain rejects.
+template <class T, class Correction>
+struct MetropolisKernel {
   const T* x;            // [B, D]
   const T* x_prop;       // [B, D]
   const T* energy;       // [B]
@@ -60,32 +116,30 @@ struct MalaKernel {
   T* grad_out;           // [B, D]
   bool* accepted;        // [B]
   int64_t dim;           // D
-  T step;                // ε
   uint64_t seed;
+  Correction correction;
 
   FEBM_HD void operator()(int64_t row) const {
     const int64_t r0 = row * dim;
-    T back[kSumLanes] = {}, fwd[kSumLanes] = {};  // ‖x - x' + ε∇E(x')‖², ‖x' - x + ε∇E(x)‖²
+    T sum_a[kSumLanes] = {}, sum_b[kSumLanes] = {};
     int64_t j = 0;
     for (; j + kSumLanes <= dim; j += kSumLanes) {
 #pragma omp simd
       for (int l = 0; l < kSumLanes; ++l) {
-        const int64_t i = r0 + j + l;
-        const T d = x_prop[i] - x[i];
-        const T b = step * grad_prop[i] - d, f = d + step * grad[i];
-        back[l] = back[l] + b * b;
-        fwd[l] = fwd[l] + f * f;
+        T a, b;
+        correction.terms(x, x_prop, r0 + j + l, j + l, &a, &b);
+        sum_a[l] = sum_a[l] + a;
+        sum_b[l] = sum_b[l] + b;
       }
     }
     for (int l = 0; j + l < dim; ++l) {
-      const int64_t i = r0 + j + l;
-      const T d = x_prop[i] - x[i];
-      const T b = step * grad_prop[i] - d, f = d + step * grad[i];
-      back[l] = back[l] + b * b;
-      fwd[l] = fwd[l] + f * f;
+      T a, b;
+      correction.terms(x, x_prop, r0 + j + l, j + l, &a, &b);
+      sum_a[l] = sum_a[l] + a;
+      sum_b[l] = sum_b[l] + b;
     }
     const T log_alpha =
-        (energy[row] - energy_prop[row]) - (sum_lanes(back) - sum_lanes(fwd)) / (T(4) * step);
+        correction.log_alpha(energy[row] - energy_prop[row], sum_lanes(sum_a), sum_lanes(sum_b));
     const bool accept = element_uniform<T>(seed, 0, row) < exp_clamped(log_alpha);
     const T* x_keep = accept ? x_prop : x;
     const T* grad_keep = accept ? grad_prop : grad;
@@ -122,21 +176,57 @@ void langevin_pass(const at::Tensor& x, const at::Tensor& grad, const at::Tensor
 }
 
 template <class Driver>
-void mala_pass(const MalaTensors& t, double step_size, uint64_t seed) {
+void leapfrog_pass(const LeapfrogTensors& t, double step_size, double momentum_step) {
   const int64_t rows = t.x.size(0), dim = rows == 0 ? 0 : t.x.numel() / rows;
-  AT_DISPATCH_FLOATING_TYPES(t.x.scalar_type(), "fastebm::mala_pass", [&] {
+  AT_DISPATCH_FLOATING_TYPES(t.x.scalar_type(), "fastebm::leapfrog_pass", [&] {
+    Driver::template run<Draw::kNone, scalar_t>(
+        t.x, rows, dim, 0, 0,
+        LeapfrogKernel<scalar_t>{t.x.data_ptr<scalar_t>(), t.p.data_ptr<scalar_t>(),
+                                 t.grad.data_ptr<scalar_t>(), t.inv_mass.data_ptr<scalar_t>(),
+                                 t.x_out.data_ptr<scalar_t>(), t.p_out.data_ptr<scalar_t>(),
+                                 static_cast<scalar_t>(momentum_step * step_size),
+                                 static_cast<scalar_t>(step_size)});
+  });
+}
+
+// The Metropolis step of every chain of t with a correction built from scalar_t pointers.
+template <class Driver, template <class> class Correction, class MakeCorrection>
+void metropolis_pass(const MetropolisTensors& t, uint64_t seed, const MakeCorrection& make) {
+  const int64_t rows = t.x.size(0), dim = rows == 0 ? 0 : t.x.numel() / rows;
+  AT_DISPATCH_FLOATING_TYPES(t.x.scalar_type(), "fastebm::metropolis_pass", [&] {
     Driver::run_rows(
         t.x, rows, dim,
-        MalaKernel<scalar_t>{t.x.data_ptr<scalar_t>(), t.x_prop.data_ptr<scalar_t>(),
-                             t.energy.data_ptr<scalar_t>(), t.energy_prop.data_ptr<scalar_t>(),
-                             t.grad.data_ptr<scalar_t>(), t.grad_prop.data_ptr<scalar_t>(),
-                             t.x_out.data_ptr<scalar_t>(), t.energy_out.data_ptr<scalar_t>(),
-                             t.grad_out.data_ptr<scalar_t>(), t.accepted.data_ptr<bool>(), dim,
-                             static_cast<scalar_t>(step_size), seed});
+        MetropolisKernel<scalar_t, Correction<scalar_t>>{
+            t.x.data_ptr<scalar_t>(), t.x_prop.data_ptr<scalar_t>(),
+            t.energy.data_ptr<scalar_t>(), t.energy_prop.data_ptr<scalar_t>(),
+            t.grad.data_ptr<scalar_t>(), t.grad_prop.data_ptr<scalar_t>(),
+            t.x_out.data_ptr<scalar_t>(), t.energy_out.data_ptr<scalar_t>(),
+            t.grad_out.data_ptr<scalar_t>(), t.accepted.data_ptr<bool>(), dim, seed,
+            make(scalar_t())});
   });
 }
 
 template <class Driver>
-inline constexpr LangevinPasses kLangevinPasses{langevin_pass<Driver>, mala_pass<Driver>};
+void mala_pass(const MetropolisTensors& t, double step_size, uint64_t seed) {
+  metropolis_pass<Driver, MalaCorrection>(t, seed, [&](auto zero) {
+    using T = decltype(zero);
+    return MalaCorrection<T>{t.grad.data_ptr<T>(), t.grad_prop.data_ptr<T>(),
+                             static_cast<T>(step_size)};
+  });
+}
+
+template <class Driver>
+void hmc_pass(const MetropolisTensors& t, const at::Tensor& p0, const at::Tensor& p_half,
+              const at::Tensor& inv_mass, double step_size, uint64_t seed) {
+  metropolis_pass<Driver, HmcCorrection>(t, seed, [&](auto zero) {
+    using T = decltype(zero);
+    return HmcCorrection<T>{p0.data_ptr<T>(), p_half.data_ptr<T>(), t.grad_prop.data_ptr<T>(),
+                            inv_mass.data_ptr<T>(), static_cast<T>(step_size / 2)};
+  });
+}
+
+template <class Driver>
+inline constexpr LangevinPasses kLangevinPasses{langevin_pass<Driver>, mala_pass<Driver>,
+                                                leapfrog_pass<Driver>, hmc_pass<Driver>};
 
 }  // namespace fastebm

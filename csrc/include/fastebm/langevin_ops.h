@@ -10,12 +10,18 @@
 
 namespace fastebm {
 
-// The tensors of one MALA correction: inputs x, x_prop, grad, grad_prop [B, ...], energy,
-// energy_prop [B]; outputs x_out, grad_out [B, ...], energy_out [B], accepted [B] (bool). All
-// contiguous, one dtype and device.
-struct MalaTensors {
+// The tensors of one Metropolis step (MALA or HMC): inputs x, x_prop, grad, grad_prop [B, ...],
+// energy, energy_prop [B]; outputs x_out, grad_out [B, ...], energy_out [B], accepted [B] (bool).
+// All contiguous, one dtype and device.
+struct MetropolisTensors {
   at::Tensor x, x_prop, energy, energy_prop, grad, grad_prop;
   at::Tensor x_out, energy_out, grad_out, accepted;
+};
+
+// The tensors of one leapfrog update: x, p, grad [B, ...], inv_mass [D] (D = x's row size);
+// outputs x_out, p_out [B, ...]. All contiguous.
+struct LeapfrogTensors {
+  at::Tensor x, p, grad, inv_mass, x_out, p_out;
 };
 
 struct LangevinPasses {
@@ -24,7 +30,12 @@ struct LangevinPasses {
   void (*langevin)(const at::Tensor& x, const at::Tensor& grad, const at::Tensor& noise,
                    at::Tensor& out, double step_size, uint64_t seed);
   // Per chain: the MALA accept test (uniform of (seed, row, offset 0)) and the kept row.
-  void (*mala)(const MalaTensors& t, double step_size, uint64_t seed);
+  void (*mala)(const MetropolisTensors& t, double step_size, uint64_t seed);
+  // p_out = p - momentum_step * step_size * grad, x_out = x + step_size * inv_mass * p_out.
+  void (*leapfrog)(const LeapfrogTensors& t, double step_size, double momentum_step);
+  // Per chain: the HMC accept test of the trajectory (x, p0) -> (x_prop, p_half) and the kept row.
+  void (*hmc)(const MetropolisTensors& t, const at::Tensor& p0, const at::Tensor& p_half,
+              const at::Tensor& inv_mass, double step_size, uint64_t seed);
 };
 
 // x' = x - ε grad + √(2ε) ξ, ξ ~ N(0, I) from (seed, element) or `noise`; x, grad (, noise) of one
@@ -39,6 +50,24 @@ at::Tensor langevin_step_op(const at::Tensor& x, const at::Tensor& grad, double 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> mala_accept_op(
     const at::Tensor& x, const at::Tensor& x_prop, const at::Tensor& energy,
     const at::Tensor& energy_prop, const at::Tensor& grad, const at::Tensor& grad_prop,
+    double step_size, int64_t seed, const LangevinPasses& passes);
+
+// One leapfrog update of Hamiltonian dynamics with diagonal mass M = diag(1 / inv_mass):
+// p' = p - momentum_step ε ∇E(x), x' = x + ε inv_mass ⊙ p'; x, p, grad [B, ...], inv_mass [D]
+// (undefined: ones) > 0, momentum_step in (0, 1]. Returns (x', p'); x, p and grad's values are
+// not checked (a diverging trajectory's Inf / NaN reaches hmc_accept, which rejects the chain).
+std::tuple<at::Tensor, at::Tensor> leapfrog_step_op(const at::Tensor& x, const at::Tensor& p,
+                                                    const at::Tensor& grad, double step_size,
+                                                    const std::optional<at::Tensor>& inv_mass,
+                                                    double momentum_step,
+                                                    const LangevinPasses& passes);
+
+// HMC's accept / reject of trajectories from (x, p0) that ended at x_prop with half-step momentum
+// p_half: returns (x_new, energy_new, grad_new, accepted [B] bool).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> hmc_accept_op(
+    const at::Tensor& x, const at::Tensor& x_prop, const at::Tensor& energy,
+    const at::Tensor& energy_prop, const at::Tensor& grad, const at::Tensor& grad_prop,
+    const at::Tensor& p0, const at::Tensor& p_half, const std::optional<at::Tensor>& inv_mass,
     double step_size, int64_t seed, const LangevinPasses& passes);
 
 }  // namespace fastebm

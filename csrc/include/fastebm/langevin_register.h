@@ -1,5 +1,5 @@
-// Registers the Langevin ops (langevin_step, mala_accept) for one backend, given that backend's
-// element-wise driver:
+// Registers the Langevin ops (langevin_step, mala_accept, leapfrog_step, hmc_accept) for one
+// backend, given that backend's element-wise driver:
 //   TORCH_LIBRARY_IMPL(fastebm, CPU, m) { register_langevin_ops<cpu::ElementwiseDriver>(m); }
 #pragma once
 
@@ -22,6 +22,19 @@ void register_langevin_ops(torch::Library& m) {
                            int64_t seed) {
     return mala_accept_op(x, x_prop, energy, energy_prop, grad, grad_prop, step_size, seed,
                           passes);
+  });
+  m.impl("leapfrog_step", [](const at::Tensor& x, const at::Tensor& p, const at::Tensor& grad,
+                             double step_size, const std::optional<at::Tensor>& inv_mass,
+                             double momentum_step) {
+    return leapfrog_step_op(x, p, grad, step_size, inv_mass, momentum_step, passes);
+  });
+  m.impl("hmc_accept", [](const at::Tensor& x, const at::Tensor& x_prop, const at::Tensor& energy,
+                          const at::Tensor& energy_prop, const at::Tensor& grad,
+                          const at::Tensor& grad_prop, const at::Tensor& p0,
+                          const at::Tensor& p_half, const std::optional<at::Tensor>& inv_mass,
+                          double step_size, int64_t seed) {
+    return hmc_accept_op(x, x_prop, energy, energy_prop, grad, grad_prop, p0, p_half, inv_mass,
+                         step_size, seed, passes);
   });
 }
 
