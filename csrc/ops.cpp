@@ -46,6 +46,9 @@ TORCH_LIBRARY(fastebm, m) {
       "hmc_accept(Tensor x, Tensor x_prop, Tensor energy, Tensor energy_prop, Tensor grad,"
       " Tensor grad_prop, Tensor p0, Tensor p_half, Tensor? inv_mass, float step_size, int seed)"
       " -> (Tensor, Tensor, Tensor, Tensor)");
+  m.def(
+      "gmm_langevin(Tensor x, Tensor log_weights, Tensor means, Tensor stds, float step_size,"
+      " int n_steps, bool mala, int seed, int step0=0) -> (Tensor, Tensor)");
 }
 
 // The sampling ops are not differentiable: autograd falls through to the backend kernels, so
@@ -54,7 +57,8 @@ TORCH_LIBRARY(fastebm, m) {
 TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
   for (const char* op : {"philox4x32", "bernoulli_sigmoid", "rbm_gibbs", "grbm_gibbs",
                          "rbm_cd_grad", "grbm_cd_grad", "rbm_pcd_sgd_", "rbm_ais",
-                         "grbm_ais", "mala_accept", "leapfrog_step", "hmc_accept"}) {
+                         "grbm_ais", "mala_accept", "leapfrog_step", "hmc_accept",
+                         "gmm_langevin"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }
 }

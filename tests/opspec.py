@@ -205,6 +205,17 @@ def make_hmc_accept(device, dtype, g, big=False):
                 grad=x, grad_prop=x_prop, p0=p0, p_half=p_half, inv_mass=inv_mass, step_size=0.8)
 
 
+def make_gmm_langevin(device, dtype, g, big=False):
+    B, D, K = (600, 3, 5) if big else (40, 3, 4)
+    to = dict(device=device, dtype=dtype)
+    weights = torch.rand(K, generator=g, dtype=torch.float64) + 0.2
+    return dict(x=(2 * torch.randn(B, D, generator=g, dtype=torch.float64)).to(**to),
+                log_weights=(weights / weights.sum()).log().to(**to),
+                means=(2 * torch.randn(K, D, generator=g, dtype=torch.float64)).to(**to),
+                stds=(0.5 + torch.rand(K, D, generator=g, dtype=torch.float64)).to(**to),
+                step_size=0.2, n_steps=10 if dtype == torch.float64 else 3, mala=True)
+
+
 def _inv_mass_bad() -> list[Bad]:
     return [Bad(_with(inv_mass=lambda m: m[1:]), "inv_mass"), Bad(_with(inv_mass=lambda m: -m), "inv_mass", True),
             Bad(_with(inv_mass=_nan), "inv_mass", True), Bad(_with(inv_mass=lambda m: m[None]), "inv_mass")]
@@ -291,6 +302,19 @@ SPECS = [
                Bad(_with(x=_nan), "x", True)],
            ("close", "close", "close", "close"),
            batch=("x", "x_prop", "energy", "energy_prop", "grad", "grad_prop", "p0", "p_half")),
+    OpSpec("gmm_langevin", make_gmm_langevin,
+           lambda a, s: reference.gmm_langevin(*a.values(), s),
+           _step_size_bad() + [
+               Bad(_with(means=lambda t: t[:, :2]), "means"), Bad(_with(stds=lambda t: t[1:]), "stds"),
+               Bad(_with(log_weights=lambda t: t[1:]), "log_weights"),
+               Bad(_with(x=lambda t: t[:, None]), "x"), Bad(_with(n_steps=0), "n_steps"),
+               Bad(_with(x=lambda t: t.repeat(1, 6), means=lambda t: t.repeat(1, 6),
+                         stds=lambda t: t.repeat(1, 6)), "x"),
+               Bad(_with(means=lambda t: t.repeat(17, 1), stds=lambda t: t.repeat(17, 1),
+                         log_weights=lambda t: t.repeat(17)), "means"),
+               Bad(_with(stds=lambda t: -t), "stds", True), Bad(_with(x=_nan), "x", True),
+               Bad(_with(means=_inf), "means", True), Bad(_with(log_weights=_nan), "log_weights", True)],
+           ("close", "close"), batch="x"),
     OpSpec("bernoulli_sigmoid", make_bernoulli_sigmoid,
            lambda a, s: (reference.bernoulli_sigmoid(a["logits"], s),),
            [Bad(_with(logits=lambda x: x.long()), "logits"),

@@ -109,23 +109,62 @@ MIXTURE = GaussianMixtureEnergy(torch.tensor([1.0, 2.0]), torch.tensor([[-2.0], 
                                 torch.ones(2, 1)).double()
 
 
+class MixtureNet(nn.Module):
+    """The mixture's energy as a plain network: no hooks, so samplers use autograd and one
+    fused step per call."""
+
+    def forward(self, x):
+        return MIXTURE.energy(x)
+
+
 def mixture_cdf(x):
     return sps.norm.cdf(x, -2, 1) / 3 + 2 * sps.norm.cdf(x, 2, 1) / 3
 
 
-def mixture_pvalue(mala: bool) -> float:
-    """KS p-value of 2,000 independent chains after 600 steps (ε = 0.5) from N(0, 1) (equal mode
+def mixture_pvalue(mala: bool, model=MIXTURE) -> float:
+    """KS p-value of 2,000 independent chains after 600 steps (ε = 0.9) from N(0, 1) (equal mode
     weights: the chains must hop between modes to reach 1/3 : 2/3)."""
-    sampler = LangevinSampler(MIXTURE, 0.5, 600, mala=mala, progress=False)
+    sampler = LangevinSampler(model, 0.9, 600, mala=mala, progress=False)
     x = sampler.run(torch.randn(2000, 1, generator=gen(6), dtype=torch.float64), generator=gen(7))
     if mala:
         assert 0.5 < sampler.accept_rate < 1.0
     return sps.kstest(x[:, 0].numpy(), mixture_cdf).pvalue
 
 
-def test_mala_samples_a_bimodal_mixture_exactly():
-    assert mixture_pvalue(mala=True) > 1e-3
-    assert mixture_pvalue(mala=False) < 1e-3  # ULA at the same ε is visibly biased
+@pytest.mark.parametrize("fused", [True, False], ids=["whole-chain kernel", "step by step"])
+def test_mala_samples_a_bimodal_mixture_exactly(fused):
+    model = MIXTURE if fused else EnergyModel(MixtureNet(), (1,))
+    assert mixture_pvalue(True, model) > 1e-3
+    assert mixture_pvalue(False, model) < 1e-3  # ULA at the same ε is visibly biased
+
+
+def test_gmm_whole_chains_agree_with_the_step_by_step_sampler():
+    start = torch.randn(2000, 1, generator=gen(20), dtype=torch.float64)
+    fused = LangevinSampler(MIXTURE, 0.9, 600, mala=True, progress=False)
+    stepwise = LangevinSampler(EnergyModel(MixtureNet(), (1,)), 0.9, 600, mala=True, progress=False)
+    a, b = fused.run(start, generator=gen(21)), stepwise.run(start, generator=gen(22))
+    assert abs(fused.accept_rate - stepwise.accept_rate) < 0.02
+    assert sps.ks_2samp(a[:, 0].numpy(), b[:, 0].numpy()).pvalue > 1e-3
+    ula = LangevinSampler(MIXTURE, 0.9, 600, progress=False).run(start, generator=gen(21))
+    assert sps.ks_2samp(a[:, 0].numpy(), ula[:, 0].numpy()).pvalue < 1e-3  # a biased sampler
+
+
+def test_gmm_ula_chains_match_their_oracle():
+    args = (MIXTURE.log_weights, MIXTURE.means, MIXTURE.stds, 0.2, 15, False, 5, 2)
+    x = torch.randn(50, 1, generator=gen(23), dtype=torch.float64)
+    out, accepted = torch.ops.fastebm.gmm_langevin.default(x, *args)
+    ref, ref_accepted = reference.gmm_langevin(x, *args)
+    torch.testing.assert_close(out, ref)
+    assert (accepted == 15).all() and torch.equal(accepted, ref_accepted)
+
+
+def test_gmm_chains_in_chunks_are_one_call():
+    x = torch.randn(30, 1, generator=gen(24), dtype=torch.float64)
+    args = (MIXTURE.log_weights, MIXTURE.means, MIXTURE.stds, 0.3)
+    whole = torch.ops.fastebm.gmm_langevin.default(x, *args, 9, True, 11, 0)
+    first = torch.ops.fastebm.gmm_langevin.default(x, *args, 4, True, 11, 0)
+    second = torch.ops.fastebm.gmm_langevin.default(first[0], *args, 5, True, 11, 4)
+    assert torch.equal(whole[0], second[0]) and torch.equal(whole[1], first[1] + second[1])
 
 
 class Flat(nn.Module):

@@ -7,6 +7,9 @@ protocol below, so any object with ``event_shape`` and ``energy`` plugs in:
 - ``energy(x) -> [B]``: E(x), differentiable in x and in the model's parameters.
 - optional hook ``energy_and_grad(x) -> (E [B], ∇ₓE [B, *event_shape])``, both without a graph
   (an analytic or fused gradient). Default (:func:`energy_and_grad`): autograd on ``energy``.
+- optional hook ``langevin_chains(x, step_size, n_steps, *, mala, generator) -> (x', accepted)``:
+  whole Langevin / MALA chains in one fused call (LangevinSampler uses it when no box is set and
+  it is not adapting). Default: one fused step per call.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch import nn
 
+from .. import ops
 from ..checks import check_count
 
 
@@ -167,3 +171,12 @@ class GaussianMixtureEnergy(nn.Module):
             resp = (log_c + energy[:, None]).exp()  # [B, K]
             grad = (resp[:, :, None] * (x[:, None, :] - self.means) / self.stds.square()).sum(1)
             return energy, grad
+
+    def langevin_chains(self, x: torch.Tensor, step_size: float, n_steps: int, *,
+                        mala: bool = False, generator: torch.Generator | None = None
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Protocol hook: whole ULA / MALA chains from x [B, D] by the fused mixture kernel
+        (ops.gmm_langevin). Returns (x', accepted proposals per chain [B])."""
+        return ops.gmm_langevin(x, self.log_weights.to(x), self.means.to(x), self.stds.to(x),
+                                step_size, n_steps, mala=mala, generator=generator,
+                                desc="langevin chains")

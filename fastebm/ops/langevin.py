@@ -11,7 +11,8 @@ import math
 
 import torch
 
-from .common import (check_float_tensor, check_positive_finite, check_same_kind, check_same_shape,
+from . import common
+from .common import (check_at_least, check_float_tensor, check_positive_finite, check_same_kind, check_same_shape,
                      check_size, draw_seed)
 
 
@@ -117,6 +118,47 @@ def hmc_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
                                                 draw_seed(generator))
 
 
+#: Chain-steps × components × dimensions below which a gmm_langevin call runs whole.
+GMM_SINGLE_CALL_WORK = 1 << 24
+
+
+def gmm_langevin(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor,
+                 stds: torch.Tensor, step_size: float, n_steps: int, *, mala: bool = False,
+                 generator: torch.Generator | None = None,
+                 desc: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Whole Langevin (ULA) or MALA chains on a mixture of K diagonal Gaussians, every step of a
+    chain inside one kernel (the energy and gradient analytic):
+
+        E(x) = -log Σₖ wₖ N(x; mₖ, diag sₖ²),  x' = x - ε∇E(x) + √(2ε)ξ  (MALA: then accepted
+        with the probability of :func:`mala_accept`).
+
+    Long runs are split into calls of about ``common.CHUNK_SECONDS`` (bit for bit one call;
+    Ctrl-C is honoured between them).
+
+    Args:
+        x: [B, D] chain starts, D <= 16. log_weights: [K] log wₖ (normalised), K <= 64.
+        means, stds: [K, D], stds > 0. step_size: ε > 0. n_steps: >= 1.
+        mala: Metropolis-adjust each step.
+        generator: source of the op's seed. desc: a progress-bar label for long runs.
+
+    Returns:
+        (x' [B, D], accepted [B] int64: each chain's accepted proposals; n_steps for ULA).
+    """
+    seed = draw_seed(generator)
+    out = [x, None]
+    work = max(1, x.shape[0] * means.numel()) if x.dim() == 2 else 1
+
+    def run(start: int, n: int) -> None:
+        x_n, acc = torch.ops.fastebm.gmm_langevin.default(out[0], log_weights, means, stds,
+                                                          float(step_size), n, bool(mala), seed,
+                                                          start)
+        out[:] = [x_n, acc if out[1] is None else out[1] + acc]
+
+    check_at_least(n_steps, "n_steps", 1)
+    common.run_chunked(n_steps, max(1, GMM_SINGLE_CALL_WORK // work), run, desc=desc)
+    return out[0], out[1]
+
+
 # ---------------------------------------------------------------- autograd
 
 def _langevin_setup_context(ctx, inputs, output):
@@ -202,3 +244,25 @@ def _hmc_accept_fake(x, x_prop, energy, energy_prop, grad, grad_prop, p0, p_half
     check_same_shape(p_half, "p_half", x, "x")
     _check_inv_mass(inv_mass, x)
     return out
+
+
+@torch.library.register_fake("fastebm::gmm_langevin")
+def _gmm_langevin_fake(x, log_weights, means, stds, step_size, n_steps, mala, seed, step0=0):
+    check_float_tensor(x, "x", 2)
+    check_float_tensor(means, "means", 2)
+    check_same_kind(means, "means", x, "x")
+    check_size(means, "means", 1, x.shape[1], "D = x.size(1)")
+    check_same_shape(stds, "stds", means, "means")
+    check_float_tensor(log_weights, "log_weights", 1)
+    check_same_kind(log_weights, "log_weights", x, "x")
+    check_size(log_weights, "log_weights", 0, means.shape[0], "K = means.size(0)")
+    if not 1 <= x.shape[1] <= 16:
+        raise ValueError(f"fastebm: argument 'x' must have 1 to 16 dimensions per chain for the "
+                         f"mixture kernel, got {x.shape[1]}")
+    if not 1 <= means.shape[0] <= 64:
+        raise ValueError(f"fastebm: argument 'means' must hold 1 to 64 components, got "
+                         f"{means.shape[0]}")
+    check_positive_finite(step_size, "step_size")
+    check_at_least(n_steps, "n_steps", 1)
+    check_at_least(step0, "step0", 0)
+    return torch.empty_like(x, memory_format=torch.contiguous_format), x.new_empty(x.shape[0], dtype=torch.int64)

@@ -64,3 +64,35 @@ def hmc_accept(x, x_prop, energy, energy_prop, grad, grad_prop, p0, p_half, inv_
     kinetic0, kinetic1 = (m * p0.flatten(1).square()).sum(1), (m * p_end.square()).sum(1)
     log_alpha = (energy - energy_prop) + (kinetic0 - kinetic1) / 2
     return _metropolis(x, x_prop, energy, energy_prop, grad, grad_prop, log_alpha, seed)
+
+
+def gmm_energy_grad(x, log_weights, means, stds):
+    """(E(x) [B], ∇E(x) [B, D]) of the mixture -log Σₖ wₖ N(x; mₖ, diag sₖ²), in closed form."""
+    z = (x[:, None, :] - means) / stds  # [B, K, D]
+    log_c = (log_weights - stds.log().sum(1) - 0.5 * means.shape[1] * math.log(2 * math.pi)
+             - 0.5 * z.square().sum(2))  # [B, K]
+    energy = -torch.logsumexp(log_c, 1)
+    resp = torch.softmax(log_c, 1)
+    return energy, (resp[:, :, None] * z / stds).sum(1)
+
+
+def gmm_langevin(x, log_weights, means, stds, step_size: float, n_steps: int, mala: bool,
+                 seed: int, step0: int = 0):
+    """Oracle of ``fastebm.ops.gmm_langevin``: step s draws ξ at offset 2s (element b·D + d) and
+    the MALA uniform at offset 2s + 1 (element b). Returns (x', accepted per chain)."""
+    B, D = x.shape
+    energy, grad = gmm_energy_grad(x, log_weights, means, stds)
+    accepted = torch.zeros(B, dtype=torch.int64, device=x.device)
+    for s in range(step0, step0 + n_steps):
+        noise = normals(seed, 2 * s, B * D, x.dtype, x.device).reshape(B, D)
+        proposal = x - step_size * grad + math.sqrt(2 * step_size) * noise
+        energy_p, grad_p = gmm_energy_grad(proposal, log_weights, means, stds)
+        if mala:
+            log_alpha = mala_log_alpha(x, proposal, energy, energy_p, grad, grad_p, step_size)
+            accept = uniforms(seed, 2 * s + 1, B, x.dtype, x.device) < torch.exp(log_alpha)
+        else:
+            accept = torch.ones(B, dtype=torch.bool, device=x.device)
+        x = torch.where(accept[:, None], proposal, x)
+        energy, grad = torch.where(accept, energy_p, energy), torch.where(accept[:, None], grad_p, grad)
+        accepted += accept
+    return x, accepted

@@ -42,4 +42,17 @@ FEBM_HD T element_uniform(uint64_t seed, uint64_t offset, int64_t i) {
   return uniform_open(philox_group(seed, static_cast<uint64_t>(group), offset).x[word], T());
 }
 
+// The kNormal draw of element i of draw `offset` alone: Box-Muller on its group's word pair, as
+// the drivers draw it (element i pairs with i ^ 16).
+template <class T>
+FEBM_HD T element_normal(uint64_t seed, uint64_t offset, int64_t i) {
+  const int64_t group = i / kTileElements * kTileGroups + i % kTileGroups;
+  const int word = static_cast<int>(i % kTileElements / kTileGroups);
+  const Philox4 w = philox_group(seed, static_cast<uint64_t>(group), offset);
+  const int first = word & ~1;
+  T z0, z1;
+  box_muller(uniform_open(w.x[first], T()), uniform_open(w.x[first + 1], T()), &z0, &z1);
+  return (word & 1) ? z1 : z0;
+}
+
 }  // namespace fastebm

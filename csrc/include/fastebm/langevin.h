@@ -8,6 +8,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "fastebm/draws.h"
+#include "fastebm/gmm_chains.h"
 #include "fastebm/langevin_ops.h"
 #include "fastebm/math.h"
 
@@ -226,7 +227,24 @@ void hmc_pass(const MetropolisTensors& t, const at::Tensor& p0, const at::Tensor
 }
 
 template <class Driver>
+void gmm_chains_pass(at::Tensor& x, at::Tensor& accepted, const at::Tensor& log_coef,
+                     const at::Tensor& means, const at::Tensor& inv_var, double step_size,
+                     int64_t n_steps, int64_t step0, bool mala, uint64_t seed) {
+  const int64_t rows = x.size(0), dim = x.size(1), components = means.size(0);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::gmm_chains_pass", [&] {
+    Driver::run_rows(
+        x, rows, n_steps * components * dim,
+        GmmChainsKernel<scalar_t>{x.data_ptr<scalar_t>(), accepted.data_ptr<int64_t>(),
+                                  log_coef.data_ptr<scalar_t>(), means.data_ptr<scalar_t>(),
+                                  inv_var.data_ptr<scalar_t>(), dim, components, n_steps, step0,
+                                  static_cast<scalar_t>(step_size),
+                                  static_cast<scalar_t>(std::sqrt(2.0 * step_size)), mala, seed});
+  });
+}
+
+template <class Driver>
 inline constexpr LangevinPasses kLangevinPasses{langevin_pass<Driver>, mala_pass<Driver>,
-                                                leapfrog_pass<Driver>, hmc_pass<Driver>};
+                                                leapfrog_pass<Driver>, hmc_pass<Driver>,
+                                                gmm_chains_pass<Driver>};
 
 }  // namespace fastebm

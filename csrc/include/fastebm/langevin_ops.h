@@ -36,6 +36,11 @@ struct LangevinPasses {
   // Per chain: the HMC accept test of the trajectory (x, p0) -> (x_prop, p_half) and the kept row.
   void (*hmc)(const MetropolisTensors& t, const at::Tensor& p0, const at::Tensor& p_half,
               const at::Tensor& inv_mass, double step_size, uint64_t seed);
+  // Steps step0 .. step0 + n_steps - 1 of every chain of x [B, D] (in place) on the mixture
+  // (gmm_chains.h: log_coef [K], means, inv_var [K, D]); accepted [B] <- accepted proposals.
+  void (*gmm_chains)(at::Tensor& x, at::Tensor& accepted, const at::Tensor& log_coef,
+                     const at::Tensor& means, const at::Tensor& inv_var, double step_size,
+                     int64_t n_steps, int64_t step0, bool mala, uint64_t seed);
 };
 
 // x' = x - ε grad + √(2ε) ξ, ξ ~ N(0, I) from (seed, element) or `noise`; x, grad (, noise) of one
@@ -69,5 +74,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> hmc_accept_op(
     const at::Tensor& energy_prop, const at::Tensor& grad, const at::Tensor& grad_prop,
     const at::Tensor& p0, const at::Tensor& p_half, const std::optional<at::Tensor>& inv_mass,
     double step_size, int64_t seed, const LangevinPasses& passes);
+
+// n_steps Langevin (mala: MALA) steps of every chain x [B, D] on the mixture of K diagonal
+// Gaussians with log weights log_weights [K] (normalised), means and stds [K, D]; draws of steps
+// step0 .. step0 + n_steps - 1. Returns (x', accepted proposals per chain [B] int64).
+std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(const at::Tensor& x, const at::Tensor& log_weights,
+                                                   const at::Tensor& means, const at::Tensor& stds,
+                                                   double step_size, int64_t n_steps, bool mala,
+                                                   int64_t seed, int64_t step0,
+                                                   const LangevinPasses& passes);
 
 }  // namespace fastebm

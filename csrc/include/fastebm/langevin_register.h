@@ -1,5 +1,5 @@
-// Registers the Langevin ops (langevin_step, mala_accept, leapfrog_step, hmc_accept) for one
-// backend, given that backend's element-wise driver:
+// Registers the Langevin ops (langevin_step, mala_accept, leapfrog_step, hmc_accept,
+// gmm_langevin) for one backend, given that backend's element-wise driver:
 //   TORCH_LIBRARY_IMPL(fastebm, CPU, m) { register_langevin_ops<cpu::ElementwiseDriver>(m); }
 #pragma once
 
@@ -35,6 +35,12 @@ void register_langevin_ops(torch::Library& m) {
                           double step_size, int64_t seed) {
     return hmc_accept_op(x, x_prop, energy, energy_prop, grad, grad_prop, p0, p_half, inv_mass,
                          step_size, seed, passes);
+  });
+  m.impl("gmm_langevin", [](const at::Tensor& x, const at::Tensor& log_weights,
+                            const at::Tensor& means, const at::Tensor& stds, double step_size,
+                            int64_t n_steps, bool mala, int64_t seed, int64_t step0) {
+    return gmm_langevin_op(x, log_weights, means, stds, step_size, n_steps, mala, seed, step0,
+                           passes);
   });
 }
 
