@@ -10,7 +10,7 @@ WHEELS ?= /opt/wheels
 PIP_INSTALL := $(VENV)/bin/pip install $(if $(wildcard $(WHEELS)),--find-links $(WHEELS))
 SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: setup demo test bench vec-check wheel-check cuda-check clean
+.PHONY: setup demo test bench bench-env vec-check wheel-check cuda-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,20 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q
 
-bench: setup
-	$(PY) -m fastebm bench
+# The bench environment: a venv layered on .venv (its packages and the editable fastebm, through
+# a site .pth) plus the peer libraries of bench/requirements.txt, which the package never needs.
+BENCH_VENV ?= .venv-bench
+$(BENCH_VENV)/.deps: bench/requirements.txt $(VENV)/.built
+	$(PYTHON) -m venv $(BENCH_VENV)
+	echo "import site; site.addsitedir('$(abspath $(shell $(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"))')" \
+		> $$($(BENCH_VENV)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/fastebm-base.pth
+	$(BENCH_VENV)/bin/pip install --no-deps -r bench/requirements.txt
+	touch $@
+
+bench-env: $(BENCH_VENV)/.deps
+
+bench: bench-env
+	$(BENCH_VENV)/bin/python -m fastebm bench
 
 # Proves from GCC's vectoriser report that every ISA copy (SSE2, AVX2, AVX-512) of the CPU
 # element-wise driver's loops is vectorised, for every kernel family (~30 s per family file).
