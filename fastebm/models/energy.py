@@ -67,14 +67,19 @@ class EnergyModel(nn.Module):
     Args:
         net: the energy network.
         event_shape: the shape of one sample, e.g. (2,) for points in the plane.
+        learn_log_normalizer: add a learnable log normaliser c (``log_normalizer``), log p(x) =
+            -E(x) - c, for objectives that need one (NCE).
     """
 
-    def __init__(self, net: nn.Module, event_shape: Sequence[int]):
+    def __init__(self, net: nn.Module, event_shape: Sequence[int], *,
+                 learn_log_normalizer: bool = False):
         super().__init__()
         if not isinstance(net, nn.Module):
             raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
         self.net = net
         self.event_shape = tuple(check_count(d, "event_shape entries") for d in event_shape)
+        if learn_log_normalizer:
+            self.log_normalizer = nn.Parameter(torch.zeros(()))
 
     def energy(self, x: torch.Tensor) -> torch.Tensor:
         """[B] E(x) for x [B, *event_shape]."""
@@ -94,9 +99,12 @@ class GaussianEnergy(nn.Module):
     Args:
         mean: μ [D]. precision: P [D, D], symmetric positive definite (its Cholesky factor is
         the parameter).
+        learn_log_normalizer: add a learnable log normaliser c (``log_normalizer``) as
+            :class:`EnergyModel`.
     """
 
-    def __init__(self, mean: torch.Tensor, precision: torch.Tensor):
+    def __init__(self, mean: torch.Tensor, precision: torch.Tensor, *,
+                 learn_log_normalizer: bool = False):
         super().__init__()
         D = mean.shape[0]
         if mean.dim() != 1 or precision.shape != (D, D):
@@ -108,6 +116,8 @@ class GaussianEnergy(nn.Module):
         self.mean = nn.Parameter(mean.clone())
         self.factor = nn.Parameter(factor)
         self.event_shape = (D,)
+        if learn_log_normalizer:
+            self.log_normalizer = nn.Parameter(torch.zeros((), dtype=mean.dtype))
 
     @property
     def precision(self) -> torch.Tensor:

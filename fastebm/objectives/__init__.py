@@ -1,10 +1,17 @@
-"""Training objectives: contrastive divergence, persistent CD / SML, pseudo-likelihood.
+"""Training objectives. For Gibbs models (RBMs, Boltzmann machines): contrastive divergence,
+persistent CD / SML, pseudo-likelihood. For continuous energy models: maximum likelihood with
+Langevin / HMC negatives, exact, sliced and denoising score matching, noise-contrastive
+estimation.
 
-Each objective's ``compute_grads(model, v, generator)`` fills the model parameters' ``.grad``
-with the gradient to descend for the batch v [B, V] and returns a dict of float metrics.
+Each objective's ``compute_grads(model, x, generator)`` fills the model parameters' ``.grad``
+with the gradient to descend for the batch x and returns a dict of float metrics.
 """
 
 from .contrastive import CD, PCD
+from .maximum_likelihood import MaximumLikelihood
+from .nce import NCE
 from .pseudo_likelihood import PseudoLikelihood, log_pseudo_likelihood
+from .score_matching import DenoisingScoreMatching, ScoreMatching, SlicedScoreMatching
 
-__all__ = ["CD", "PCD", "PseudoLikelihood", "log_pseudo_likelihood"]
+__all__ = ["CD", "DenoisingScoreMatching", "MaximumLikelihood", "NCE", "PCD",
+           "PseudoLikelihood", "ScoreMatching", "SlicedScoreMatching", "log_pseudo_likelihood"]
