@@ -10,11 +10,11 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_generator, check_real, check_tensor_finite
-from ..models.energy import check_states
+from ..checks import check_real, check_tensor_finite
+from .loss_objective import LossObjective
 
 
-class NCE:
+class NCE(LossObjective):
     """NCE: with G(x) = log p_θ(x) - log(ν p_n(x)), minimise
 
         J(θ) = -E_data[log σ(G(x))] - ν E_noise[log(1 - σ(G(y)))],
@@ -71,13 +71,6 @@ class NCE:
 
         # -log σ(G) = softplus(-G); -log(1 - σ(G)) = softplus(G).
         return F.softplus(-g(x)).mean() + self.nu * F.softplus(g(y)).mean()
-
-    def compute_grads(self, model, x: torch.Tensor, generator=None) -> dict:
-        check_states(model, x, "batch")
-        check_generator(generator)
-        loss = self.loss(model, x, generator)
-        loss.backward()
-        return {"loss": loss.item()}
 
     def state_dict(self) -> dict:
         return {} if self._fitted is None else {"noise": self._fitted}

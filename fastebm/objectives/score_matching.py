@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import torch
 
-from ..checks import check_count, check_generator, check_real
-from ..models.energy import check_states
+from ..checks import check_count, check_real
+from .loss_objective import LossObjective
 
 
 def _energy_grad_with_graph(model, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -24,27 +24,7 @@ def _energy_grad_with_graph(model, x: torch.Tensor) -> tuple[torch.Tensor, torch
     return x, grad
 
 
-class _ScoreObjective:
-    """compute_grads / state_dict over a subclass's ``loss``."""
-
-    def loss(self, model, x: torch.Tensor, generator=None) -> torch.Tensor:
-        raise NotImplementedError
-
-    def compute_grads(self, model, x: torch.Tensor, generator=None) -> dict:
-        check_states(model, x, "batch")
-        check_generator(generator)
-        loss = self.loss(model, x, generator)
-        loss.backward()
-        return {"loss": loss.item()}
-
-    def state_dict(self) -> dict:
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        pass
-
-
-class ScoreMatching(_ScoreObjective):
+class ScoreMatching(LossObjective):
     """Exact score matching (Hyvärinen 2005):
 
         J(θ) = E_data[ ½‖∇ₓE(x)‖² - tr ∇²ₓE(x) ],
@@ -67,7 +47,7 @@ class ScoreMatching(_ScoreObjective):
         return (0.5 * flat.square().sum(1) - trace).mean()
 
 
-class SlicedScoreMatching(_ScoreObjective):
+class SlicedScoreMatching(LossObjective):
     """Sliced score matching (Song et al. 2019): random projections v ~ N(0, I),
 
         J(θ) = E_data E_v[ -vᵀ∇²ₓE(x) v + ½ (vᵀ∇ₓE(x))² ]
@@ -93,7 +73,7 @@ class SlicedScoreMatching(_ScoreObjective):
         return total / self.n_projections
 
 
-class DenoisingScoreMatching(_ScoreObjective):
+class DenoisingScoreMatching(LossObjective):
     """Denoising score matching (Vincent 2011): x̃ = x + σε, ε ~ N(0, I), and
 
         J(θ) = E_data E_ε[ ½ ‖σ ∇ₓE(x̃) - ε‖² ]
