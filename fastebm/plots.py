@@ -1,4 +1,5 @@
-"""Pictures of a run: a grid of model samples and the training curves (matplotlib, Agg)."""
+"""Pictures of a run: a grid of model samples, 2-D samples over data, an energy landscape and
+the training curves (matplotlib, Agg)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,36 @@ def sample_grid(images: torch.Tensor, shape: tuple[int, int], path: str, title: 
     fig, ax = plt.subplots(figsize=(6, 6 * canvas.shape[0] / canvas.shape[1]))
     ax.imshow(canvas.numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
+    _save(fig, path, title)
+
+
+def point_samples(samples: torch.Tensor, data: torch.Tensor, path: str, title: str = "",
+                  box: tuple[float, float] = (-3.0, 3.0)) -> None:
+    """Save 2-D samples [n, 2] (blue) over data points [m, 2] (gray) in the square ``box``."""
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    ax.scatter(*data.detach().cpu().double().T.numpy(), s=2, c="0.7", label="data")
+    ax.scatter(*samples.detach().cpu().double().T.numpy(), s=2, c="tab:blue", label="samples")
+    ax.set_xlim(*box)
+    ax.set_ylim(*box)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", markerscale=4)
+    _save(fig, path, title)
+
+
+def energy_landscape(energy, path: str, title: str = "", box: tuple[float, float] = (-3.0, 3.0),
+                     resolution: int = 200) -> None:
+    """Save the energy E(x) of 2-D points (``energy``: [n, 2] -> [n]) over a grid of the square
+    ``box``, and its Boltzmann density exp(-E) normalised on the grid."""
+    axis = torch.linspace(box[0], box[1], resolution)
+    grid = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)
+    with torch.no_grad():
+        e = energy(grid).double().reshape(resolution, resolution)
+    density = torch.softmax(-e.flatten(), 0).reshape(resolution, resolution)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    for ax, values, name in ((axes[0], e, "energy E(x)"), (axes[1], density, "exp(-E(x)) / Z")):
+        shown = ax.imshow(values.numpy(), origin="lower", extent=(*box, *box), cmap="viridis")
+        fig.colorbar(shown, ax=ax, shrink=0.8)
+        ax.set_title(name)
     _save(fig, path, title)
 
 

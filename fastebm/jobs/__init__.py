@@ -2,8 +2,9 @@
 and one entry here."""
 
 from .base import Job
+from .ebm import JOB as EBM
 from .rbm import JOB as RBM
 
-JOBS: dict[str, Job] = {job.name: job for job in (RBM,)}
+JOBS: dict[str, Job] = {job.name: job for job in (RBM, EBM)}
 
 __all__ = ["JOBS", "Job"]

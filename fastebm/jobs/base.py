@@ -5,12 +5,16 @@ from these declarations; nothing about a job is written anywhere else."""
 from __future__ import annotations
 
 import argparse
+import math
+import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..checks import check_count, check_real
 from ..schedules import SCHEDULES
 from ..samplers import tempering_ladder
+from ..train import Trainer
 
 
 def _float_list(text: str) -> list[float]:
@@ -129,3 +133,23 @@ class Job:
 
     def evaluate_args(self) -> list[Arg]:
         return [a for a in self.all_args if a.evaluate]
+
+
+def fit(job: str, config: dict, model, objective, data, run, progress: bool,
+        callbacks: list = ()) -> tuple[Trainer, float]:
+    """Train ``model`` on tensor ``data`` with the job's training flags (``training_args`` and
+    ``RUN_ARGS``), resuming the run's checkpoint when there is one: (trainer, seconds)."""
+    steps = config["epochs"] * math.ceil(len(data) / config["batch_size"])
+    schedule = None if config["lr_schedule"] == "constant" else SCHEDULES[config["lr_schedule"]](steps)
+    kwargs = dict(optimizer=config["optimizer"], lr=config["lr"], momentum=config["momentum"],
+                  weight_decay=config["weight_decay"], batch_size=config["batch_size"],
+                  seed=config["seed"], schedule=schedule, checkpoint_every=config["checkpoint_every"],
+                  callbacks=list(callbacks), progress=progress)
+    if os.path.exists(run.checkpoint):
+        trainer = Trainer.resume(run.checkpoint, model, objective, data, **kwargs)
+    else:
+        trainer = Trainer(model, objective, data, checkpoint=run.checkpoint, **kwargs)
+    trainer.extra = {"job": job, "config": config}
+    start = time.perf_counter()
+    trainer.fit(config["epochs"])
+    return trainer, time.perf_counter() - start

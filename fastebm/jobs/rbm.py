@@ -4,10 +4,6 @@ log Z, train/test log-likelihood, pseudo-likelihood, class coverage of its sampl
 
 from __future__ import annotations
 
-import math
-import os
-import time
-
 import torch
 
 from .. import data as datasets
@@ -16,9 +12,7 @@ from ..models.rbm import base_rate_biases
 from ..objectives import CD, PCD, PseudoLikelihood, log_pseudo_likelihood
 from ..partition import ais, exact_log_z, log_likelihood, reverse_ais
 from ..plots import sample_grid, training_curves
-from ..schedules import SCHEDULES
-from ..train import Trainer
-from .base import Arg, Job, count, ladder, training_args
+from .base import Arg, Job, count, fit, ladder, training_args
 
 METHODS = {"cd": "CD-k", "pcd": "PCD-k (SML)", "pl": "exact pseudo-likelihood",
            "spl": "stochastic pseudo-likelihood"}
@@ -127,20 +121,8 @@ def title(config: dict, n_visible: int) -> str:
 
 def train(config: dict, run, progress: bool) -> dict:
     split, model, objective = build(config)
-    steps = config["epochs"] * math.ceil(len(split.train) / config["batch_size"])
-    schedule = None if config["lr_schedule"] == "constant" else SCHEDULES[config["lr_schedule"]](steps)
-    kwargs = dict(optimizer=config["optimizer"], lr=config["lr"], momentum=config["momentum"],
-                  weight_decay=config["weight_decay"], batch_size=config["batch_size"],
-                  seed=config["seed"], schedule=schedule, checkpoint_every=config["checkpoint_every"],
-                  callbacks=[lambda t: pl_metrics(t.model, split)], progress=progress)
-    if os.path.exists(run.checkpoint):
-        trainer = Trainer.resume(run.checkpoint, model, objective, split.train, **kwargs)
-    else:
-        trainer = Trainer(model, objective, split.train, checkpoint=run.checkpoint, **kwargs)
-    trainer.extra = {"job": "rbm", "config": config}
-    start = time.perf_counter()
-    trainer.fit(config["epochs"])
-    seconds = time.perf_counter() - start
+    trainer, seconds = fit("rbm", config, model, objective, split.train, run, progress,
+                           [lambda t: pl_metrics(t.model, split)])
     if trainer.rank:  # under torchrun, rank 0 alone measures and writes
         return {}
     run.written.append("checkpoint.pt")
