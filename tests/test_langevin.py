@@ -78,6 +78,19 @@ def test_mala_accept_rejects_a_nan_proposal_per_chain():
     assert torch.equal(x_new, x)
 
 
+def test_a_mala_step_traces_under_torch_compile_fullgraph():
+    x = torch.randn(64, 3, generator=gen(25), dtype=torch.float64)
+
+    def mala_step(x, seed: int):
+        energy, grad = 0.5 * x.square().sum(1), x
+        prop = torch.ops.fastebm.langevin_step(x, grad, 0.3, None, seed)
+        return torch.ops.fastebm.mala_accept(x, prop, energy, 0.5 * prop.square().sum(1), grad,
+                                             prop, 0.3, seed + 1)
+
+    compiled = torch.compile(mala_step, fullgraph=True, backend="aot_eager")
+    assert all(torch.equal(a, b) for a, b in zip(compiled(x, 7), mala_step(x, 7)))
+
+
 # ---------------------------------------------------------------- statistics
 
 COV = torch.tensor([[1.0, 0.8], [0.8, 1.0]], dtype=torch.float64)
@@ -276,6 +289,15 @@ def test_hmc_with_a_mass_matrix_reproduces_an_anisotropic_gaussian(monkeypatch):
     assert (ratio - 1).abs().max() < 0.05 and accept_rate > 0.8
     ratio, _ = hmc_gaussian_moments(monkeypatch, matched=False)
     assert (ratio - 1).abs().max() > 0.1
+
+
+def test_hmc_adapts_its_step_to_the_target_acceptance():
+    sampler = HMCSampler(MIXTURE, 3.0, 3, 200, target_accept=0.8, progress=False)
+    x = sampler.run(torch.randn(500, 1, generator=gen(26), dtype=torch.float64), generator=gen(27),
+                    adapt=True)
+    assert sampler.step_size < 3.0
+    sampler.run(x, 100, generator=gen(28))
+    assert abs(sampler.accept_rate - 0.8) < 0.1
 
 
 def test_hmc_rejects_diverging_trajectories():
