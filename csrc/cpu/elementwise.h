@@ -132,6 +132,10 @@ template <class RowKernel>
 #endif
 
 struct ElementwiseDriver {
+  // How many chains a per-chain kernel that works in lanes takes per row call: a vector's worth
+  // and more (16 floats = two AVX2 or one AVX-512 register).
+  static constexpr int64_t kRowLanes = 16;
+
   // kernel(i, row, col, draw) for every element of a [rows, cols] index space; `like` names the
   // device (unused on the CPU). Draws are keyed by (seed, offset, i).
   template <Draw D, class T, class Kernel>

@@ -50,6 +50,9 @@ __global__ void rows_kernel(RowKernel kernel, int64_t rows) {
 }
 
 struct ElementwiseDriver {
+  // A per-chain kernel that works in lanes takes one chain per thread.
+  static constexpr int64_t kRowLanes = 1;
+
   // kernel(i, row, col, draw) for every element of a [rows, cols] index space, on `like`'s
   // device and the current stream. Draws are keyed by (seed, offset, i), as on the CPU.
   template <Draw D, class T, class Kernel>

@@ -39,7 +39,10 @@ template <class T>
 FEBM_HD T element_uniform(uint64_t seed, uint64_t offset, int64_t i) {
   const int64_t group = i / kTileElements * kTileGroups + i % kTileGroups;
   const int word = static_cast<int>(i % kTileElements / kTileGroups);
-  return uniform_open(philox_group(seed, static_cast<uint64_t>(group), offset).x[word], T());
+  const Philox4 w = philox_group(seed, static_cast<uint64_t>(group), offset);
+  // Word `word` by selects, not by index: a loop over elements stays one vector loop.
+  const uint32_t low = word == 0 ? w.x[0] : w.x[1], high = word == 2 ? w.x[2] : w.x[3];
+  return uniform_open(word < 2 ? low : high, T());
 }
 
 // The kNormal draw of element i of draw `offset` alone: Box-Muller on its group's word pair, as
@@ -49,9 +52,10 @@ FEBM_HD T element_normal(uint64_t seed, uint64_t offset, int64_t i) {
   const int64_t group = i / kTileElements * kTileGroups + i % kTileGroups;
   const int word = static_cast<int>(i % kTileElements / kTileGroups);
   const Philox4 w = philox_group(seed, static_cast<uint64_t>(group), offset);
-  const int first = word & ~1;
+  const bool first_pair = word < 2;  // words (0, 1), else (2, 3); selects keep loops vectorised
   T z0, z1;
-  box_muller(uniform_open(w.x[first], T()), uniform_open(w.x[first + 1], T()), &z0, &z1);
+  box_muller(uniform_open(first_pair ? w.x[0] : w.x[2], T()),
+             uniform_open(first_pair ? w.x[1] : w.x[3], T()), &z0, &z1);
   return (word & 1) ? z1 : z0;
 }
 

@@ -1,6 +1,6 @@
-// Whole Langevin / MALA chains on a Gaussian-mixture energy, one chain per row kernel call
-// (FEBM_HD: the CPU and CUDA drivers run the very same code): every step of a chain runs without
-// leaving the kernel, the energy and its gradient computed analytically.
+// Whole Langevin / MALA chains on a Gaussian-mixture energy (FEBM_HD: the CPU and CUDA drivers run
+// the very same code): every step of a chain runs without leaving the kernel, the energy and its
+// gradient computed analytically, a block of chains per row-kernel call in vector lanes.
 //   E(x) = -log Σₖ exp(cₖ - ½ Σ_d (x_d - m_kd)² / s_kd²),  cₖ = log wₖ - Σ_d log s_kd - (D/2) log 2π,
 //   ∇E(x) = Σₖ rₖ (x - mₖ) / sₖ²,  r = softmax of the components' log terms.
 #pragma once
@@ -20,78 +20,129 @@ constexpr int64_t kGmmMaxComponents = 64;
 FEBM_HD uint64_t gmm_noise_offset(int64_t step) { return 2 * static_cast<uint64_t>(step); }
 FEBM_HD uint64_t gmm_accept_offset(int64_t step) { return 2 * static_cast<uint64_t>(step) + 1; }
 
-template <class T>
+// The chains of one row-kernel call: a block of Lanes chains (Lanes = 16 on the CPU, where every
+// loop over a block's lanes is a vector loop; 1 on CUDA, one thread per chain). Lanes never mix,
+// so a chain's bits do not depend on Lanes, the ISA path or the device.
+template <class T, int64_t Lanes>
 struct GmmChainsKernel {
   T* x;                  // [B, D], advanced in place
-  int64_t* accepted;     // [B]: accepted MALA proposals
+  int64_t* accepted;     // [B]: accepted proposals
   const T* log_coef;     // [K]: cₖ
   const T* means;        // [K, D]
   const T* inv_var;      // [K, D]: 1 / s²
-  int64_t dim, components, n_steps, step0;
+  int64_t chains, dim, components, n_steps, step0;
   T step, scale;         // ε, √(2ε)
   bool mala;
   uint64_t seed;
 
-  // E(x) of one state x [D], and g [D] <- ∇E(x).
-  FEBM_HD T energy_grad(const T* xr, T* g) const {
-    T logits[kGmmMaxComponents];
-    T top = T(0);
+  // E(x) [Lanes] and g = ∇E(x) [D][Lanes] of the states xs [D][Lanes]: the components' log
+  // terms, their maximum `top`, then one exp per component for the softmax weights.
+  FEBM_HD void energy_grad(const T (*xs)[Lanes], T (*g)[Lanes], T* energy) const {
+    T logits[kGmmMaxComponents][Lanes], top[Lanes], total[Lanes], weight[Lanes];
     for (int64_t k = 0; k < components; ++k) {
-      T l = log_coef[k];
+#pragma omp simd
+      for (int64_t l = 0; l < Lanes; ++l) logits[k][l] = log_coef[k];
       for (int64_t d = 0; d < dim; ++d) {
-        const T z = xr[d] - means[k * dim + d];
-        l = l - T(0.5) * (z * z * inv_var[k * dim + d]);
+        const T m = means[k * dim + d], iv = inv_var[k * dim + d];
+#pragma omp simd
+        for (int64_t l = 0; l < Lanes; ++l) {
+          const T z = xs[d][l] - m;
+          logits[k][l] = logits[k][l] - T(0.5) * (z * z * iv);
+        }
       }
-      logits[k] = l;
-      top = (k == 0 || l > top) ? l : top;
-    }
-    T total = T(0);
-    for (int64_t d = 0; d < dim; ++d) g[d] = T(0);
-    for (int64_t k = 0; k < components; ++k) {
-      const T w = exp_clamped(logits[k] - top);
-      total = total + w;
-      for (int64_t d = 0; d < dim; ++d) {
-        g[d] = g[d] + w * ((xr[d] - means[k * dim + d]) * inv_var[k * dim + d]);
+#pragma omp simd
+      for (int64_t l = 0; l < Lanes; ++l) {
+        top[l] = (k == 0 || logits[k][l] > top[l]) ? logits[k][l] : top[l];
       }
     }
-    for (int64_t d = 0; d < dim; ++d) g[d] = g[d] / total;
-    return -(top + log_positive(total));
+    for (int64_t l = 0; l < Lanes; ++l) total[l] = T(0);
+    for (int64_t d = 0; d < dim; ++d) {
+      for (int64_t l = 0; l < Lanes; ++l) g[d][l] = T(0);
+    }
+    for (int64_t k = 0; k < components; ++k) {
+#pragma omp simd
+      for (int64_t l = 0; l < Lanes; ++l) {
+        weight[l] = exp_clamped(logits[k][l] - top[l]);
+        total[l] = total[l] + weight[l];
+      }
+      for (int64_t d = 0; d < dim; ++d) {
+        const T m = means[k * dim + d], iv = inv_var[k * dim + d];
+#pragma omp simd
+        for (int64_t l = 0; l < Lanes; ++l) g[d][l] = g[d][l] + weight[l] * ((xs[d][l] - m) * iv);
+      }
+    }
+    for (int64_t d = 0; d < dim; ++d) {
+#pragma omp simd
+      for (int64_t l = 0; l < Lanes; ++l) g[d][l] = g[d][l] / total[l];
+    }
+#pragma omp simd
+    for (int64_t l = 0; l < Lanes; ++l) energy[l] = -(top[l] + log_positive(total[l]));
   }
 
-  FEBM_HD void operator()(int64_t row) const {
-    T cur[kGmmMaxDim], grad[kGmmMaxDim], prop[kGmmMaxDim], grad_prop[kGmmMaxDim];
-    for (int64_t d = 0; d < dim; ++d) cur[d] = x[row * dim + d];
-    T energy = energy_grad(cur, grad);
-    int64_t n_accepted = 0;
+  FEBM_HD void operator()(int64_t block) const {
+    const int64_t c0 = block * Lanes;
+    const int64_t n = chains - c0 < Lanes ? chains - c0 : Lanes;  // live lanes; the rest idle
+    T cur[kGmmMaxDim][Lanes], grad[kGmmMaxDim][Lanes];
+    T prop[kGmmMaxDim][Lanes], grad_prop[kGmmMaxDim][Lanes];
+    T energy[Lanes], energy_prop[Lanes], back[Lanes], fwd[Lanes];
+    T accept[Lanes];  // 1 or 0, in T so that the selects below stay vector selects
+    int64_t n_accepted[Lanes];
+    for (int64_t d = 0; d < dim; ++d) {
+      for (int64_t l = 0; l < Lanes; ++l) cur[d][l] = l < n ? x[(c0 + l) * dim + d] : T(0);
+    }
+    for (int64_t l = 0; l < Lanes; ++l) n_accepted[l] = 0;
+    energy_grad(cur, grad, energy);
     for (int64_t s = step0; s < step0 + n_steps; ++s) {
       for (int64_t d = 0; d < dim; ++d) {
-        const T z = element_normal<T>(seed, gmm_noise_offset(s), row * dim + d);
-        prop[d] = cur[d] - step * grad[d] + scale * z;
+#pragma omp simd
+        for (int64_t l = 0; l < Lanes; ++l) {
+          const T z = element_normal<T>(seed, gmm_noise_offset(s), (c0 + l) * dim + d);
+          prop[d][l] = cur[d][l] - step * grad[d][l] + scale * z;
+        }
       }
-      const T energy_prop = energy_grad(prop, grad_prop);
-      bool accept = true;
+      energy_grad(prop, grad_prop, energy_prop);
+      for (int64_t l = 0; l < Lanes; ++l) {
+        back[l] = T(0);
+        fwd[l] = T(0);
+      }
       if (mala) {  // log α as MalaCorrection (langevin.h), summed in order over d
-        T back = T(0), fwd = T(0);
         for (int64_t d = 0; d < dim; ++d) {
-          const T diff = prop[d] - cur[d];
-          const T b = step * grad_prop[d] - diff, f = diff + step * grad[d];
-          back = back + b * b;
-          fwd = fwd + f * f;
+#pragma omp simd
+          for (int64_t l = 0; l < Lanes; ++l) {
+            const T diff = prop[d][l] - cur[d][l];
+            const T b = step * grad_prop[d][l] - diff, f = diff + step * grad[d][l];
+            back[l] = back[l] + b * b;
+            fwd[l] = fwd[l] + f * f;
+          }
         }
-        const T log_alpha = (energy - energy_prop) - (back - fwd) / (T(4) * step);
-        accept = element_uniform<T>(seed, gmm_accept_offset(s), row) < exp_clamped(log_alpha);
       }
-      if (accept) {
-        for (int64_t d = 0; d < dim; ++d) {
-          cur[d] = prop[d];
-          grad[d] = grad_prop[d];
+      if (mala) {
+#pragma omp simd
+        for (int64_t l = 0; l < Lanes; ++l) {
+          const T log_alpha = (energy[l] - energy_prop[l]) - (back[l] - fwd[l]) / (T(4) * step);
+          const T u = element_uniform<T>(seed, gmm_accept_offset(s), c0 + l);
+          accept[l] = u < exp_clamped(log_alpha) ? T(1) : T(0);
         }
-        energy = energy_prop;
-        n_accepted += 1;
+      } else {
+        for (int64_t l = 0; l < Lanes; ++l) accept[l] = T(1);
+      }
+#pragma omp simd
+      for (int64_t l = 0; l < Lanes; ++l) {
+        energy[l] = accept[l] > T(0) ? energy_prop[l] : energy[l];
+        n_accepted[l] += accept[l] > T(0) ? 1 : 0;
+      }
+      for (int64_t d = 0; d < dim; ++d) {
+#pragma omp simd
+        for (int64_t l = 0; l < Lanes; ++l) {
+          cur[d][l] = accept[l] > T(0) ? prop[d][l] : cur[d][l];
+          grad[d][l] = accept[l] > T(0) ? grad_prop[d][l] : grad[d][l];
+        }
       }
     }
-    for (int64_t d = 0; d < dim; ++d) x[row * dim + d] = cur[d];
-    accepted[row] = n_accepted;
+    for (int64_t l = 0; l < n; ++l) {
+      for (int64_t d = 0; d < dim; ++d) x[(c0 + l) * dim + d] = cur[d][l];
+      accepted[c0 + l] = n_accepted[l];
+    }
   }
 };
 

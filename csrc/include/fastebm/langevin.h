@@ -230,15 +230,16 @@ template <class Driver>
 void gmm_chains_pass(at::Tensor& x, at::Tensor& accepted, const at::Tensor& log_coef,
                      const at::Tensor& means, const at::Tensor& inv_var, double step_size,
                      int64_t n_steps, int64_t step0, bool mala, uint64_t seed) {
-  const int64_t rows = x.size(0), dim = x.size(1), components = means.size(0);
+  constexpr int64_t kLanes = Driver::kRowLanes;
+  const int64_t chains = x.size(0), dim = x.size(1), components = means.size(0);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::gmm_chains_pass", [&] {
     Driver::run_rows(
-        x, rows, n_steps * components * dim,
-        GmmChainsKernel<scalar_t>{x.data_ptr<scalar_t>(), accepted.data_ptr<int64_t>(),
-                                  log_coef.data_ptr<scalar_t>(), means.data_ptr<scalar_t>(),
-                                  inv_var.data_ptr<scalar_t>(), dim, components, n_steps, step0,
-                                  static_cast<scalar_t>(step_size),
-                                  static_cast<scalar_t>(std::sqrt(2.0 * step_size)), mala, seed});
+        x, (chains + kLanes - 1) / kLanes, kLanes * n_steps * components * dim,
+        GmmChainsKernel<scalar_t, kLanes>{
+            x.data_ptr<scalar_t>(), accepted.data_ptr<int64_t>(), log_coef.data_ptr<scalar_t>(),
+            means.data_ptr<scalar_t>(), inv_var.data_ptr<scalar_t>(), chains, dim, components,
+            n_steps, step0, static_cast<scalar_t>(step_size),
+            static_cast<scalar_t>(std::sqrt(2.0 * step_size)), mala, seed});
   });
 }
 
