@@ -15,9 +15,10 @@ ISAS = ("avx512", "avx2", "baseline")
 
 
 def median_seconds(fn, min_run_time: float = 1.0) -> float:
-    """Median wall time of fn() over torch.utils.benchmark's blocked auto-range."""
+    """Median wall time of fn() over torch.utils.benchmark's blocked auto-range, on all of
+    torch's threads (the Timer's default is one)."""
     fn()  # warm-up
-    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn})
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
     return timer.blocked_autorange(min_run_time=min_run_time).median
 
 
