@@ -118,7 +118,11 @@ def sampler_rows(min_run_time: float) -> tuple[list, list]:
     ula = LangevinSampler(model, STEP, 200, progress=False)
     mala = LangevinSampler(model, STEP, 200, mala=True, progress=False)
     hmc = HMCSampler(model, STEP, 5, 40, progress=False)  # 200 leapfrog steps
+    compiled = LangevinSampler(EnergyModel(DoubleWell(), (128,), compile=True), STEP, 200,
+                               progress=False)
     fns = {"fastebm ULA": lambda: ula.run(x0, generator=g),
+           "fastebm ULA, compiled energy (EnergyModel(compile=True))":
+               lambda: compiled.run(x0, generator=g),
            "fastebm MALA": lambda: mala.run(x0, generator=g),
            "fastebm HMC (40 × 5 leapfrog)": lambda: hmc.run(x0, generator=g),
            "PyTorch autograd ULA loop": lambda: torch_autograd_langevin(x0, DoubleWell(), 200, STEP, g)}

@@ -346,6 +346,16 @@ def test_sampler_refuses_a_model_without_energy():
         LangevinSampler(nn.Linear(2, 1), 0.1)
 
 
+def test_a_compiled_energy_gives_the_autograd_energy_and_gradient():
+    net = nn.Sequential(nn.Linear(3, 8), nn.SiLU(), nn.Linear(8, 1)).double()
+    x = torch.randn(16, 3, generator=gen(29), dtype=torch.float64)
+    compiled = EnergyModel(net, (3,), compile=True).energy_and_grad(x)
+    plain = energy_and_grad(EnergyModel(net, (3,)), x)
+    for a, b in zip(compiled, plain):
+        torch.testing.assert_close(a, b)
+    assert not any(p.grad is not None for p in net.parameters())
+
+
 def test_energy_model_checks_its_network_output():
     with pytest.raises(ValueError, match=r"\[B\] or \[B, 1\]"):
         EnergyModel(nn.Linear(2, 3), (2,)).energy(torch.zeros(4, 2))
