@@ -198,13 +198,17 @@ def test_mala_in_a_box_is_exact_where_clamped_ula_piles_up_at_the_walls():
     assert box_pvalue(mala=False) < 1e-3
 
 
-def test_mala_adapts_its_step_to_the_target_acceptance():
-    sampler = LangevinSampler(MIXTURE, 3.0, 300, mala=True, target_accept=0.6, progress=False)
+@pytest.mark.parametrize("make,target", [
+    (lambda: LangevinSampler(MIXTURE, 3.0, 300, mala=True, target_accept=0.6, progress=False), 0.6),
+    (lambda: HMCSampler(MIXTURE, 3.0, 3, 200, target_accept=0.8, progress=False), 0.8),
+], ids=["mala", "hmc"])
+def test_adjusted_samplers_adapt_their_step_to_the_target_acceptance(make, target):
+    sampler = make()
     x = sampler.run(torch.randn(500, 1, generator=gen(9), dtype=torch.float64), generator=gen(10),
                     adapt=True)
     assert sampler.step_size < 3.0
     sampler.run(x, 100, generator=gen(11))
-    assert abs(sampler.accept_rate - 0.6) < 0.1
+    assert abs(sampler.accept_rate - target) < 0.1
 
 
 def test_replay_buffer_persists_and_reinitialises():
@@ -289,15 +293,6 @@ def test_hmc_with_a_mass_matrix_reproduces_an_anisotropic_gaussian(monkeypatch):
     assert (ratio - 1).abs().max() < 0.05 and accept_rate > 0.8
     ratio, _ = hmc_gaussian_moments(monkeypatch, matched=False)
     assert (ratio - 1).abs().max() > 0.1
-
-
-def test_hmc_adapts_its_step_to_the_target_acceptance():
-    sampler = HMCSampler(MIXTURE, 3.0, 3, 200, target_accept=0.8, progress=False)
-    x = sampler.run(torch.randn(500, 1, generator=gen(26), dtype=torch.float64), generator=gen(27),
-                    adapt=True)
-    assert sampler.step_size < 3.0
-    sampler.run(x, 100, generator=gen(28))
-    assert abs(sampler.accept_rate - 0.8) < 0.1
 
 
 def test_hmc_rejects_diverging_trajectories():
