@@ -45,7 +45,7 @@ test: setup
 BENCH_VENV ?= .venv-bench
 $(BENCH_VENV)/.deps: bench/requirements.txt $(VENV)/.built
 	$(PYTHON) -m venv $(BENCH_VENV)
-	echo "import site; site.addsitedir('$(abspath $(shell $(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])"))')" \
+	echo "import site; site.addsitedir('$$($(PY) -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")')" \
 		> $$($(BENCH_VENV)/bin/python -c "import sysconfig; print(sysconfig.get_paths()['purelib'])")/fastebm-base.pth
 	$(BENCH_VENV)/bin/pip install --no-deps -r bench/requirements.txt
 	touch $@
