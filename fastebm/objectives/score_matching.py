@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import torch
 
 from ..checks import check_count, check_real
+from ..ops.common import randn_like
 from .loss_objective import LossObjective
 
 
@@ -63,8 +64,7 @@ class SlicedScoreMatching(LossObjective):
         x, grad = _energy_grad_with_graph(model, x)
         total = 0.0
         for _ in range(self.n_projections):
-            v = torch.randn(x.shape, generator=generator, dtype=x.dtype,
-                            device="cpu" if generator is None else generator.device).to(x.device)
+            v = randn_like(x, generator)
             grad_v = (grad * v).flatten(1).sum(1)  # vᵀ∇E [B]
             (hvp,) = torch.autograd.grad(grad_v.sum(), x, create_graph=True)  # ∇²E v
             quadratic = 0.5 * (grad.flatten(1).square().sum(1) if self.variance_reduced
@@ -92,7 +92,7 @@ class DenoisingScoreMatching(LossObjective):
         index = torch.randint(len(self.sigmas), (len(x),), generator=generator, device=device)
         sigma = torch.tensor(self.sigmas, dtype=x.dtype, device=device)[index].to(x.device)
         sigma = sigma.reshape(-1, *([1] * (x.dim() - 1)))
-        eps = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=device).to(x.device)
+        eps = randn_like(x, generator)
         noisy = x.detach() + sigma * eps
         _, grad = _energy_grad_with_graph(model, noisy)
         return 0.5 * (sigma * grad - eps).flatten(1).square().sum(1).mean()

@@ -48,6 +48,13 @@ def draw_seeds(n: int, generator: torch.Generator | None = None) -> list[int]:
     return seeds
 
 
+def randn_like(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """N(0, I) draws of x's shape and dtype on x's device, drawn on the generator's device (the
+    CPU for None), so a CPU generator serves tensors anywhere."""
+    device = "cpu" if generator is None else generator.device
+    return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=device).to(x.device)
+
+
 #: Seconds of work per call of a chunked op: how soon Ctrl-C is honoured.
 CHUNK_SECONDS = 0.25
 

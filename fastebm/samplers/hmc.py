@@ -10,6 +10,7 @@ import torch
 from .. import ops
 from ..checks import check_count
 from ..models.energy import energy_and_grad
+from ..ops.common import randn_like
 from .continuous import ContinuousSampler
 
 
@@ -45,8 +46,7 @@ class HMCSampler(ContinuousSampler):
     def _step(self, x: torch.Tensor, state, generator):
         energy, grad = state
         inv_mass = None if self.inv_mass is None else self.inv_mass.to(x)
-        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype,
-                            device="cpu" if generator is None else generator.device).to(x.device)
+        noise = randn_like(x, generator)
         p0 = noise if inv_mass is None else noise / inv_mass.sqrt().reshape(x.shape[1:])
         x_prop, p = ops.leapfrog_step(x, p0, grad, self.step_size, inv_mass=inv_mass,
                                       momentum_step=0.5)
