@@ -6,14 +6,13 @@
 #include <ATen/ops/ones.h>
 #include <ATen/ops/zeros.h>
 
-#include "fastebm/gmm_chains.h"
-
 #include <c10/core/GradMode.h>
 
 #include <initializer_list>
 #include <utility>
 
 #include "fastebm/checks.h"
+#include "fastebm/gmm_chains.h"
 
 namespace fastebm {
 namespace {
@@ -146,11 +145,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> hmc_accept_op(
   return {t.x_out, t.energy_out, t.grad_out, t.accepted};
 }
 
-std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(const at::Tensor& x, const at::Tensor& log_weights,
-                                                   const at::Tensor& means, const at::Tensor& stds,
-                                                   double step_size, int64_t n_steps, bool mala,
-                                                   int64_t seed, int64_t step0,
-                                                   const LangevinPasses& passes) {
+std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(
+    const at::Tensor& x, const at::Tensor& log_weights, const at::Tensor& means,
+    const at::Tensor& stds, double step_size, int64_t n_steps, bool mala, int64_t seed,
+    int64_t step0, const LangevinPasses& passes) {
   const at::NoGradGuard no_grad;
   check_float_tensor(x, "x", 2);
   check_float_tensor(means, "means", 2);
@@ -163,8 +161,9 @@ std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(const at::Tensor& x, const at
   TORCH_CHECK_VALUE(x.size(1) >= 1 && x.size(1) <= kGmmMaxDim, "fastebm: argument 'x' must have "
                     "1 to ", kGmmMaxDim, " dimensions per chain for the mixture kernel, got ",
                     x.size(1));
-  TORCH_CHECK_VALUE(means.size(0) >= 1 && means.size(0) <= kGmmMaxComponents, "fastebm: argument "
-                    "'means' must hold 1 to ", kGmmMaxComponents, " components, got ", means.size(0));
+  TORCH_CHECK_VALUE(means.size(0) >= 1 && means.size(0) <= kGmmMaxComponents,
+                    "fastebm: argument 'means' must hold 1 to ", kGmmMaxComponents,
+                    " components, got ", means.size(0));
   check_positive_finite(step_size, "step_size");
   check_at_least(n_steps, "n_steps", 1);
   check_at_least(step0, "step0", 0);
@@ -174,13 +173,14 @@ std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(const at::Tensor& x, const at
   check_positive(stds, "stds");
   check_finite(log_weights, "log_weights");
   const double half_log_2pi = 0.9189385332046727;
-  const at::Tensor log_coef =
-      log_weights.sub(stds.log().sum(1)).sub(half_log_2pi * static_cast<double>(x.size(1))).contiguous();
+  const at::Tensor log_coef = log_weights.sub(stds.log().sum(1))
+                                  .sub(half_log_2pi * static_cast<double>(x.size(1)))
+                                  .contiguous();
   const at::Tensor inv_var = stds.square().reciprocal().contiguous();
   at::Tensor out = x.contiguous().clone();
   at::Tensor accepted = at::zeros({x.size(0)}, x.options().dtype(at::kLong));
-  passes.gmm_chains(out, accepted, log_coef, means.contiguous(), inv_var, step_size, n_steps, step0,
-                    mala, static_cast<uint64_t>(seed));
+  passes.gmm_chains(out, accepted, log_coef, means.contiguous(), inv_var, step_size, n_steps,
+                    step0, mala, static_cast<uint64_t>(seed));
   return {out, accepted};
 }
 

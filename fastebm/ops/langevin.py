@@ -12,8 +12,8 @@ import math
 import torch
 
 from . import common
-from .common import (check_at_least, check_float_tensor, check_positive_finite, check_same_kind, check_same_shape,
-                     check_size, draw_seed)
+from .common import (check_at_least, check_float_tensor, check_positive_finite, check_same_kind,
+                     check_same_shape, check_size, draw_seed)
 
 
 def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
@@ -265,4 +265,5 @@ def _gmm_langevin_fake(x, log_weights, means, stds, step_size, n_steps, mala, se
     check_positive_finite(step_size, "step_size")
     check_at_least(n_steps, "n_steps", 1)
     check_at_least(step0, "step0", 0)
-    return torch.empty_like(x, memory_format=torch.contiguous_format), x.new_empty(x.shape[0], dtype=torch.int64)
+    return (torch.empty_like(x, memory_format=torch.contiguous_format),
+            x.new_empty(x.shape[0], dtype=torch.int64))

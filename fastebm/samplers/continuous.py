@@ -106,6 +106,10 @@ class ContinuousSampler:
         check_generator(generator)
         if adapt and self.target_accept is None:
             raise ValueError("adapt=True needs a target_accept")
+        if not adapt:
+            fused = self._run_fused(x, n_steps, generator)
+            if fused is not None:
+                return fused
         state = energy_and_grad(self.model, x) if self.adjusted else None
         accepted = torch.zeros((), dtype=torch.float64, device=x.device)
         for _ in tqdm(range(n_steps), delay=2.0, disable=not self.progress, leave=False,
@@ -118,6 +122,11 @@ class ContinuousSampler:
                     self.step_size *= math.exp(self.adapt_rate * (rate - self.target_accept))
         self.accept_rate = float(accepted) / n_steps if self.adjusted else None
         return x
+
+    def _run_fused(self, x: torch.Tensor, n_steps: int, generator) -> torch.Tensor | None:
+        """The whole run in one fused call where the sampler and model allow it (setting
+        ``accept_rate``), else None: the step loop runs."""
+        return None
 
     def _step(self, x: torch.Tensor, state, generator):
         """One transition of every chain: (x, (E(x), ∇E(x)) or None, accepted [B] or None)."""

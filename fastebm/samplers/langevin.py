@@ -8,8 +8,7 @@ from __future__ import annotations
 import torch
 
 from .. import ops
-from ..checks import check_count, check_generator
-from ..models.energy import check_states, energy_and_grad
+from ..models.energy import energy_and_grad
 from .continuous import ContinuousSampler
 
 
@@ -37,16 +36,12 @@ class LangevinSampler(ContinuousSampler):
     def mala(self) -> bool:
         return self.adjusted
 
-    def run(self, x: torch.Tensor, n_steps: int | None = None, *,
-            generator: torch.Generator | None = None, adapt: bool = False) -> torch.Tensor:
-        """As :meth:`ContinuousSampler.run`; a model with the ``langevin_chains`` hook runs its
-        whole chains in one fused call (without a box, when not adapting)."""
+    def _run_fused(self, x: torch.Tensor, n_steps: int, generator) -> torch.Tensor | None:
+        """A model with the ``langevin_chains`` hook runs its whole chains in one fused call
+        (without a box)."""
         chains = getattr(self.model, "langevin_chains", None)
-        if chains is None or self.box is not None or adapt:
-            return super().run(x, n_steps, generator=generator, adapt=adapt)
-        x = check_states(self.model, x)
-        n_steps = self.n_steps if n_steps is None else check_count(n_steps, "n_steps")
-        check_generator(generator)
+        if chains is None or self.box is not None:
+            return None
         x, accepted = chains(x, self.step_size, n_steps, mala=self.mala, generator=generator)
         self.accept_rate = accepted.double().mean().item() / n_steps if self.mala else None
         return x

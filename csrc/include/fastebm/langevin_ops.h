@@ -78,10 +78,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> hmc_accept_op(
 // n_steps Langevin (mala: MALA) steps of every chain x [B, D] on the mixture of K diagonal
 // Gaussians with log weights log_weights [K] (normalised), means and stds [K, D]; draws of steps
 // step0 .. step0 + n_steps - 1. Returns (x', accepted proposals per chain [B] int64).
-std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(const at::Tensor& x, const at::Tensor& log_weights,
-                                                   const at::Tensor& means, const at::Tensor& stds,
-                                                   double step_size, int64_t n_steps, bool mala,
-                                                   int64_t seed, int64_t step0,
-                                                   const LangevinPasses& passes);
+std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(
+    const at::Tensor& x, const at::Tensor& log_weights, const at::Tensor& means,
+    const at::Tensor& stds, double step_size, int64_t n_steps, bool mala, int64_t seed,
+    int64_t step0, const LangevinPasses& passes);
 
 }  // namespace fastebm
