@@ -84,4 +84,20 @@ void check_at_least(int64_t value, const char* name, int64_t minimum) {
                     ", got ", value);
 }
 
+void check_batched(const at::Tensor& x, const char* name) {
+  check_float_tensor(x, name, x.dim());
+  TORCH_CHECK_VALUE(x.dim() >= 1, "fastebm: argument '", name,
+                    "' must have a batch dimension, got a scalar");
+}
+
+void check_step_finite(const at::Tensor& out,
+                       std::initializer_list<std::pair<const at::Tensor*, const char*>> inputs) {
+  if (!values_checked(out) || all_finite(out)) return;
+  for (const auto& [t, name] : inputs) {
+    if (t->defined()) check_finite(*t, name);
+  }
+  TORCH_CHECK_VALUE(false, "fastebm: the step overflowed: its result is too large for ",
+                    dtype_name(out.scalar_type()));
+}
+
 }  // namespace fastebm

@@ -8,39 +8,17 @@
 
 #include <c10/core/GradMode.h>
 
-#include <initializer_list>
-#include <utility>
-
 #include "fastebm/checks.h"
 #include "fastebm/gmm_chains.h"
 
 namespace fastebm {
 namespace {
 
-// Refuses a step whose output holds NaN or Inf, naming the input that holds one (else the step
-// itself overflowed): one pass over the output rather than one per input.
-void check_step_finite(const at::Tensor& out,
-                       std::initializer_list<std::pair<const at::Tensor*, const char*>> inputs) {
-  if (!values_checked(out) || all_finite(out)) return;
-  for (const auto& [t, name] : inputs) {
-    if (t->defined()) check_finite(*t, name);
-  }
-  TORCH_CHECK_VALUE(false, "fastebm: the step overflowed: its result is too large for ",
-                    dtype_name(out.scalar_type()), " (a smaller step_size?)");
-}
-
 // The elements of one row of x [B, ...].
 int64_t row_size(const at::Tensor& x) {
   int64_t d = 1;
   for (int64_t k = 1; k < x.dim(); ++k) d *= x.size(k);
   return d;
-}
-
-// x [B, ...] (named `name`) at least 1-D.
-void check_batched(const at::Tensor& x, const char* name) {
-  check_float_tensor(x, name, x.dim());
-  TORCH_CHECK_VALUE(x.dim() >= 1, "fastebm: argument '", name,
-                    "' must have a batch dimension, got a scalar");
 }
 
 // inv_mass [D] finite and > 0 for x [B, ...] (undefined: ones).

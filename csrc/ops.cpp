@@ -49,6 +49,16 @@ TORCH_LIBRARY(fastebm, m) {
   m.def(
       "gmm_langevin(Tensor x, Tensor log_weights, Tensor means, Tensor stds, float step_size,"
       " int n_steps, bool mala, int seed, int step0=0) -> (Tensor, Tensor)");
+  m.def(
+      "ddpm_step(Tensor x_t, Tensor eps, Tensor t, Tensor alphas_cumprod, int variance,"
+      " float? clip_sample, Tensor? noise, int seed) -> Tensor");
+  m.def(
+      "ddim_step(Tensor x_t, Tensor eps, Tensor t, Tensor t_prev, Tensor alphas_cumprod,"
+      " float eta, Tensor? noise, int seed) -> Tensor");
+  m.def(
+      "gaussian_diffusion_step(Tensor x_t, Tensor mu, Tensor var, Tensor beta, Tensor? noise,"
+      " int seed) -> Tensor");
+  m.def("binomial_diffusion_step(Tensor p, int seed) -> Tensor");
 }
 
 // The sampling ops are not differentiable: autograd falls through to the backend kernels, so
@@ -58,7 +68,8 @@ TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
   for (const char* op : {"philox4x32", "bernoulli_sigmoid", "rbm_gibbs", "grbm_gibbs",
                          "rbm_cd_grad", "grbm_cd_grad", "rbm_pcd_sgd_", "rbm_ais",
                          "grbm_ais", "mala_accept", "leapfrog_step", "hmc_accept",
-                         "gmm_langevin"}) {
+                         "gmm_langevin", "ddpm_step", "ddim_step", "gaussian_diffusion_step",
+                         "binomial_diffusion_step"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }
 }

@@ -216,6 +216,62 @@ def make_gmm_langevin(device, dtype, g, big=False):
                 step_size=0.2, n_steps=10 if dtype == torch.float64 else 3, mala=True)
 
 
+def _alphas_cumprod(T, device, dtype):
+    """ᾱ of a linear β schedule from 1e-3 to 0.2 over T steps."""
+    return torch.cumprod(1 - torch.linspace(1e-3, 0.2, T, dtype=torch.float64), 0).to(device, dtype)
+
+
+def make_ddpm_step(device, dtype, g, big=False):
+    """Per-sample timesteps over the whole table (t = 0 and t = T - 1 included); float64 with
+    fixed_large and clipping (which binds on some elements), float32 without."""
+    shape, T = ((300, 7, 11) if big else (13, 5, 3)), 50
+    t = torch.randint(0, T, shape[:1], generator=g)
+    t[0], t[-1] = 0, T - 1
+    to = dict(device=device, dtype=dtype)
+    double = dtype == torch.float64
+    return dict(x_t=torch.randn(shape, generator=g, dtype=torch.float64).to(**to),
+                eps=torch.randn(shape, generator=g, dtype=torch.float64).to(**to),
+                t=t.to(device), alphas_cumprod=_alphas_cumprod(T, device, dtype),
+                variance=1 if double else 0, clip_sample=1.5 if double else None, noise=None)
+
+
+def make_ddim_step(device, dtype, g, big=False):
+    args = make_ddpm_step(device, dtype, g, big)
+    t = args["t"].cpu()
+    t_prev = (torch.rand(t.shape, generator=g, dtype=torch.float64) * (t + 1)).long() - 1
+    return dict(x_t=args["x_t"], eps=args["eps"], t=args["t"], t_prev=t_prev.to(device),
+                alphas_cumprod=args["alphas_cumprod"],
+                eta=1.0 if dtype == torch.float64 else 0.5, noise=None)
+
+
+def make_gaussian_diffusion_step(device, dtype, g, big=False):
+    shape = (300, 7, 11) if big else (13, 5, 3)
+    to = dict(device=device, dtype=dtype)
+    x_t, mu, var = (torch.randn(shape, generator=g, dtype=torch.float64).to(**to) for _ in range(3))
+    beta = (0.01 + 0.3 * torch.rand(shape[0], generator=g, dtype=torch.float64)).to(**to)
+    return dict(x_t=x_t, mu=mu, var=var, beta=beta, noise=None)
+
+
+def make_binomial_diffusion_step(device, dtype, g, big=False):
+    shape = (300, 7, 11) if big else (13, 5, 3)
+    return dict(p=torch.rand(shape, generator=g, dtype=torch.float64).to(device, dtype))
+
+
+def _reverse_bad() -> list[Bad]:
+    """The bad inputs DDPM and DDIM steps share."""
+    return [
+        Bad(_with(x_t=lambda t: t[0, 0, 0]), "x_t"), Bad(_with(eps=lambda e: e[:, :2]), "eps"),
+        Bad(_with(eps=lambda e: e.float() if e.dtype == torch.float64 else e.double()), "eps"),
+        Bad(_with(noise=lambda _: torch.zeros(2)), "noise"),
+        Bad(_with(t=lambda t: t.double()), "t"), Bad(_with(t=lambda t: t[1:]), "t"),
+        Bad(_with(t=lambda t: t + 50), "t", True), Bad(_with(t=lambda t: t - 60), "t", True),
+        Bad(_with(alphas_cumprod=lambda a: a[None]), "alphas_cumprod"),
+        Bad(_with(alphas_cumprod=lambda a: a.flip(0)), "alphas_cumprod", True),
+        Bad(_with(alphas_cumprod=lambda a: a * 1.2), "alphas_cumprod", True),
+        Bad(_with(alphas_cumprod=_nan), "alphas_cumprod", True),
+        Bad(_with(eps=_nan), "eps", True), Bad(_with(x_t=_inf), "x_t", True)]
+
+
 def _inv_mass_bad() -> list[Bad]:
     return [Bad(_with(inv_mass=lambda m: m[1:]), "inv_mass"), Bad(_with(inv_mass=lambda m: -m), "inv_mass", True),
             Bad(_with(inv_mass=_nan), "inv_mass", True), Bad(_with(inv_mass=lambda m: m[None]), "inv_mass")]
@@ -315,6 +371,33 @@ SPECS = [
                Bad(_with(stds=lambda t: -t), "stds", True), Bad(_with(x=_nan), "x", True),
                Bad(_with(means=_inf), "means", True), Bad(_with(log_weights=_nan), "log_weights", True)],
            ("close", "close"), batch="x"),
+    OpSpec("ddpm_step", make_ddpm_step, lambda a, s: (reference.ddpm_step(*a.values(), s),),
+           _reverse_bad() + [
+               Bad(_with(variance=2), "variance"), Bad(_with(clip_sample=-1.0), "clip_sample"),
+               Bad(_with(clip_sample=float("nan")), "clip_sample")],
+           ("close",), batch=("x_t", "eps", "t")),
+    OpSpec("ddim_step", make_ddim_step, lambda a, s: (reference.ddim_step(*a.values(), s),),
+           _reverse_bad() + [
+               Bad(_with(t_prev=lambda t: t[:, None]), "t_prev"),
+               Bad(_with(t_prev=lambda t: t + 60), "t_prev", True),
+               Bad(_with(t_prev=lambda t: t - 60), "t_prev", True),
+               Bad(_with(eta=-0.5), "eta"), Bad(_with(eta=float("inf")), "eta")],
+           ("close",), batch=("x_t", "eps", "t", "t_prev")),
+    OpSpec("gaussian_diffusion_step", make_gaussian_diffusion_step,
+           lambda a, s: (reference.gaussian_diffusion_step(*a.values(), s),),
+           [Bad(_with(x_t=lambda t: t[0, 0, 0]), "x_t"), Bad(_with(mu=lambda t: t[:, :2]), "mu"),
+            Bad(_with(var=lambda t: t.float() if t.dtype == torch.float64 else t.double()), "var"),
+            Bad(_with(beta=lambda b: b[1:]), "beta"), Bad(_with(beta=lambda b: b[None]), "beta"),
+            Bad(_with(beta=torch.zeros_like), "beta", True),
+            Bad(_with(beta=lambda b: b + 1), "beta", True), Bad(_with(beta=_nan), "beta", True),
+            Bad(_with(var=_nan), "var", True), Bad(_with(mu=_inf), "mu", True),
+            Bad(_with(noise=lambda _: torch.zeros(2)), "noise")],
+           ("close",), batch=("x_t", "mu", "var", "beta")),
+    OpSpec("binomial_diffusion_step", make_binomial_diffusion_step,
+           lambda a, s: (reference.binomial_diffusion_step(a["p"], s),),
+           [Bad(_with(p=lambda p: p.long()), "p"), Bad(_with(p=lambda p: p + 1.5), "p", True),
+            Bad(_with(p=lambda p: -p), "p", True), Bad(_with(p=_nan), "p", True)],
+           ("binary",), batch="p"),
     OpSpec("bernoulli_sigmoid", make_bernoulli_sigmoid,
            lambda a, s: (reference.bernoulli_sigmoid(a["logits"], s),),
            [Bad(_with(logits=lambda x: x.long()), "logits"),

@@ -5,13 +5,16 @@ Tests compare kernels against these; benchmarks use them as the "plain PyTorch" 
 correctness. Nothing here is fast: it is written to be obviously right.
 """
 
+from .diffusion import (binomial_diffusion_step, ddim_step, ddpm_step,
+                        gaussian_diffusion_step, predicted_x0)
 from .langevin import (gmm_energy_grad, gmm_langevin, hmc_accept, langevin_step, leapfrog_step,
                        mala_accept, mala_log_alpha)
 from .philox import normal_from_words, normals, philox4x32, philox_words, uniform_open, uniforms
 from .rbm import (bernoulli_sigmoid, grbm_ais, grbm_cd_grad, grbm_gibbs, rbm_ais, rbm_cd_grad,
                   rbm_gibbs, rbm_gibbs_torch)
 
-__all__ = ["bernoulli_sigmoid", "gmm_energy_grad", "gmm_langevin", "grbm_ais", "grbm_cd_grad", "grbm_gibbs", "hmc_accept", "langevin_step", "leapfrog_step",
+__all__ = ["bernoulli_sigmoid", "binomial_diffusion_step", "ddim_step", "ddpm_step",
+           "gaussian_diffusion_step", "predicted_x0", "gmm_energy_grad", "gmm_langevin", "grbm_ais", "grbm_cd_grad", "grbm_gibbs", "hmc_accept", "langevin_step", "leapfrog_step",
            "mala_accept", "mala_log_alpha", "normal_from_words", "normals", "philox4x32",
            "philox_words", "rbm_ais", "rbm_cd_grad", "rbm_gibbs", "rbm_gibbs_torch",
            "uniform_open", "uniforms"]

@@ -5,7 +5,9 @@
 #include <ATen/core/Tensor.h>
 #include <c10/util/Exception.h>
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 namespace fastebm {
 
@@ -50,5 +52,14 @@ void check_finite(const at::Tensor& t, const char* name);
 void check_positive(const at::Tensor& t, const char* name);
 
 void check_at_least(int64_t value, const char* name, int64_t minimum);
+
+// x [B, ...] (named `name`): a float32/float64 tensor with a batch dimension.
+void check_batched(const at::Tensor& x, const char* name);
+
+// Refuses a step whose output holds NaN or Inf, naming the first input that holds one (else the
+// step itself overflowed): one pass over the output rather than one per input. Undefined inputs
+// are skipped. (CUDA: only with value checks on.)
+void check_step_finite(const at::Tensor& out,
+                       std::initializer_list<std::pair<const at::Tensor*, const char*>> inputs);
 
 }  // namespace fastebm

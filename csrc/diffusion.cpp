@@ -1,0 +1,156 @@
+// The diffusion family's ops on any backend: argument checks, layouts and outputs around
+// diffusion.h's passes. Value checks (timesteps in range, ᾱ monotone, finite outputs) read
+// device memory: always on the CPU, on CUDA only with value checks on (checks.h), so a sampling
+// loop never synchronises by default.
+#include "fastebm/diffusion_ops.h"
+
+#include <ATen/ops/any.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/ge.h>
+#include <ATen/ops/gt.h>
+#include <ATen/ops/le.h>
+#include <ATen/ops/logical_and.h>
+#include <ATen/ops/logical_not.h>
+#include <ATen/ops/logical_or.h>
+#include <ATen/ops/lt.h>
+#include <ATen/ops/stack.h>
+
+#include <c10/core/GradMode.h>
+
+#include <cmath>
+#include <limits>
+
+#include "fastebm/checks.h"
+#include "fastebm/diffusion.h"
+
+namespace fastebm {
+namespace {
+
+// t [B] int64 on x's device, B = x.size(0).
+void check_timesteps(const at::Tensor& t, const char* name, const at::Tensor& x) {
+  TORCH_CHECK_VALUE(t.dim() == 1 && t.scalar_type() == at::kLong, "fastebm: argument '", name,
+                    "' must be a 1-D int64 tensor of timesteps, got ", dtype_name(t.scalar_type()),
+                    " of shape ", t.sizes());
+  TORCH_CHECK_VALUE(t.device() == x.device(), "fastebm: argument '", name, "' is on ",
+                    t.device(), " but 'x_t' is on ", x.device());
+  check_size(t, name, 0, x.size(0), "batch = x_t.size(0)");
+}
+
+// Raises unless every value of `bad` (a bool tensor) is false.
+void check_none(const at::Tensor& bad, const char* name, const char* what) {
+  TORCH_CHECK_VALUE(!at::any(bad).item<bool>(), "fastebm: argument '", name, "' ", what);
+}
+
+// ᾱ [T]: x's dtype and device, every value in (0, 1), strictly decreasing.
+void check_alphas_cumprod(const at::Tensor& ac, const at::Tensor& x) {
+  check_float_tensor(ac, "alphas_cumprod", 1);
+  check_same_kind(ac, "alphas_cumprod", x, "x_t");
+  TORCH_CHECK_VALUE(ac.numel() >= 1, "fastebm: argument 'alphas_cumprod' is empty");
+  if (!values_checked(ac)) return;
+  check_none(at::logical_and(at::gt(ac, 0), at::lt(ac, 1)).logical_not(), "alphas_cumprod",
+             "must lie in (0, 1) (a NaN or a value out of range)");
+  check_none(at::ge(ac.slice(0, 1), ac.slice(0, 0, -1)), "alphas_cumprod",
+             "must be strictly decreasing in t");
+}
+
+ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& t,
+                               const at::Tensor& t_prev, const at::Tensor& ac,
+                               const std::optional<at::Tensor>& noise) {
+  check_batched(x_t, "x_t");
+  check_same_shape(eps, "eps", x_t, "x_t");
+  if (noise.has_value()) check_same_shape(*noise, "noise", x_t, "x_t");
+  check_timesteps(t, "t", x_t);
+  if (t_prev.defined()) check_timesteps(t_prev, "t_prev", x_t);
+  check_alphas_cumprod(ac, x_t);
+  if (values_checked(t)) {
+    check_none(at::logical_or(at::lt(t, 0), at::ge(t, ac.numel())), "t",
+               "must lie in [0, T), T = alphas_cumprod.size(0)");
+    if (t_prev.defined()) {
+      check_none(at::logical_or(at::lt(t_prev, -1), at::ge(t_prev, t)), "t_prev",
+                 "must lie in [-1, t) (-1: the step to x_0)");
+    }
+  }
+  return {x_t.contiguous(),
+          eps.contiguous(),
+          noise.has_value() ? noise->contiguous() : at::Tensor(),
+          t.contiguous(),
+          t_prev.defined() ? t_prev.contiguous() : at::Tensor(),
+          ac.contiguous(),
+          at::empty({x_t.size(0), kReverseCoefs}, x_t.options()),
+          at::empty(x_t.sizes(), x_t.options())};
+}
+
+}  // namespace
+
+at::Tensor ddpm_step_op(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& t,
+                        const at::Tensor& alphas_cumprod, int64_t variance,
+                        std::optional<double> clip_sample, const std::optional<at::Tensor>& noise,
+                        int64_t seed, const DiffusionPasses& passes) {
+  const at::NoGradGuard no_grad;
+  const ReverseTensors r = reverse_tensors(x_t, eps, t, at::Tensor(), alphas_cumprod, noise);
+  TORCH_CHECK_VALUE(variance == 0 || variance == 1, "fastebm: argument 'variance' must be 0 "
+                    "(fixed_small) or 1 (fixed_large), got ", variance);
+  if (clip_sample.has_value()) check_positive_finite(*clip_sample, "clip_sample");
+  passes.reverse(r, variance == 1, 0.0,
+                 clip_sample.value_or(std::numeric_limits<double>::infinity()),
+                 static_cast<uint64_t>(seed));
+  check_step_finite(r.out, {{&r.x, "x_t"}, {&r.eps, "eps"}, {&r.noise, "noise"}});
+  return r.out;
+}
+
+at::Tensor ddim_step_op(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& t,
+                        const at::Tensor& t_prev, const at::Tensor& alphas_cumprod, double eta,
+                        const std::optional<at::Tensor>& noise, int64_t seed,
+                        const DiffusionPasses& passes) {
+  const at::NoGradGuard no_grad;
+  const ReverseTensors r = reverse_tensors(x_t, eps, t, t_prev, alphas_cumprod, noise);
+  TORCH_CHECK_VALUE(std::isfinite(eta) && eta >= 0, "fastebm: argument 'eta' must be finite "
+                    "and >= 0, got ", eta);
+  passes.reverse(r, false, eta, std::numeric_limits<double>::infinity(),
+                 static_cast<uint64_t>(seed));
+  check_step_finite(r.out, {{&r.x, "x_t"}, {&r.eps, "eps"}, {&r.noise, "noise"}});
+  return r.out;
+}
+
+at::Tensor gaussian_diffusion_step_op(const at::Tensor& x_t, const at::Tensor& mu,
+                                      const at::Tensor& var, const at::Tensor& beta,
+                                      const std::optional<at::Tensor>& noise, int64_t seed,
+                                      const DiffusionPasses& passes) {
+  const at::NoGradGuard no_grad;
+  check_batched(x_t, "x_t");
+  check_same_shape(mu, "mu", x_t, "x_t");
+  check_same_shape(var, "var", x_t, "x_t");
+  if (noise.has_value()) check_same_shape(*noise, "noise", x_t, "x_t");
+  check_float_tensor(beta, "beta", 1);
+  check_same_kind(beta, "beta", x_t, "x_t");
+  check_size(beta, "beta", 0, x_t.size(0), "batch = x_t.size(0)");
+  if (values_checked(beta)) {
+    check_none(at::logical_and(at::gt(beta, 0), at::lt(beta, 1)).logical_not(), "beta",
+               "must lie in (0, 1)");
+  }
+  const at::Tensor b = beta.to(at::kDouble);
+  const at::Tensor coef =
+      at::stack({b.neg().add(1).sqrt(), b.sqrt(), b.log().sub(b.neg().log1p())}, 1).to(x_t.scalar_type());
+  const at::Tensor noise_ = noise.has_value() ? noise->contiguous() : at::Tensor();
+  at::Tensor out = at::empty(x_t.sizes(), x_t.options());
+  const at::Tensor x_ = x_t.contiguous(), mu_ = mu.contiguous(), var_ = var.contiguous();
+  passes.gaussian(x_, mu_, var_, noise_, coef, out, static_cast<uint64_t>(seed));
+  check_step_finite(out, {{&x_, "x_t"}, {&mu_, "mu"}, {&var_, "var"}, {&noise_, "noise"}});
+  return out;
+}
+
+at::Tensor binomial_diffusion_step_op(const at::Tensor& p, int64_t seed,
+                                      const DiffusionPasses& passes) {
+  const at::NoGradGuard no_grad;
+  check_float_tensor(p, "p", p.dim());
+  if (values_checked(p)) {
+    check_none(at::logical_and(at::ge(p, 0), at::le(p, 1)).logical_not(), "p",
+               "must lie in [0, 1] (probabilities; no NaN)");
+  }
+  const at::Tensor p_ = p.contiguous();
+  at::Tensor out = at::empty(p.sizes(), p.options());
+  passes.bernoulli(p_, out, static_cast<uint64_t>(seed));
+  return out;
+}
+
+}  // namespace fastebm
