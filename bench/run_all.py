@@ -9,6 +9,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_bernoulli  # noqa: E402
+import bench_diffusion  # noqa: E402
 import bench_gibbs  # noqa: E402
 import bench_langevin  # noqa: E402
 import bench_rbm  # noqa: E402
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     print(bench_gibbs.run(min_run_time) + "\n")
     print(bench_rbm.run(min_run_time, floor["gemm_gflops"], with_ais=args.ais) + "\n")
     print(bench_langevin.run(min_run_time, floor["copy_gbs"]) + "\n")
+    print(bench_diffusion.run(min_run_time, floor["copy_gbs"]) + "\n")
 
 
 if __name__ == "__main__":

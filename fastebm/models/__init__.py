@@ -1,9 +1,12 @@
 """Energy-based models: RBMs (Bernoulli and Gaussian visible units) and energy models over
-continuous x (any network, a Gaussian, a Gaussian mixture)."""
+continuous x (any network, a Gaussian, a Gaussian mixture); diffusion models' noise schedule
+and denoisers."""
 
+from .diffusion import MLPDenoiser, NoiseSchedule, timestep_embedding
 from .energy import (EnergyFunction, EnergyModel, GaussianEnergy, GaussianMixtureEnergy,
                      energy_and_grad)
 from .rbm import BernoulliRBM, GaussianBernoulliRBM
 
 __all__ = ["BernoulliRBM", "EnergyFunction", "EnergyModel", "GaussianBernoulliRBM",
-           "GaussianEnergy", "GaussianMixtureEnergy", "energy_and_grad"]
+           "GaussianEnergy", "GaussianMixtureEnergy", "MLPDenoiser", "NoiseSchedule", "energy_and_grad",
+           "timestep_embedding"]

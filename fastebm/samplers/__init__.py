@@ -1,10 +1,12 @@
 """Samplers: persistent block-Gibbs chains with optional parallel tempering; Langevin (ULA /
-MALA) and HMC chains on continuous energies."""
+MALA) and HMC chains on continuous energies; reverse diffusion (DDPM / DDIM)."""
 
 from .continuous import ContinuousSampler
+from .diffusion import ReverseDiffusionSampler
 from .gibbs import GibbsSampler, tempering_ladder
 from .hmc import HMCSampler
 from .langevin import LangevinSampler
 
 __all__ = ["ContinuousSampler", "GibbsSampler", "HMCSampler", "LangevinSampler",
+           "ReverseDiffusionSampler",
            "tempering_ladder"]
