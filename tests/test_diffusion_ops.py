@@ -10,6 +10,7 @@ import math
 import pytest
 import torch
 
+import fastebm
 from fastebm import ops
 
 T = 100
@@ -144,3 +145,21 @@ def test_binomial_forward_diffusion_marginals_and_bernoulli_half_at_T():
         beta = 1 / (steps - t + 2)
         wrong = ops.binomial_diffusion_step(wrong * (1 - beta) + 0.5 * beta, generator=g)
     assert abs(wrong.mean().item() - 0.5) / math.sqrt(0.25 / n) > 10
+
+
+@pytest.mark.parametrize("isa", ["baseline", "avx2", "avx512"])
+def test_ddim_with_eta_zero_draws_nothing(isa):
+    """η = 0 runs the pass without draws (z = 0): the same as any given noise, on every path."""
+    if isa not in ops_isas():
+        pytest.skip(f"CPU lacks {isa}")
+    x, eps, noise, t = inputs(8, B=300)
+    t = t.clamp(min=1)
+    ac = torch.cumprod(1 - betas(), 0)
+    with fastebm.cpu_isa(isa):
+        drawn = ops.ddim_step(x, eps, t, t - 1, ac, 0.0, generator=gen(9))
+    assert torch.equal(drawn, ops.ddim_step(x, eps, t, t - 1, ac, 0.0, noise=noise))
+
+
+def ops_isas() -> list[str]:
+    names = ["baseline", "avx2", "avx512"]
+    return names[: names.index(fastebm.build_info()["cpu_isa_best"]) + 1]

@@ -24,6 +24,26 @@ namespace fastebm {
 //   x_prev = c_x0·x̂₀ + c_xt·x_t + c_eps·ε + σ·z.
 enum ReverseCoef : int { kR, kS, kCx0, kCxt, kCeps, kSigma, kReverseCoefs };
 
+// Where a step's Gaussian noise z comes from: the driver's N(0, 1) draws, a given tensor, or
+// nowhere (a deterministic step: DDIM with η = 0; z = 0 and no Philox work).
+enum class Noise { kDrawn, kGiven, kZero };
+
+template <Noise N>
+constexpr Draw kNoiseDraw = N == Noise::kDrawn ? Draw::kNormal : Draw::kNone;
+
+// fn(std::integral_constant<Noise, N>{}) for the run-time noise source n: one instantiation each.
+template <class Fn>
+void with_noise(Noise n, const Fn& fn) {
+  switch (n) {
+    case Noise::kDrawn:
+      return fn(std::integral_constant<Noise, Noise::kDrawn>{});
+    case Noise::kGiven:
+      return fn(std::integral_constant<Noise, Noise::kGiven>{});
+    case Noise::kZero:
+      return fn(std::integral_constant<Noise, Noise::kZero>{});
+  }
+}
+
 // coef[row] from t[row] (and t_prev[row] for DDIM), in double, from ᾱ = alphas_cumprod [T]:
 //   DDPM (t_prev null; ᾱ_p = ᾱ_{t-1}, ᾱ_{-1} = 1, β = 1 - ᾱ_t/ᾱ_p):
 //     c_x0 = √ᾱ_p β/(1-ᾱ_t), c_xt = √(1-β)(1-ᾱ_p)/(1-ᾱ_t), c_eps = 0,
@@ -73,12 +93,12 @@ struct ReverseCoefKernel {
 };
 
 // out[i] <- one reverse step of element i of row `row` (coefficients from ReverseCoefKernel),
-// z the driver's N(0, 1) draw of element i or noise[i] when kExplicitNoise.
-template <class T, bool kExplicitNoise>
+// z the driver's draw of element i (0 for Noise::kZero) or noise[i] (Noise::kGiven).
+template <class T, Noise N>
 struct ReverseStepKernel {
   const T* x;      // [B, n] x_t
   const T* eps;    // [B, n] ε̂(x_t, t)
-  const T* noise;  // [B, n] (kExplicitNoise) or null
+  const T* noise;  // [B, n] (Noise::kGiven) or null
   const T* coef;   // [B, kReverseCoefs]
   T* out;          // [B, n] x_prev
   T clip;          // x̂₀'s bound (+inf: none)
@@ -88,25 +108,25 @@ struct ReverseStepKernel {
     const T lo = x0 < -clip ? -clip : x0;
     const T x0c = lo > clip ? clip : lo;
     out[i] = c[kCx0] * x0c + c[kCxt] * x[i] + c[kCeps] * eps[i] +
-             c[kSigma] * (kExplicitNoise ? noise[i] : z);
+             c[kSigma] * (N == Noise::kGiven ? noise[i] : z);
   }
 };
 
 // Sohl-Dickstein et al. 2015's Gaussian reverse step from the network's outputs m, b at x_t:
 //   μ = x_t √(1-β) + m √β,  σ² = σ(b + logit β),  out = μ + σ·z,
 // with (√(1-β), √β, logit β) of row `row` in coef [B, 3].
-template <class T, bool kExplicitNoise>
+template <class T, Noise N>
 struct GaussianReverseKernel {
   const T* x;      // [B, n]
   const T* mu;     // [B, n] m
   const T* var;    // [B, n] b
-  const T* noise;  // [B, n] (kExplicitNoise) or null
+  const T* noise;  // [B, n] (Noise::kGiven) or null
   const T* coef;   // [B, 3]
   T* out;          // [B, n]
   FEBM_HD void operator()(int64_t i, int64_t row, int64_t, T z) const {
     const T* c = coef + row * 3;
     const T sd = sqrt_(sigmoid(var[i] + c[2]));
-    out[i] = x[i] * c[0] + mu[i] * c[1] + sd * (kExplicitNoise ? noise[i] : z);
+    out[i] = x[i] * c[0] + mu[i] * c[1] + sd * (N == Noise::kGiven ? noise[i] : z);
   }
 };
 
@@ -121,6 +141,10 @@ struct BernoulliKernel {
 template <class Driver>
 void reverse_pass(const ReverseTensors& t, bool fixed_large, double eta, double clip,
                   uint64_t seed) {
+  // DDIM with η = 0 is deterministic: no draws.
+  const Noise noise = t.noise.defined()                   ? Noise::kGiven
+                      : t.t_prev.defined() && eta == 0.0 ? Noise::kZero
+                                                          : Noise::kDrawn;
   const int64_t rows = t.x.size(0), cols = rows == 0 ? 0 : t.x.numel() / rows;
   AT_DISPATCH_FLOATING_TYPES(t.x.scalar_type(), "fastebm::reverse_pass", [&] {
     Driver::run_rows(t.x, rows, kReverseCoefs * 8,
@@ -130,20 +154,15 @@ void reverse_pass(const ReverseTensors& t, bool fixed_large, double eta, double 
                          t.coef.data_ptr<scalar_t>(), t.alphas_cumprod.numel(), fixed_large,
                          eta});
     const auto bound = static_cast<scalar_t>(clip);
-    auto run = [&](auto explicit_noise) {
-      constexpr bool kExplicit = decltype(explicit_noise)::value;
-      Driver::template run<kExplicit ? Draw::kNone : Draw::kNormal, scalar_t>(
+    with_noise(noise, [&](auto source) {
+      constexpr Noise N = decltype(source)::value;
+      Driver::template run<kNoiseDraw<N>, scalar_t>(
           t.x, rows, cols, seed, 0,
-          ReverseStepKernel<scalar_t, kExplicit>{
+          ReverseStepKernel<scalar_t, N>{
               t.x.data_ptr<scalar_t>(), t.eps.data_ptr<scalar_t>(),
-              kExplicit ? t.noise.data_ptr<scalar_t>() : nullptr, t.coef.data_ptr<scalar_t>(),
-              t.out.data_ptr<scalar_t>(), bound});
-    };
-    if (t.noise.defined()) {
-      run(std::true_type());
-    } else {
-      run(std::false_type());
-    }
+              N == Noise::kGiven ? t.noise.data_ptr<scalar_t>() : nullptr,
+              t.coef.data_ptr<scalar_t>(), t.out.data_ptr<scalar_t>(), bound});
+    });
   });
 }
 
@@ -153,20 +172,15 @@ void gaussian_reverse_pass(const at::Tensor& x, const at::Tensor& mu, const at::
                            uint64_t seed) {
   const int64_t rows = x.size(0), cols = rows == 0 ? 0 : x.numel() / rows;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::gaussian_reverse_pass", [&] {
-    auto run = [&](auto explicit_noise) {
-      constexpr bool kExplicit = decltype(explicit_noise)::value;
-      Driver::template run<kExplicit ? Draw::kNone : Draw::kNormal, scalar_t>(
+    with_noise(noise.defined() ? Noise::kGiven : Noise::kDrawn, [&](auto source) {
+      constexpr Noise N = decltype(source)::value;
+      Driver::template run<kNoiseDraw<N>, scalar_t>(
           x, rows, cols, seed, 0,
-          GaussianReverseKernel<scalar_t, kExplicit>{
+          GaussianReverseKernel<scalar_t, N>{
               x.data_ptr<scalar_t>(), mu.data_ptr<scalar_t>(), var.data_ptr<scalar_t>(),
-              kExplicit ? noise.data_ptr<scalar_t>() : nullptr, coef.data_ptr<scalar_t>(),
-              out.data_ptr<scalar_t>()});
-    };
-    if (noise.defined()) {
-      run(std::true_type());
-    } else {
-      run(std::false_type());
-    }
+              N == Noise::kGiven ? noise.data_ptr<scalar_t>() : nullptr,
+              coef.data_ptr<scalar_t>(), out.data_ptr<scalar_t>()});
+    });
   });
 }
 
