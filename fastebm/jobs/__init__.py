@@ -2,9 +2,10 @@
 and one entry here."""
 
 from .base import Job
+from .diffusion import JOB as DIFFUSION
 from .ebm import JOB as EBM
 from .rbm import JOB as RBM
 
-JOBS: dict[str, Job] = {job.name: job for job in (RBM, EBM)}
+JOBS: dict[str, Job] = {job.name: job for job in (RBM, EBM, DIFFUSION)}
 
 __all__ = ["JOBS", "Job"]

@@ -82,7 +82,8 @@ class Arg:
                             help=shown)
 
 
-def training_args(*, epochs: int, batch_size: int, lr: float, optimizer: str = "adam") -> list[Arg]:
+def training_args(*, epochs: int, batch_size: int, lr: float, optimizer: str = "adam",
+                  lr_schedule: str = "constant") -> list[Arg]:
     """The optimisation flags every job has, with the job's defaults."""
     return [
         Arg("--epochs", count(), epochs, "epochs in total (a resumed run continues to this)",
@@ -91,7 +92,7 @@ def training_args(*, epochs: int, batch_size: int, lr: float, optimizer: str = "
         Arg("--optimizer", str, optimizer, "fused optimizer",
             choices=("adam", "sgd")),
         Arg("--lr", real(low=0.0, low_open=True), lr, "learning rate"),
-        Arg("--lr-schedule", str, "constant", "learning-rate schedule over the run's steps",
+        Arg("--lr-schedule", str, lr_schedule, "learning-rate schedule over the run's steps",
             choices=tuple(SCHEDULES)),
         Arg("--momentum", real(low=0.0, high=1.0, high_open=True), 0.9, "SGD momentum"),
         Arg("--weight-decay", real(low=0.0), 0.0, "L2 weight decay"),
@@ -136,15 +137,16 @@ class Job:
 
 
 def fit(job: str, config: dict, model, objective, data, run, progress: bool,
-        callbacks: list = ()) -> tuple[Trainer, float]:
+        callbacks: list = (), ema: float | None = None) -> tuple[Trainer, float]:
     """Train ``model`` on tensor ``data`` with the job's training flags (``training_args`` and
-    ``RUN_ARGS``), resuming the run's checkpoint when there is one: (trainer, seconds)."""
+    ``RUN_ARGS``), resuming the run's checkpoint when there is one: (trainer, seconds). ``ema``:
+    the Trainer's EMA decay of the parameters, or None."""
     steps = config["epochs"] * math.ceil(len(data) / config["batch_size"])
     schedule = None if config["lr_schedule"] == "constant" else SCHEDULES[config["lr_schedule"]](steps)
     kwargs = dict(optimizer=config["optimizer"], lr=config["lr"], momentum=config["momentum"],
                   weight_decay=config["weight_decay"], batch_size=config["batch_size"],
                   seed=config["seed"], schedule=schedule, checkpoint_every=config["checkpoint_every"],
-                  callbacks=list(callbacks), progress=progress)
+                  callbacks=list(callbacks), progress=progress, ema=ema)
     if os.path.exists(run.checkpoint):
         trainer = Trainer.resume(run.checkpoint, model, objective, data, **kwargs)
     else:

@@ -65,24 +65,63 @@ class ReverseDiffusionSampler:
                                      generator)
 
     @torch.no_grad()
-    def sample(self, x_T: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
-        """x_0 [B, ...] from x_T [B, ...]."""
+    def sample(self, x_T: torch.Tensor, *, known: torch.Tensor | None = None,
+               mask: torch.Tensor | None = None, resample: int = 1,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """x_0 [B, ...] from x_T [B, ...].
+
+        Inpainting (``known`` [B, ...] and a bool ``mask`` of x_T's shape, True where known):
+        the model's p(x₀) multiplied by a delta on the known coordinates (Sohl-Dickstein et al.
+        2015, section 2.5) by replacement: after every step the known coordinates are set to a
+        draw of q(x_t' | known) at the step's new noise level t' (the known values themselves
+        after the last step), so the unknown ones are denoised in their context (RePaint without
+        resampling, Lugmayr et al. 2022). The known coordinates of the result are exactly
+        ``known``. Replacement is approximate: the unknown coordinates' law is not exactly the
+        model's conditional. ``resample`` = U > 1 takes each step U times, re-noising the result
+        back to the step's level in between (RePaint's resampling with jump 1; U model calls per
+        step), which brings it closer (tests/test_diffusion.py measures by how much)."""
         if not isinstance(x_T, torch.Tensor) or not x_T.is_floating_point() or x_T.dim() < 1:
             raise TypeError("x_T must be a floating-point tensor [B, ...]")
         if not torch.isfinite(x_T).all():
             raise ValueError("x_T contains NaN or Inf")
         check_generator(generator)
+        if (known is None) != (mask is None):
+            raise ValueError("inpainting needs both known and mask")
+        if known is not None:
+            if known.shape != x_T.shape or mask.shape != x_T.shape or mask.dtype != torch.bool:
+                raise ValueError(f"known and mask (bool) must have x_T's shape {list(x_T.shape)}, "
+                                 f"got {list(known.shape)} and {mask.dtype} {list(mask.shape)}")
+            if not torch.isfinite(known[mask]).all():
+                raise ValueError("known contains NaN or Inf at known coordinates")
+            known = known.to(x_T.dtype)
+        resample = check_count(resample, "resample")
         ac = self.schedule.alphas_cumprod.to(x_T.device, x_T.dtype)
         B, x = x_T.shape[0], x_T
         ts = self.timesteps()
         for i in tqdm(range(len(ts)), delay=2.0, disable=not self.progress, leave=False,
                       desc=f"{self.method.upper()} sampling"):
             t = torch.full((B,), ts[i], dtype=torch.int64, device=x.device)
-            eps = self.denoiser(x, t)
-            if self.method == "ddpm":
-                x = ops.ddpm_step(x, eps, t, ac, variance=self.variance,
-                                  clip_sample=self.clip_sample, generator=generator)
-            else:
-                t_prev = ts[i + 1] if i + 1 < len(ts) else -1
-                x = ops.ddim_step(x, eps, t, t_prev, ac, self.eta, generator=generator)
+            t_prev = ts[i + 1] if i + 1 < len(ts) else -1
+            for u in range(resample if known is not None and t_prev >= 0 else 1):
+                if u:  # back to level t: q(x_t | x_t_prev) = N(√(ᾱ_t/ᾱ_p) x, (1 - ᾱ_t/ᾱ_p) I)
+                    ratio = ac[ts[i]] / ac[t_prev]
+                    x = ratio.sqrt() * x + (1 - ratio).sqrt() * ops.common.randn_like(x, generator)
+                x = self._step(x, t, t_prev, ac, generator)
+                if known is not None:
+                    x = torch.where(mask, self._noised(known, t_prev, generator), x)
         return x
+
+    def _step(self, x, t: torch.Tensor, t_prev: int, ac: torch.Tensor, generator) -> torch.Tensor:
+        """One reverse step from level t (int64 [B]) to t_prev, one denoiser call."""
+        eps = self.denoiser(x, t)
+        if self.method == "ddpm":
+            return ops.ddpm_step(x, eps, t, ac, variance=self.variance,
+                                 clip_sample=self.clip_sample, generator=generator)
+        return ops.ddim_step(x, eps, t, t_prev, ac, self.eta, generator=generator)
+
+    def _noised(self, x0: torch.Tensor, t: int, generator) -> torch.Tensor:
+        """A draw of q(x_t | x₀) (x₀ itself for t = -1)."""
+        if t < 0:
+            return x0
+        steps = torch.full((x0.shape[0],), t, dtype=torch.int64, device=x0.device)
+        return self.schedule.q_sample(x0, steps, ops.common.randn_like(x0, generator))
