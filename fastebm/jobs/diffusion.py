@@ -1,40 +1,46 @@
-"""The diffusion job: train an ε-prediction denoiser (an MLP with a sinusoidal time embedding)
-by DDPM's objective on the embedded digits (grey levels scaled to [-1, 1]), with an EMA of its
-weights, then sample it (DDPM, or DDIM with fewer steps) from the EMA weights, inpaint test
-digits with half their pixels known, and measure: MMD² of the samples to held-out digits (beside
-train vs test for scale) and class coverage. Writes samples.png, inpainting.png, curves.png,
-metrics.json and the checkpoint."""
+"""The diffusion job, two kinds:
+
+- ``ddpm``: an ε-prediction denoiser (an MLP with a sinusoidal time embedding) trained by DDPM's
+  objective on the embedded digits (grey levels scaled to [-1, 1]) with an EMA of its weights,
+  sampled (DDPM, or DDIM with fewer steps) from the EMA weights; test digits inpainted from
+  their top half; MMD² of the samples to held-out digits (beside train vs test) and class
+  coverage.
+- ``gaussian``: Sohl-Dickstein et al. 2015's Gaussian diffusion (T = 40, learnt βs) trained by
+  its bound K on a 2-D point set (the Swiss roll by default); K in bits per sample and the
+  trajectory (importance-sampled) log-likelihood on the test points, beside a Gaussian fitted to
+  the data; MMD² of its samples.
+
+Writes samples.png, (ddpm) inpainting.png, curves.png, metrics.json and the checkpoint."""
 
 from __future__ import annotations
 
 import torch
 
 from .. import data as datasets
-from ..mmd import mmd2
-from ..models import MLPDenoiser, NoiseSchedule
-from ..objectives import DenoisingDiffusion
-from ..plots import sample_grid, training_curves
-from ..samplers import ReverseDiffusionSampler
+from ..plots import training_curves
+from . import diffusion_ddpm, diffusion_gaussian
 from .base import Arg, Job, count, fit, real, training_args
-from .rbm import class_coverage
 
-KINDS = {"ddpm": "DDPM (Ho et al. 2020): ε-prediction, fixed variances"}
-SCHEDULES = {"linear": NoiseSchedule.linear, "cosine": NoiseSchedule.cosine}
-_MEASURE = 359  # samples drawn and compared with the (359) test digits
-_INPAINT = 20   # test digits inpainted in the picture
-#: MMD kernel widths for 64 pixels in [-1, 1] (digits lie ~4-8 apart; the default widths suit
-#: standardised 2-D points).
-_BANDWIDTHS = (2.0, 4.0, 8.0)
+KINDS = {"ddpm": "DDPM (Ho et al. 2020): ε-prediction, fixed variances, on digits",
+         "gaussian": "Sohl-Dickstein et al. 2015: learnt reverse mean and variance, bound K, "
+                     "on a 2-D point set"}
+#: Each kind's defaults of the flags left unset (None).
+KIND_DEFAULTS = {"ddpm": {"data": "digits", "steps": 1000, "hidden": 512, "epochs": 400},
+                 "gaussian": {"data": "swissroll", "steps": 40, "hidden": 128, "epochs": 100}}
+#: Each kind's build, measure, draw and per-epoch curve.
+KIND_MODULES = {"ddpm": diffusion_ddpm, "gaussian": diffusion_gaussian}
 
 ARGS = [
     Arg("--kind", str, "ddpm", "model: " + ", ".join(f"{k} = {v}" for k, v in KINDS.items()),
         choices=tuple(KINDS)),
-    Arg("--data", str, "digits", "embedded data set (grey levels)", choices=("digits",)),
-    Arg("--steps", count(2), 1000, "diffusion steps T"),
-    Arg("--schedule", str, "linear", "β schedule", choices=tuple(SCHEDULES)),
-    Arg("--hidden", count(), 512, "denoiser MLP width"),
-    Arg("--depth", count(), 3, "denoiser MLP hidden layers"),
-    *training_args(epochs=400, batch_size=128, lr=2e-3, lr_schedule="cosine"),
+    Arg("--data", str, None, "data set: digits (ddpm, grey levels) or a 2-D point set "
+        "(gaussian); default: digits / swissroll", choices=("digits", *datasets.POINT_SETS)),
+    Arg("--steps", count(2), None, "diffusion steps T (default: ddpm 1000, gaussian 40)"),
+    Arg("--schedule", str, "linear", "β schedule (ddpm)", choices=tuple(diffusion_ddpm.SCHEDULES)),
+    Arg("--fixed-betas", None, False, "keep the initial βs (gaussian; default: learn β₂..β_T)"),
+    Arg("--hidden", count(), None, "network MLP width (default: ddpm 512, gaussian 128)"),
+    Arg("--depth", count(), 3, "network MLP hidden layers"),
+    *training_args(epochs=None, batch_size=128, lr=2e-3, lr_schedule="cosine"),
     Arg("--ema", real(low=0.0, high=1.0, high_open=True), 0.995, "EMA decay of the weights"),
     Arg("--sampler", str, "ddpm", "sampling method", choices=("ddpm", "ddim"),
         resume_may_change=True, evaluate=True),
@@ -45,104 +51,60 @@ ARGS = [
 
 
 def check(config: dict) -> None:
+    """Fills the kind's defaults, then refuses flag combinations of another kind."""
+    for name, value in KIND_DEFAULTS[config["kind"]].items():
+        if config[name] is None:
+            config[name] = value
+    images = config["data"] == "digits"
+    if images != (config["kind"] == "ddpm"):
+        raise ValueError(f"--kind {config['kind']} takes "
+                         f"{'--data digits' if config['kind'] == 'ddpm' else 'a 2-D point set'}, "
+                         f"got --data {config['data']}")
     if config["sampler"] == "ddim" and config["sample_steps"] > config["steps"]:
         raise ValueError(f"--sample-steps {config['sample_steps']} exceeds --steps {config['steps']}")
 
 
-def build(config: dict):
-    """(split scaled to [-1, 1], denoiser, schedule, objective) of a configuration."""
-    grey = datasets.digits(binary=False)
-    split = grey._replace(train=grey.train * 2 - 1, test=grey.test * 2 - 1)
-    schedule = SCHEDULES[config["schedule"]](config["steps"])
-    torch.manual_seed(config["seed"])  # the MLP's initial weights
-    net = MLPDenoiser(split.train.shape[1], config["steps"], config["hidden"], config["depth"])
-    return split, net, schedule, DenoisingDiffusion(schedule)
-
-
-def sampler_of(net, schedule, config: dict, progress: bool) -> ReverseDiffusionSampler:
-    ddim = config["sampler"] == "ddim"
-    return ReverseDiffusionSampler(net, schedule, method=config["sampler"],
-                                   steps=config["sample_steps"] if ddim else None, eta=config["eta"],
-                                   clip_sample=1.0, progress=progress)
-
-
-def measure(net, split, schedule, config: dict, progress: bool = True) -> tuple[dict, dict]:
-    """(metrics, pictures' tensors in [0, 1]): samples and inpainted test digits."""
-    g = torch.Generator().manual_seed(config["seed"])
-    sampler = sampler_of(net, schedule, config, progress)
-    samples = sampler.sample(sampler.initial_noise(_MEASURE, split.train.shape[1:], generator=g),
-                             generator=g).clamp(-1, 1)
-    known = split.test[:_INPAINT]
-    mask = torch.zeros_like(known, dtype=torch.bool)
-    mask[:, : known.shape[1] // 2] = True  # the top half of each digit is known
-    filled = sampler.sample(sampler.initial_noise(_INPAINT, known.shape[1:], generator=g),
-                            known=known, mask=mask, generator=g).clamp(-1, 1)
-    to_unit = lambda x: (x + 1) / 2  # noqa: E731
-    metrics = {"mmd2_test": mmd2(samples, split.test, _BANDWIDTHS), "mmd2_train_vs_test":
-               mmd2(split.train[:_MEASURE], split.test, _BANDWIDTHS),
-               "inpainting_rmse_unknown": float((filled - known)[~mask].square().mean().sqrt()),
-               **class_coverage(to_unit(samples), split._replace(train=to_unit(split.train)))}
-    return metrics, {"samples": to_unit(samples), "inpainting": to_unit(torch.cat(
-        [known.masked_fill(~mask, -1), filled, known]))}
-
-
 def title(config: dict) -> str:
-    return f"{config['kind'].upper()} on {config['data']}, T = {config['steps']}, {config['sampler']}"
-
-
-def draw(pictures: dict, split, config: dict, run) -> None:
-    sample_grid(pictures["samples"][:100], split.shape, run.path("samples.png"),
-                f"{title(config)}: samples (EMA weights)")
-    sample_grid(pictures["inpainting"], split.shape, run.path("inpainting.png"),
-                "inpainting: known top half / inpainted / truth", cols=_INPAINT)
-
-
-def quick_mmd(trainer, split, schedule, config: dict) -> dict:
-    """The per-epoch curve, every 20th epoch: MMD² of 200 DDIM-50 samples (EMA weights) to the
-    test digits."""
-    if trainer.epoch % 20:
-        return {}
-    quick = {**config, "sampler": "ddim", "sample_steps": min(50, config["steps"]), "eta": 0.0}
-    g = torch.Generator().manual_seed(config["seed"])
-    sampler = sampler_of(trainer.model, schedule, quick, False)
-    with trainer.ema.swapped_in():
-        x = sampler.sample(sampler.initial_noise(200, split.train.shape[1:], generator=g), generator=g)
-    return {"mmd2_test_quick": mmd2(x.clamp(-1, 1), split.test, _BANDWIDTHS)}
+    sampler = f", {config['sampler']}" if config["kind"] == "ddpm" else ""
+    return f"{config['kind']} diffusion on {config['data']}, T = {config['steps']}{sampler}"
 
 
 def train(config: dict, run, progress: bool) -> dict:
-    split, net, schedule, objective = build(config)
-    trainer, seconds = fit("diffusion", config, net, objective, split.train, run, progress,
-                           [lambda t: quick_mmd(t, split, schedule, config)], ema=config["ema"])
+    kind = KIND_MODULES[config["kind"]]
+    split, model, objective = kind.build(config)
+    trainer, seconds = fit("diffusion", config, model, objective, split.train, run, progress,
+                           [lambda t: kind.quick(t, split, config)], ema=config["ema"])
     if trainer.rank:
         return {}
     run.written.append("checkpoint.pt")
     with trainer.ema.swapped_in():
-        measured, pictures = measure(net, split, schedule, config, progress)
+        measured, pictures = kind.measure(model, split, config, progress)
     metrics = {**config, "train_seconds": seconds, **measured}
-    draw(pictures, split, config, run)
+    kind.draw(pictures, split, config, run, title(config))
     training_curves(trainer.history, run.path("curves.png"), title(config))
     run.write_metrics(metrics)
     return metrics
 
 
 def evaluate(config: dict, options: dict, state: dict, run) -> dict:
-    """Resample with ``options``' sampler from the EMA weights and re-measure; rewrites
-    metrics.json, samples.png and inpainting.png."""
-    split, net, schedule, _ = build(config)
-    net.load_state_dict(state["trainer"]["model"])
+    """Re-measure from the EMA weights (ddpm: resampled with ``options``' sampler); rewrites
+    metrics.json and the sample pictures."""
+    kind = KIND_MODULES[config["kind"]]
+    split, model, _ = kind.build(config)
+    model.load_state_dict(state["trainer"]["model"])
     with torch.no_grad():
-        for p, shadow in zip(net.parameters(), state["trainer"]["ema"]["shadow"]):
+        for p, shadow in zip(model.parameters(), state["trainer"]["ema"]["shadow"]):
             p.copy_(shadow)
     config = {**config, **options}
-    measured, pictures = measure(net, split, schedule, config)
-    draw(pictures, split, config, run)
+    measured, pictures = kind.measure(model, split, config)
+    kind.draw(pictures, split, config, run, title(config))
     metrics = {**config, **measured}
     run.write_metrics(metrics)
     return metrics
 
 
-JOB = Job("diffusion", "a diffusion model on the embedded digits (DDPM / DDIM sampling)", ARGS,
-          train, evaluate, check=check,
-          summary_keys=("mmd2_test", "mmd2_train_vs_test", "class_coverage_tv",
-                        "inpainting_rmse_unknown", "train_seconds"))
+JOB = Job("diffusion", "a diffusion model: DDPM on the digits, Sohl-Dickstein's Gaussian diffusion "
+          "on 2-D points", ARGS, train, evaluate, check=check,
+          summary_keys=("bound_bits", "trajectory_log_likelihood_bits",
+                        "gaussian_fit_log_likelihood_bits", "mmd2_test", "mmd2_train_vs_test",
+                        "class_coverage_tv", "inpainting_rmse_unknown", "train_seconds"))

@@ -5,8 +5,9 @@ and denoisers."""
 from .diffusion import MLPDenoiser, NoiseSchedule, timestep_embedding
 from .energy import (EnergyFunction, EnergyModel, GaussianEnergy, GaussianMixtureEnergy,
                      energy_and_grad)
+from .nonequilibrium import GaussianDiffusion
 from .rbm import BernoulliRBM, GaussianBernoulliRBM
 
 __all__ = ["BernoulliRBM", "EnergyFunction", "EnergyModel", "GaussianBernoulliRBM",
-           "GaussianEnergy", "GaussianMixtureEnergy", "MLPDenoiser", "NoiseSchedule", "energy_and_grad",
+           "GaussianDiffusion", "GaussianEnergy", "GaussianMixtureEnergy", "MLPDenoiser", "NoiseSchedule", "energy_and_grad",
            "timestep_embedding"]

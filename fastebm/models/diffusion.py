@@ -74,15 +74,17 @@ def timestep_embedding(t: torch.Tensor, dim: int, steps: int) -> torch.Tensor:
 
 
 class MLPDenoiser(nn.Module):
-    """ε̂(x_t, t) for flat samples x [B, D]: an MLP of ``depth`` hidden SiLU layers over
+    """ε̂(x_t, t) for flat samples x [B, D] (or any per-step output): an MLP of ``depth`` hidden SiLU layers over
     [x, emb(t)] with the time embedding also added to every hidden layer.
 
     Args:
         dim: D. steps: T (scales the embedding). hidden: width. depth: hidden layers.
-        time_dim: the sinusoidal embedding's size.
+        time_dim: the sinusoidal embedding's size. out_dim: the output's size (default D: ε̂;
+            2D for GaussianDiffusion's (m, b)).
     """
 
-    def __init__(self, dim: int, steps: int, hidden: int = 256, depth: int = 3, time_dim: int = 64):
+    def __init__(self, dim: int, steps: int, hidden: int = 256, depth: int = 3, time_dim: int = 64,
+                 out_dim: int | None = None):
         super().__init__()
         self.event_shape = (check_count(dim, "dim"),)
         self.steps = check_count(steps, "steps")
@@ -91,7 +93,7 @@ class MLPDenoiser(nn.Module):
         self.time = nn.Sequential(nn.Linear(self.time_dim, hidden), nn.SiLU())
         self.layers = nn.ModuleList(
             [nn.Linear(dim, hidden)] + [nn.Linear(hidden, hidden) for _ in range(depth - 1)])
-        self.out = nn.Linear(hidden, dim)
+        self.out = nn.Linear(hidden, dim if out_dim is None else check_count(out_dim, "out_dim"))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         emb = self.time(timestep_embedding(t, self.time_dim, self.steps).to(x.dtype))  # [B, H]

@@ -32,3 +32,13 @@ class DenoisingDiffusion(LossObjective):
                           device=device).to(x.device)
         noise = randn_like(x, generator)
         return (model(self.schedule.q_sample(x, t, noise), t) - noise).square().mean()
+
+
+class DiffusionBound(LossObjective):
+    """Sohl-Dickstein et al. 2015's training objective: maximise the lower bound K on log p(x⁰)
+    (models.nonequilibrium.GaussianDiffusion.bound, eq. 14), one random step per sample:
+    loss = -mean K (nats per sample). With the model's learnt βs, gradient ascent on K also
+    shapes the forward schedule (the draws' noise frozen by reparameterisation)."""
+
+    def loss(self, model, x: torch.Tensor, generator=None) -> torch.Tensor:
+        return -model.bound(x, generator).mean()

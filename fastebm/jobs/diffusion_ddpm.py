@@ -1,0 +1,82 @@
+"""The diffusion job's ``ddpm`` kind: an ε-prediction MLP denoiser trained by DDPM's objective on
+the digits' grey levels scaled to [-1, 1]; samples (DDPM or DDIM) and inpainting of test digits
+from their top half; MMD² to held-out digits and class coverage."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import data as datasets
+from ..mmd import mmd2
+from ..models import MLPDenoiser, NoiseSchedule
+from ..objectives import DenoisingDiffusion
+from ..plots import sample_grid
+from ..samplers import ReverseDiffusionSampler
+from .rbm import class_coverage
+
+SCHEDULES = {"linear": NoiseSchedule.linear, "cosine": NoiseSchedule.cosine}
+_MEASURE = 359  # samples drawn and compared with the (359) test digits
+_INPAINT = 20   # test digits inpainted in the picture
+#: MMD kernel widths for 64 pixels in [-1, 1] (digits lie ~4-8 apart; the default widths suit
+#: standardised 2-D points).
+BANDWIDTHS = (2.0, 4.0, 8.0)
+
+
+def build(config: dict):
+    """(split scaled to [-1, 1], denoiser, objective) of a configuration."""
+    grey = datasets.digits(binary=False)
+    split = grey._replace(train=grey.train * 2 - 1, test=grey.test * 2 - 1)
+    torch.manual_seed(config["seed"])  # the MLP's initial weights
+    net = MLPDenoiser(split.train.shape[1], config["steps"], config["hidden"], config["depth"])
+    return split, net, DenoisingDiffusion(schedule_of(config))
+
+
+def schedule_of(config: dict) -> NoiseSchedule:
+    return SCHEDULES[config["schedule"]](config["steps"])
+
+
+def sampler_of(net, config: dict, progress: bool) -> ReverseDiffusionSampler:
+    ddim = config["sampler"] == "ddim"
+    return ReverseDiffusionSampler(net, schedule_of(config), method=config["sampler"],
+                                   steps=config["sample_steps"] if ddim else None, eta=config["eta"],
+                                   clip_sample=1.0, progress=progress)
+
+
+def measure(net, split, config: dict, progress: bool = True) -> tuple[dict, dict]:
+    """(metrics, pictures' tensors in [0, 1]): samples and inpainted test digits."""
+    g = torch.Generator().manual_seed(config["seed"])
+    sampler = sampler_of(net, config, progress)
+    samples = sampler.sample(sampler.initial_noise(_MEASURE, split.train.shape[1:], generator=g),
+                             generator=g).clamp(-1, 1)
+    known = split.test[:_INPAINT]
+    mask = torch.zeros_like(known, dtype=torch.bool)
+    mask[:, : known.shape[1] // 2] = True  # the top half of each digit is known
+    filled = sampler.sample(sampler.initial_noise(_INPAINT, known.shape[1:], generator=g),
+                            known=known, mask=mask, generator=g).clamp(-1, 1)
+    to_unit = lambda x: (x + 1) / 2  # noqa: E731
+    metrics = {"mmd2_test": mmd2(samples, split.test, BANDWIDTHS), "mmd2_train_vs_test":
+               mmd2(split.train[:_MEASURE], split.test, BANDWIDTHS),
+               "inpainting_rmse_unknown": float((filled - known)[~mask].square().mean().sqrt()),
+               **class_coverage(to_unit(samples), split._replace(train=to_unit(split.train)))}
+    return metrics, {"samples": to_unit(samples), "inpainting": to_unit(torch.cat(
+        [known.masked_fill(~mask, -1), filled, known]))}
+
+
+def draw(pictures: dict, split, config: dict, run, title: str) -> None:
+    sample_grid(pictures["samples"][:100], split.shape, run.path("samples.png"),
+                f"{title}: samples (EMA weights)")
+    sample_grid(pictures["inpainting"], split.shape, run.path("inpainting.png"),
+                "inpainting: known top half / inpainted / truth", cols=_INPAINT)
+
+
+def quick(trainer, split, config: dict) -> dict:
+    """The per-epoch curve, every 20th epoch: MMD² of 200 DDIM-50 samples (EMA weights) to the
+    test digits."""
+    if trainer.epoch % 20:
+        return {}
+    fast = {**config, "sampler": "ddim", "sample_steps": min(50, config["steps"]), "eta": 0.0}
+    g = torch.Generator().manual_seed(config["seed"])
+    sampler = sampler_of(trainer.model, fast, False)
+    with trainer.ema.swapped_in():
+        x = sampler.sample(sampler.initial_noise(200, split.train.shape[1:], generator=g), generator=g)
+    return {"mmd2_test_quick": mmd2(x.clamp(-1, 1), split.test, BANDWIDTHS)}

@@ -1,0 +1,66 @@
+"""The diffusion job's ``gaussian`` kind: Sohl-Dickstein et al. 2015's Gaussian diffusion (an MLP
+giving each reverse step's mean and variance coefficients; learnt βs) trained by its bound K on
+a standardised 2-D point set; K in bits per sample and the trajectory log-likelihood on the test
+points beside a Gaussian fitted to the training data; MMD² of its samples."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .. import data as datasets
+from ..mmd import mmd2
+from ..models import GaussianDiffusion, MLPDenoiser
+from ..objectives import DiffusionBound
+from ..plots import point_samples
+
+_MEASURE = 1000      # samples and test points measured
+_TRAJECTORIES = 100  # forward trajectories per test point of the likelihood estimate
+_BITS = 1 / math.log(2)
+
+
+def build(config: dict):
+    """(split, model, objective) of a configuration."""
+    split = datasets.load(config["data"])
+    torch.manual_seed(config["seed"])  # the MLP's initial weights
+    D = split.train.shape[1]
+    net = MLPDenoiser(D, config["steps"], config["hidden"], config["depth"], out_dim=2 * D)
+    model = GaussianDiffusion(net, D, config["steps"], learn_betas=not config["fixed_betas"])
+    return split, model, DiffusionBound()
+
+
+def gaussian_fit_log_likelihood(train: torch.Tensor, test: torch.Tensor) -> float:
+    """Mean test log-likelihood (nats) of the Gaussian with the training data's mean and
+    covariance: the null model for scale."""
+    fit = torch.distributions.MultivariateNormal(train.double().mean(0), torch.cov(train.double().T))
+    return float(fit.log_prob(test.double()).mean())
+
+
+def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, dict]:
+    """(metrics in bits per sample, pictures' tensors)."""
+    g = torch.Generator().manual_seed(config["seed"])
+    test = split.test[:_MEASURE]
+    with torch.no_grad():
+        bound = model.bound(test, g, every_step=True)
+    trajectory = model.trajectory_log_likelihood(test, _TRAJECTORIES, g)
+    samples = model.sample(_MEASURE, generator=g)
+    metrics = {"bound_bits": float(bound.mean()) * _BITS,
+               "trajectory_log_likelihood_bits": float(trajectory.mean()) * _BITS,
+               "gaussian_fit_log_likelihood_bits":
+                   gaussian_fit_log_likelihood(split.train, test) * _BITS,
+               "mmd2_test": mmd2(samples, test), "mmd2_train_vs_test": mmd2(split.train[:_MEASURE], test),
+               "betas": [round(float(b), 5) for b in model.betas().detach()]}
+    return metrics, {"samples": samples}
+
+
+def draw(pictures: dict, split, config: dict, run, title: str) -> None:
+    point_samples(pictures["samples"], split.test, run.path("samples.png"),
+                  f"{title}: samples (blue), test data (gray)")
+
+
+def quick(trainer, split, config: dict) -> dict:
+    """The per-epoch curve: K in bits per sample on 500 test points."""
+    g = torch.Generator().manual_seed(config["seed"])
+    with torch.no_grad():
+        return {"test_bound_bits": float(trainer.model.bound(split.test[:500], g).mean()) * _BITS}
