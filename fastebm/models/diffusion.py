@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from ..checks import check_count, check_real
+from ..ops.common import randn_like
 
 
 class NoiseSchedule:
@@ -62,6 +63,33 @@ class NoiseSchedule:
 
     def state_dict(self) -> dict:
         return {"betas": self.betas.clone()}
+
+
+def check_inpainting(x: torch.Tensor, known: torch.Tensor | None, mask: torch.Tensor | None):
+    """known (x's dtype) after checking ``known`` [B, ...] and the bool ``mask`` against x; None
+    without inpainting."""
+    if (known is None) != (mask is None):
+        raise ValueError("inpainting needs both known and mask")
+    if known is None:
+        return None
+    if known.shape != x.shape or mask.shape != x.shape or mask.dtype != torch.bool:
+        raise ValueError(f"known and mask (bool) must have the samples' shape {list(x.shape)}, "
+                         f"got {list(known.shape)} and {mask.dtype} {list(mask.shape)}")
+    if not torch.isfinite(known[mask]).all():
+        raise ValueError("known contains NaN or Inf at known coordinates")
+    return known.to(x.dtype)
+
+
+def replace_known(x: torch.Tensor, known: torch.Tensor, mask: torch.Tensor,
+                  alpha_bar: torch.Tensor | None, generator=None) -> torch.Tensor:
+    """Inpainting by replacement: x with its known coordinates set to a draw of
+    q(x_t | known) = N(√ᾱ_t known, (1-ᾱ_t) I) at the level x has reached (``alpha_bar``: ᾱ_t, a
+    0-d tensor), or to ``known`` itself (None: the clean data)."""
+    if alpha_bar is None:
+        return torch.where(mask, known, x)
+    ab = alpha_bar.to(known.dtype)
+    noise = randn_like(known, generator)
+    return torch.where(mask, ab.sqrt() * known + (1 - ab).sqrt() * noise, x)
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, steps: int) -> torch.Tensor:

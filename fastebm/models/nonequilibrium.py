@@ -19,6 +19,7 @@ from torch import nn
 from .. import ops
 from ..checks import check_count, check_real
 from ..ops.common import randn_like
+from .diffusion import check_inpainting, replace_known
 
 _HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
 
@@ -166,6 +167,7 @@ class GaussianDiffusion(nn.Module):
         alpha_bar = torch.cumprod(1 - betas, 0)
         x = randn_like(torch.empty(n, *self.event_shape, dtype=like.dtype, device=like.device),
                        generator)
+        known = check_inpainting(x, known, mask)
         for k in range(self.steps - 1, -1, -1):
             steps = torch.full((n,), k, device=x.device)
             out = self.net(x, steps)
@@ -173,9 +175,7 @@ class GaussianDiffusion(nn.Module):
             x = ops.gaussian_diffusion_step(x, out[:, :D].contiguous(), out[:, D:].contiguous(),
                                             betas[steps].to(x.dtype), generator=generator)
             if known is not None:
-                level = known if k == 0 else (alpha_bar[k - 1].sqrt() * known
-                                              + (1 - alpha_bar[k - 1]).sqrt() * randn_like(known, generator))
-                x = torch.where(mask, level.to(x.dtype), x)
+                x = replace_known(x, known, mask, None if k == 0 else alpha_bar[k - 1], generator)
         return x
 
 

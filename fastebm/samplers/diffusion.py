@@ -9,7 +9,7 @@ from tqdm.auto import tqdm
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
-from ..models.diffusion import NoiseSchedule
+from ..models.diffusion import NoiseSchedule, check_inpainting, replace_known
 
 METHODS = ("ddpm", "ddim")
 
@@ -85,15 +85,7 @@ class ReverseDiffusionSampler:
         if not torch.isfinite(x_T).all():
             raise ValueError("x_T contains NaN or Inf")
         check_generator(generator)
-        if (known is None) != (mask is None):
-            raise ValueError("inpainting needs both known and mask")
-        if known is not None:
-            if known.shape != x_T.shape or mask.shape != x_T.shape or mask.dtype != torch.bool:
-                raise ValueError(f"known and mask (bool) must have x_T's shape {list(x_T.shape)}, "
-                                 f"got {list(known.shape)} and {mask.dtype} {list(mask.shape)}")
-            if not torch.isfinite(known[mask]).all():
-                raise ValueError("known contains NaN or Inf at known coordinates")
-            known = known.to(x_T.dtype)
+        known = check_inpainting(x_T, known, mask)
         resample = check_count(resample, "resample")
         ac = self.schedule.alphas_cumprod.to(x_T.device, x_T.dtype)
         B, x = x_T.shape[0], x_T
@@ -108,7 +100,7 @@ class ReverseDiffusionSampler:
                     x = ratio.sqrt() * x + (1 - ratio).sqrt() * ops.common.randn_like(x, generator)
                 x = self._step(x, t, t_prev, ac, generator)
                 if known is not None:
-                    x = torch.where(mask, self._noised(known, t_prev, generator), x)
+                    x = replace_known(x, known, mask, None if t_prev < 0 else ac[t_prev], generator)
         return x
 
     def _step(self, x, t: torch.Tensor, t_prev: int, ac: torch.Tensor, generator) -> torch.Tensor:
@@ -118,10 +110,3 @@ class ReverseDiffusionSampler:
             return ops.ddpm_step(x, eps, t, ac, variance=self.variance,
                                  clip_sample=self.clip_sample, generator=generator)
         return ops.ddim_step(x, eps, t, t_prev, ac, self.eta, generator=generator)
-
-    def _noised(self, x0: torch.Tensor, t: int, generator) -> torch.Tensor:
-        """A draw of q(x_t | x₀) (x₀ itself for t = -1)."""
-        if t < 0:
-            return x0
-        steps = torch.full((x0.shape[0],), t, dtype=torch.int64, device=x0.device)
-        return self.schedule.q_sample(x0, steps, ops.common.randn_like(x0, generator))
