@@ -9,8 +9,13 @@
   its bound K on a 2-D point set (the Swiss roll by default); K in bits per sample and the
   trajectory (importance-sampled) log-likelihood on the test points, beside a Gaussian fitted to
   the data; MMD² of its samples.
+- ``binomial``: Sohl-Dickstein et al. 2015's binomial diffusion (βₜ = 1/(T-t+1)) trained by K on
+  the binarised digits; K and the trajectory estimate in bits per digit beside independent
+  pixels; samples and class coverage; test digits inpainted from their top half and denoised
+  after 10% of their bits were flipped.
 
-Writes samples.png, (ddpm) inpainting.png, curves.png, metrics.json and the checkpoint."""
+Writes samples.png, (ddpm, binomial) inpainting.png, (binomial) denoising.png, curves.png,
+metrics.json and the checkpoint."""
 
 from __future__ import annotations
 
@@ -18,27 +23,34 @@ import torch
 
 from .. import data as datasets
 from ..plots import training_curves
-from . import diffusion_ddpm, diffusion_gaussian
+from . import diffusion_binomial, diffusion_ddpm, diffusion_gaussian
 from .base import Arg, Job, count, fit, real, training_args
 
 KINDS = {"ddpm": "DDPM (Ho et al. 2020): ε-prediction, fixed variances, on digits",
          "gaussian": "Sohl-Dickstein et al. 2015: learnt reverse mean and variance, bound K, "
-                     "on a 2-D point set"}
+                     "on a 2-D point set",
+         "binomial": "Sohl-Dickstein et al. 2015: learnt reverse bit-flip rates, bound K, on the "
+                     "binarised digits"}
 #: Each kind's defaults of the flags left unset (None).
 KIND_DEFAULTS = {"ddpm": {"data": "digits", "steps": 1000, "hidden": 512, "epochs": 400},
-                 "gaussian": {"data": "swissroll", "steps": 40, "hidden": 128, "epochs": 100}}
+                 "gaussian": {"data": "swissroll", "steps": 40, "hidden": 128, "epochs": 100},
+                 "binomial": {"data": "digits", "steps": 100, "hidden": 512, "epochs": 500}}
 #: Each kind's build, measure, draw and per-epoch curve.
-KIND_MODULES = {"ddpm": diffusion_ddpm, "gaussian": diffusion_gaussian}
+KIND_MODULES = {"ddpm": diffusion_ddpm, "gaussian": diffusion_gaussian,
+                "binomial": diffusion_binomial}
 
 ARGS = [
     Arg("--kind", str, "ddpm", "model: " + ", ".join(f"{k} = {v}" for k, v in KINDS.items()),
         choices=tuple(KINDS)),
-    Arg("--data", str, None, "data set: digits (ddpm, grey levels) or a 2-D point set "
-        "(gaussian); default: digits / swissroll", choices=("digits", *datasets.POINT_SETS)),
-    Arg("--steps", count(2), None, "diffusion steps T (default: ddpm 1000, gaussian 40)"),
+    Arg("--data", str, None, "data set: digits (ddpm: grey levels, binomial: binarised) or a "
+        "2-D point set (gaussian); default: digits / swissroll",
+        choices=("digits", *datasets.POINT_SETS)),
+    Arg("--steps", count(2), None, "diffusion steps T (default: ddpm 1000, gaussian 40, "
+        "binomial 100)"),
     Arg("--schedule", str, "linear", "β schedule (ddpm)", choices=tuple(diffusion_ddpm.SCHEDULES)),
     Arg("--fixed-betas", None, False, "keep the initial βs (gaussian; default: learn β₂..β_T)"),
-    Arg("--hidden", count(), None, "network MLP width (default: ddpm 512, gaussian 128)"),
+    Arg("--hidden", count(), None, "network MLP width (default: ddpm 512, gaussian 128, "
+        "binomial 512)"),
     Arg("--depth", count(), 3, "network MLP hidden layers"),
     *training_args(epochs=None, batch_size=128, lr=2e-3, lr_schedule="cosine"),
     Arg("--ema", real(low=0.0, high=1.0, high_open=True), 0.995, "EMA decay of the weights"),
@@ -55,10 +67,10 @@ def check(config: dict) -> None:
     for name, value in KIND_DEFAULTS[config["kind"]].items():
         if config[name] is None:
             config[name] = value
-    images = config["data"] == "digits"
-    if images != (config["kind"] == "ddpm"):
+    images = config["kind"] != "gaussian"
+    if images != (config["data"] == "digits"):
         raise ValueError(f"--kind {config['kind']} takes "
-                         f"{'--data digits' if config['kind'] == 'ddpm' else 'a 2-D point set'}, "
+                         f"{'--data digits' if images else 'a 2-D point set'}, "
                          f"got --data {config['data']}")
     if config["sampler"] == "ddim" and config["sample_steps"] > config["steps"]:
         raise ValueError(f"--sample-steps {config['sample_steps']} exceeds --steps {config['steps']}")
@@ -104,7 +116,9 @@ def evaluate(config: dict, options: dict, state: dict, run) -> dict:
 
 
 JOB = Job("diffusion", "a diffusion model: DDPM on the digits, Sohl-Dickstein's Gaussian diffusion "
-          "on 2-D points", ARGS, train, evaluate, check=check,
+          "on 2-D points and binomial diffusion on the binarised digits", ARGS, train, evaluate, check=check,
           summary_keys=("bound_bits", "trajectory_log_likelihood_bits",
-                        "gaussian_fit_log_likelihood_bits", "mmd2_test", "mmd2_train_vs_test",
-                        "class_coverage_tv", "inpainting_rmse_unknown", "train_seconds"))
+                        "gaussian_fit_log_likelihood_bits", "independent_pixels_log_likelihood_bits",
+                        "mmd2_test", "mmd2_train_vs_test", "class_coverage_tv",
+                        "inpainting_rmse_unknown", "inpainting_bit_error_unknown",
+                        "denoising_bit_error", "train_seconds"))

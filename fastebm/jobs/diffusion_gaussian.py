@@ -5,8 +5,6 @@ points beside a Gaussian fitted to the training data; MMD² of its samples."""
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from .. import data as datasets
@@ -14,10 +12,10 @@ from ..mmd import mmd2
 from ..models import GaussianDiffusion, MLPDenoiser
 from ..objectives import DiffusionBound
 from ..plots import point_samples
+from .nonequilibrium import BITS, likelihood_bits, quick  # noqa: F401 (quick: the kind's curve)
 
 _MEASURE = 1000      # samples and test points measured
 _TRAJECTORIES = 100  # forward trajectories per test point of the likelihood estimate
-_BITS = 1 / math.log(2)
 
 
 def build(config: dict):
@@ -41,14 +39,10 @@ def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, di
     """(metrics in bits per sample, pictures' tensors)."""
     g = torch.Generator().manual_seed(config["seed"])
     test = split.test[:_MEASURE]
-    with torch.no_grad():
-        bound = model.bound(test, g, every_step=True)
-    trajectory = model.trajectory_log_likelihood(test, _TRAJECTORIES, g)
+    metrics = likelihood_bits(model, test, _TRAJECTORIES, _MEASURE, g)
     samples = model.sample(_MEASURE, generator=g)
-    metrics = {"bound_bits": float(bound.mean()) * _BITS,
-               "trajectory_log_likelihood_bits": float(trajectory.mean()) * _BITS,
-               "gaussian_fit_log_likelihood_bits":
-                   gaussian_fit_log_likelihood(split.train, test) * _BITS,
+    metrics = {**metrics,
+               "gaussian_fit_log_likelihood_bits": gaussian_fit_log_likelihood(split.train, test) * BITS,
                "mmd2_test": mmd2(samples, test), "mmd2_train_vs_test": mmd2(split.train[:_MEASURE], test),
                "betas": [round(float(b), 5) for b in model.betas().detach()]}
     return metrics, {"samples": samples}
@@ -58,9 +52,3 @@ def draw(pictures: dict, split, config: dict, run, title: str) -> None:
     point_samples(pictures["samples"], split.test, run.path("samples.png"),
                   f"{title}: samples (blue), test data (gray)")
 
-
-def quick(trainer, split, config: dict) -> dict:
-    """The per-epoch curve: K in bits per sample on 500 test points."""
-    g = torch.Generator().manual_seed(config["seed"])
-    with torch.no_grad():
-        return {"test_bound_bits": float(trainer.model.bound(split.test[:500], g).mean()) * _BITS}

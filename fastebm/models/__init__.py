@@ -1,13 +1,14 @@
 """Energy-based models: RBMs (Bernoulli and Gaussian visible units) and energy models over
 continuous x (any network, a Gaussian, a Gaussian mixture); diffusion models' noise schedule
-and denoisers."""
+and denoisers; Sohl-Dickstein et al. 2015's Gaussian and binomial diffusion."""
 
+from .binomial_diffusion import BinomialDiffusion
 from .diffusion import MLPDenoiser, NoiseSchedule, timestep_embedding
 from .energy import (EnergyFunction, EnergyModel, GaussianEnergy, GaussianMixtureEnergy,
                      energy_and_grad)
-from .nonequilibrium import GaussianDiffusion
+from .gaussian_diffusion import GaussianDiffusion
 from .rbm import BernoulliRBM, GaussianBernoulliRBM
 
-__all__ = ["BernoulliRBM", "EnergyFunction", "EnergyModel", "GaussianBernoulliRBM",
+__all__ = ["BernoulliRBM", "BinomialDiffusion", "EnergyFunction", "EnergyModel", "GaussianBernoulliRBM",
            "GaussianDiffusion", "GaussianEnergy", "GaussianMixtureEnergy", "MLPDenoiser", "NoiseSchedule", "energy_and_grad",
            "timestep_embedding"]

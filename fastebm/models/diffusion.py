@@ -59,7 +59,7 @@ class NoiseSchedule:
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε for x0, noise [B, ...], t int64 [B]."""
         ab = self.alphas_cumprod.to(x0.device)[t].to(x0.dtype).view(-1, *([1] * (x0.dim() - 1)))
-        return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+        return gaussian_marginal(x0, ab, noise)
 
     def state_dict(self) -> dict:
         return {"betas": self.betas.clone()}
@@ -87,9 +87,12 @@ def replace_known(x: torch.Tensor, known: torch.Tensor, mask: torch.Tensor,
     0-d tensor), or to ``known`` itself (None: the clean data)."""
     if alpha_bar is None:
         return torch.where(mask, known, x)
-    ab = alpha_bar.to(known.dtype)
-    noise = randn_like(known, generator)
-    return torch.where(mask, ab.sqrt() * known + (1 - ab).sqrt() * noise, x)
+    return torch.where(mask, gaussian_marginal(known, alpha_bar.to(known.dtype), randn_like(known, generator)), x)
+
+
+def gaussian_marginal(x0: torch.Tensor, alpha_bar: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """xᵗ = √ᾱ x⁰ + √(1-ᾱ) ε: a draw of q(xᵗ | x⁰) = N(√ᾱ x⁰, (1-ᾱ) I) given ε (ᾱ broadcastable)."""
+    return alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise
 
 
 def timestep_embedding(t: torch.Tensor, dim: int, steps: int) -> torch.Tensor:

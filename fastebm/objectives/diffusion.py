@@ -36,7 +36,7 @@ class DenoisingDiffusion(LossObjective):
 
 class DiffusionBound(LossObjective):
     """Sohl-Dickstein et al. 2015's training objective: maximise the lower bound K on log p(x⁰)
-    (models.nonequilibrium.GaussianDiffusion.bound, eq. 14), one random step per sample:
+    (models.nonequilibrium.NonequilibriumDiffusion.bound, eq. 14: Gaussian or binomial), one random step per sample:
     loss = -mean K (nats per sample). With the model's learnt βs, gradient ascent on K also
     shapes the forward schedule (the draws' noise frozen by reparameterisation)."""
 

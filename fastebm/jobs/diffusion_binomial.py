@@ -1,0 +1,72 @@
+"""The diffusion job's ``binomial`` kind: Sohl-Dickstein et al. 2015's binomial diffusion (an MLP
+giving each reverse step's bit-flip logits) trained by its bound K on the binarised digits; K
+in bits per digit and the trajectory log-likelihood beside independent pixels fitted to the
+training digits; samples and their class coverage; test digits inpainted from their top half
+and denoised after 10% of their bits were flipped (section 2.5's multiplied distributions)."""
+
+from __future__ import annotations
+
+import torch
+
+from .. import data as datasets
+from ..models import BinomialDiffusion, MLPDenoiser
+from ..objectives import DiffusionBound
+from ..plots import sample_grid
+from .nonequilibrium import BITS, likelihood_bits, quick  # noqa: F401 (quick: the kind's curve)
+from .rbm import class_coverage
+
+_MEASURE = 359          # samples drawn; test digits of K (all 359)
+_TRAJECTORY_POINTS = 100
+_TRAJECTORIES = 50      # forward trajectories per test digit of the likelihood estimate
+_SHOWN = 20             # test digits inpainted and denoised in the pictures (all 359 measured)
+FLIP = 0.1              # the denoising demo's bit-flip probability
+
+
+def build(config: dict):
+    """(split, model, objective) of a configuration."""
+    split = datasets.digits(binary=True)
+    torch.manual_seed(config["seed"])  # the MLP's initial weights
+    D = split.train.shape[1]
+    net = MLPDenoiser(D, config["steps"], config["hidden"], config["depth"])
+    return split, BinomialDiffusion(net, D, config["steps"]), DiffusionBound()
+
+
+def independent_pixels_log_likelihood(train: torch.Tensor, test: torch.Tensor) -> float:
+    """Mean test log-likelihood (nats) of independent pixels with the training digits' (smoothed)
+    frequencies: the null model for scale."""
+    p = (train.double().sum(0) + 1) / (len(train) + 2)
+    return float((test.double() * p.log() + (1 - test.double()) * (1 - p).log()).sum(1).mean())
+
+
+def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, dict]:
+    """(metrics in bits per digit, pictures' tensors)."""
+    g = torch.Generator().manual_seed(config["seed"])
+    test = split.test[:_MEASURE]
+    metrics = likelihood_bits(model, test, _TRAJECTORIES, _TRAJECTORY_POINTS, g)
+    samples = model.sample(_MEASURE, generator=g)
+    mask = torch.zeros_like(test, dtype=torch.bool)
+    mask[:, : test.shape[1] // 2] = True  # the top half of each digit is known
+    filled = model.sample(len(test), generator=g, known=test, mask=mask)
+    flips = torch.rand(test.shape, generator=g) < FLIP
+    noisy = torch.where(flips, 1 - test, test)
+    denoised = model.sample(len(test), generator=g, observation=noisy, observation_noise=FLIP)
+    metrics = {**metrics,
+               "independent_pixels_log_likelihood_bits":
+                   independent_pixels_log_likelihood(split.train, test) * BITS,
+               "inpainting_bit_error_unknown": float((filled != test)[~mask].float().mean()),
+               "denoising_bit_error": float((denoised != test).float().mean()),
+               "noisy_bit_error": float(flips.float().mean()),
+               **class_coverage(samples, split)}
+    shown = slice(0, _SHOWN)
+    return metrics, {"samples": samples, "inpainting": torch.cat(
+        [test[shown] * mask[shown], filled[shown], test[shown]]),
+        "denoising": torch.cat([noisy[shown], denoised[shown], test[shown]])}
+
+
+def draw(pictures: dict, split, config: dict, run, title: str) -> None:
+    sample_grid(pictures["samples"][:100], split.shape, run.path("samples.png"),
+                f"{title}: samples")
+    sample_grid(pictures["inpainting"], split.shape, run.path("inpainting.png"),
+                "inpainting: known top half / inpainted / truth", cols=_SHOWN)
+    sample_grid(pictures["denoising"], split.shape, run.path("denoising.png"),
+                f"denoising: {FLIP:.0%} of bits flipped / denoised / truth", cols=_SHOWN)
