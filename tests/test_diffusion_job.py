@@ -41,6 +41,7 @@ def test_ddpm_trains_resumes_and_evaluates(tmp_path, capsys):
     config = {**{a.dest: a.default for a in diffusion.JOB.all_args}, "steps": 100, "hidden": 128,
               "depth": 2}
     assert metrics["mmd2_test"] < 0.3 * untrained_mmd(config), metrics["mmd2_test"]
+    assert metrics["bound_bits"] < metrics["trajectory_log_likelihood_bits"] < 0, metrics
     capsys.readouterr()
     cli_main(["evaluate", out, "--sampler", "ddim", "--sample-steps", "20"])
     said = capsys.readouterr().out

@@ -12,7 +12,8 @@ from .. import data as datasets
 from ..models import BinomialDiffusion, MLPDenoiser
 from ..objectives import DiffusionBound
 from ..plots import sample_grid
-from .nonequilibrium import BITS, likelihood_bits, quick  # noqa: F401 (quick: the kind's curve)
+from .nonequilibrium import BITS, independent_pixels_log_likelihood, likelihood_bits
+from .nonequilibrium import quick  # noqa: F401 (the kind's per-epoch curve)
 from .rbm import class_coverage
 
 _MEASURE = 359          # samples drawn; test digits of K (all 359)
@@ -31,13 +32,6 @@ def build(config: dict):
     return split, BinomialDiffusion(net, D, config["steps"]), DiffusionBound()
 
 
-def independent_pixels_log_likelihood(train: torch.Tensor, test: torch.Tensor) -> float:
-    """Mean test log-likelihood (nats) of independent pixels with the training digits' (smoothed)
-    frequencies: the null model for scale."""
-    p = (train.double().sum(0) + 1) / (len(train) + 2)
-    return float((test.double() * p.log() + (1 - test.double()) * (1 - p).log()).sum(1).mean())
-
-
 def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, dict]:
     """(metrics in bits per digit, pictures' tensors)."""
     g = torch.Generator().manual_seed(config["seed"])
@@ -52,7 +46,7 @@ def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, di
     denoised = model.sample(len(test), generator=g, observation=noisy, observation_noise=FLIP)
     metrics = {**metrics,
                "independent_pixels_log_likelihood_bits":
-                   independent_pixels_log_likelihood(split.train, test) * BITS,
+                   independent_pixels_log_likelihood(split.train.long(), test.long(), 2) * BITS,
                "inpainting_bit_error_unknown": float((filled != test)[~mask].float().mean()),
                "denoising_bit_error": float((denoised != test).float().mean()),
                "noisy_bit_error": float(flips.float().mean()),

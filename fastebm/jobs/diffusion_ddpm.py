@@ -8,15 +8,19 @@ import torch
 
 from .. import data as datasets
 from ..mmd import mmd2
-from ..models import MLPDenoiser, NoiseSchedule
+from ..models import DenoiserDiffusion, MLPDenoiser, NoiseSchedule
 from ..objectives import DenoisingDiffusion
 from ..plots import sample_grid
 from ..samplers import ReverseDiffusionSampler
+from .nonequilibrium import BITS, independent_pixels_log_likelihood, likelihood_bits
 from .rbm import class_coverage
 
 SCHEDULES = {"linear": NoiseSchedule.linear, "cosine": NoiseSchedule.cosine}
 _MEASURE = 359  # samples drawn and compared with the (359) test digits
+LEVELS = 17     # the digits' grey levels (0..16)
 _INPAINT = 20   # test digits inpainted in the picture
+_TRAJECTORY_POINTS = 100
+_TRAJECTORIES = 10  # forward trajectories per test digit of the likelihood estimate
 #: MMD kernel widths for 64 pixels in [-1, 1] (digits lie ~4-8 apart; the default widths suit
 #: standardised 2-D points).
 BANDWIDTHS = (2.0, 4.0, 8.0)
@@ -54,7 +58,12 @@ def measure(net, split, config: dict, progress: bool = True) -> tuple[dict, dict
     filled = sampler.sample(sampler.initial_noise(_INPAINT, known.shape[1:], generator=g),
                             known=known, mask=mask, generator=g).clamp(-1, 1)
     to_unit = lambda x: (x + 1) / 2  # noqa: E731
-    metrics = {"mmd2_test": mmd2(samples, split.test, BANDWIDTHS), "mmd2_train_vs_test":
+    likelihood = DenoiserDiffusion(net, schedule_of(config), levels=LEVELS)
+    level = lambda x: ((x + 1) * (LEVELS - 1) / 2).round().long()  # noqa: E731
+    metrics = {**likelihood_bits(likelihood, split.test, _TRAJECTORIES, _TRAJECTORY_POINTS, g),
+               "independent_pixels_log_likelihood_bits": BITS * independent_pixels_log_likelihood(
+                   level(split.train), level(split.test), LEVELS),
+               "mmd2_test": mmd2(samples, split.test, BANDWIDTHS), "mmd2_train_vs_test":
                mmd2(split.train[:_MEASURE], split.test, BANDWIDTHS),
                "inpainting_rmse_unknown": float((filled - known)[~mask].square().mean().sqrt()),
                **class_coverage(to_unit(samples), split._replace(train=to_unit(split.train)))}

@@ -1,5 +1,5 @@
-"""What the diffusion job's ``gaussian`` and ``binomial`` kinds (Sohl-Dickstein et al. 2015's
-models) measure alike: the bound K and the trajectory log-likelihood in bits per sample."""
+"""What the diffusion job's kinds measure alike: the bound K and the trajectory log-likelihood of
+a 2015-style model in bits per sample, and independent pixels as the null model of images."""
 
 from __future__ import annotations
 
@@ -20,6 +20,15 @@ def likelihood_bits(model, test: torch.Tensor, n_trajectories: int, trajectory_p
     trajectory = model.trajectory_log_likelihood(test[:trajectory_points], n_trajectories, generator)
     return {"bound_bits": float(bound.mean()) * BITS,
             "trajectory_log_likelihood_bits": float(trajectory.mean()) * BITS}
+
+
+def independent_pixels_log_likelihood(train: torch.Tensor, test: torch.Tensor, levels: int) -> float:
+    """Mean test log-likelihood (nats) of independent pixels, each a categorical over ``levels``
+    values with the training images' add-one-smoothed frequencies; images given as level
+    indices [N, D] (int64)."""
+    counts = torch.stack([(train == v).sum(0) for v in range(levels)]).double() + 1    # [L, D]
+    log_p = (counts / counts.sum(0)).log()
+    return float(log_p.gather(0, test).sum(1).mean())
 
 
 def quick(trainer, split, config: dict) -> dict:

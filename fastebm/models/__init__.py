@@ -6,9 +6,9 @@ from .binomial_diffusion import BinomialDiffusion
 from .diffusion import MLPDenoiser, NoiseSchedule, timestep_embedding
 from .energy import (EnergyFunction, EnergyModel, GaussianEnergy, GaussianMixtureEnergy,
                      energy_and_grad)
-from .gaussian_diffusion import GaussianDiffusion
+from .gaussian_diffusion import DenoiserDiffusion, GaussianDiffusion
 from .rbm import BernoulliRBM, GaussianBernoulliRBM
 
-__all__ = ["BernoulliRBM", "BinomialDiffusion", "EnergyFunction", "EnergyModel", "GaussianBernoulliRBM",
+__all__ = ["BernoulliRBM", "BinomialDiffusion", "DenoiserDiffusion", "EnergyFunction", "EnergyModel", "GaussianBernoulliRBM",
            "GaussianDiffusion", "GaussianEnergy", "GaussianMixtureEnergy", "MLPDenoiser", "NoiseSchedule", "energy_and_grad",
            "timestep_embedding"]

@@ -17,9 +17,9 @@ import torch
 from torch import nn
 
 from .. import ops
-from ..checks import check_real
+from ..checks import check_count, check_real
 from ..ops.common import randn_like
-from .diffusion import gaussian_marginal
+from .diffusion import NoiseSchedule, gaussian_marginal
 from .nonequilibrium import NonequilibriumDiffusion
 
 _HALF_LOG_2PI_E = 0.5 * math.log(2 * math.pi * math.e)
@@ -36,47 +36,11 @@ def normal_log_prob(x, mean, var) -> torch.Tensor:
     return (-0.5 * (math.log(2 * math.pi) + var.log() + (x - mean).square() / var)).flatten(1).sum(1)
 
 
-class GaussianDiffusion(NonequilibriumDiffusion):
-    """The 2015 Gaussian model: a forward β schedule (fixed, or learnt with β₁ fixed) and a
-    reverse network.
-
-    Args:
-        net: (xᵗ [B, D], k int64 [B]) -> [B, 2D]: the reverse step's (m, b) (k = t - 1).
-        dim: D. steps: T >= 2.
-        beta_1: β₁ (fixed: it sets the finest noise, H_q(X¹|X⁰)).
-        beta_T: the last β of the initial schedule (linear in t from β₁ to β_T).
-        learn_betas: learn β₂..β_T (as logits) by gradient ascent on the bound with the forward
-            draws' noise frozen (reparameterised), as in the paper.
-    """
+class GaussianSteps(NonequilibriumDiffusion):
+    """The Gaussian family's steps (π = N(0, I)); a model gives ``betas()`` and ``reverse(x_t,
+    k, betas) -> (μ, σ², m, b)`` with (m, b) the paper's parameterisation of N(μ, σ²)."""
 
     binary = False
-
-    def __init__(self, net: nn.Module, dim: int, steps: int, *, beta_1: float = 1e-4,
-                 beta_T: float = 0.1, learn_betas: bool = True):
-        super().__init__(net, dim, steps)
-        beta_1 = check_real(beta_1, "beta_1", low=0.0, high=1.0, low_open=True, high_open=True)
-        beta_T = check_real(beta_T, "beta_T", low=beta_1, high=1.0, high_open=True)
-        self.register_buffer("beta_first", torch.tensor([beta_1], dtype=torch.float64))
-        rest = torch.linspace(beta_1, beta_T, self.steps, dtype=torch.float64)[1:]
-        logits = torch.log(rest) - torch.log1p(-rest)
-        if learn_betas:
-            self.beta_logits = nn.Parameter(logits.float())
-        else:
-            self.register_buffer("beta_logits", logits.float())
-
-    def betas(self) -> torch.Tensor:
-        """[T] β₁..β_T (β₁ fixed, the rest sigmoid(logits)), differentiable when learnt."""
-        return torch.cat([self.beta_first.to(self.beta_logits.dtype), torch.sigmoid(self.beta_logits)])
-
-    def reverse(self, x_t: torch.Tensor, k: torch.Tensor, betas: torch.Tensor):
-        """(μ, σ², m, b) of p(xᵗ⁻¹ | xᵗ) at step index k [B] (t = k + 1)."""
-        D = x_t.shape[1]
-        out = self.network(x_t, k, 2 * D)
-        m, b = out[:, :D], out[:, D:]
-        beta = betas[k].to(x_t.dtype)[:, None]
-        mean = x_t * (1 - beta).sqrt() + m * beta.sqrt()
-        var = torch.sigmoid(b + torch.log(beta) - torch.log1p(-beta))
-        return mean, var, m, b
 
     def _noise_entropy(self, level):
         """D·(½ log 2πe + ½ log v): the entropy of N(·, v I)."""
@@ -123,3 +87,129 @@ class GaussianDiffusion(NonequilibriumDiffusion):
             m = (mean - x * (1 - b_).sqrt()) / b_.sqrt()
             b = torch.logit(var) - torch.log(b_) + torch.log1p(-b_)
         return ops.gaussian_diffusion_step(x, m.contiguous(), b.contiguous(), beta, generator=generator)
+
+
+class GaussianDiffusion(GaussianSteps):
+    """The 2015 Gaussian model: a forward β schedule (fixed, or learnt with β₁ fixed) and a
+    reverse network.
+
+    Args:
+        net: (xᵗ [B, D], k int64 [B]) -> [B, 2D]: the reverse step's (m, b) (k = t - 1).
+        dim: D. steps: T >= 2.
+        beta_1: β₁ (fixed: it sets the finest noise, H_q(X¹|X⁰)).
+        beta_T: the last β of the initial schedule (linear in t from β₁ to β_T).
+        learn_betas: learn β₂..β_T (as logits) by gradient ascent on the bound with the forward
+            draws' noise frozen (reparameterised), as in the paper.
+    """
+
+    def __init__(self, net: nn.Module, dim: int, steps: int, *, beta_1: float = 1e-4,
+                 beta_T: float = 0.1, learn_betas: bool = True):
+        super().__init__(net, dim, steps)
+        beta_1 = check_real(beta_1, "beta_1", low=0.0, high=1.0, low_open=True, high_open=True)
+        beta_T = check_real(beta_T, "beta_T", low=beta_1, high=1.0, high_open=True)
+        self.register_buffer("beta_first", torch.tensor([beta_1], dtype=torch.float64))
+        rest = torch.linspace(beta_1, beta_T, self.steps, dtype=torch.float64)[1:]
+        logits = torch.log(rest) - torch.log1p(-rest)
+        if learn_betas:
+            self.beta_logits = nn.Parameter(logits.float())
+        else:
+            self.register_buffer("beta_logits", logits.float())
+
+    def betas(self) -> torch.Tensor:
+        """[T] β₁..β_T (β₁ fixed, the rest sigmoid(logits)), differentiable when learnt."""
+        return torch.cat([self.beta_first.to(self.beta_logits.dtype), torch.sigmoid(self.beta_logits)])
+
+    def reverse(self, x_t: torch.Tensor, k: torch.Tensor, betas: torch.Tensor):
+        """(μ, σ², m, b) of p(xᵗ⁻¹ | xᵗ) at step index k [B] (t = k + 1)."""
+        D = x_t.shape[1]
+        out = self.network(x_t, k, 2 * D)
+        m, b = out[:, :D], out[:, D:]
+        beta = betas[k].to(x_t.dtype)[:, None]
+        mean = x_t * (1 - beta).sqrt() + m * beta.sqrt()
+        var = torch.sigmoid(b + torch.log(beta) - torch.log1p(-beta))
+        return mean, var, m, b
+
+
+class DenoiserDiffusion(GaussianSteps):
+    """An ε-prediction denoiser and its forward NoiseSchedule (DDPM) read as a 2015 Gaussian
+    reverse process, for its bound K and trajectory likelihood: step k's reverse N(μ, σ²),
+
+        μ = (xᵗ - βₖ/√(1-ᾱₖ)·ε̂(xᵗ, k)) / √(1-βₖ),
+        σ² = β̃ₖ = βₖ(1-ᾱₖ₋₁)/(1-ᾱₖ) (variance "fixed_small") or βₖ ("fixed_large"),
+
+    and the edge rule at k = 0 (N(x¹√(1-β₀), β₀), the decoder of a continuous x⁰). With
+    ``levels`` = L, x⁰ is discrete on L evenly spaced levels spanning [-1, 1] (bin width
+    h = 2/(L-1)) and the last step is Ho et al.'s discretised decoder: the mass of N(x¹√(1-β₀),
+    β₀) over each level's bin (the outer bins open), so K and the trajectory estimate are
+    log-probabilities of the discrete data, with K = E_q[log p(x⁰ | x¹)] - Σ_{t>=2} KL -
+    KL(q(xᵀ | x⁰) ‖ N(0, I)).
+
+    Args:
+        denoiser: ε̂(x_t [B, D], t int64 [B]) with ``event_shape`` (D,).
+        schedule: the models.NoiseSchedule it was trained with.
+        variance: "fixed_small" or "fixed_large".
+        levels: None (continuous x⁰) or L >= 2.
+    """
+
+    def __init__(self, denoiser: nn.Module, schedule: NoiseSchedule, variance: str = "fixed_small",
+                 levels: int | None = None):
+        if not isinstance(schedule, NoiseSchedule):
+            raise TypeError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")
+        shape = tuple(getattr(denoiser, "event_shape", ()))
+        if len(shape) != 1:
+            raise ValueError(f"the denoiser must have a flat event_shape (D,), got {shape}")
+        super().__init__(denoiser, shape[0], schedule.steps)
+        if variance not in ("fixed_small", "fixed_large"):
+            raise ValueError(f"variance must be 'fixed_small' or 'fixed_large', got {variance!r}")
+        self.small = variance == "fixed_small"
+        self.levels = None if levels is None else check_count(levels, "levels", 2)
+        self.register_buffer("beta_values", schedule.betas.clone())
+
+    def check_data(self, x0, name: str = "x0") -> torch.Tensor:
+        x0 = super().check_data(x0, name)
+        if self.levels is not None:
+            grid = (x0 + 1) * (self.levels - 1) / 2
+            if not torch.equal(grid, grid.round()) or x0.min() < -1 or x0.max() > 1:
+                raise ValueError(f"{name} must lie on the {self.levels} levels spanning [-1, 1]")
+        return x0
+
+    def _reverse_log_prob(self, x_prev, x_t, k, betas):
+        """log p(xᵗ⁻¹ | xᵗ); at k = 0 with levels, the discretised decoder's bin mass."""
+        if self.levels is None:
+            return super()._reverse_log_prob(x_prev, x_t, k, betas)
+        continuous = super()._reverse_log_prob(x_prev, x_t, k, betas)
+        return torch.where(k == 0, self._decoder_log_prob(x_prev, x_t, betas[0]), continuous)
+
+    def _decoder_log_prob(self, x0, x1, beta) -> torch.Tensor:
+        """[B] log Π_i ∫_{bin(x⁰ᵢ)} N(u; x¹ᵢ√(1-β₀), β₀) du."""
+        half = 1 / (self.levels - 1)
+        normal = torch.distributions.Normal(x1 * (1 - beta).sqrt(), beta.sqrt())
+        upper = torch.where(x0 >= 1, 1.0, normal.cdf(x0 + half))
+        lower = torch.where(x0 <= -1, 0.0, normal.cdf(x0 - half))
+        return (upper - lower).clamp(min=torch.finfo(x0.dtype).tiny).log().flatten(1).sum(1)
+
+    def _edge(self, x0, alpha_bar, betas, generator):
+        """Continuous: eq. 14's entropy terms. Discrete: E_q[log p(x⁰ | x¹)] at one draw x¹ ~
+        q(x¹ | x⁰), minus KL(q(xᵀ | x⁰) ‖ N(0, I))."""
+        if self.levels is None:
+            return super()._edge(x0, alpha_bar, betas, generator)
+        beta, last = betas[0].to(x0.dtype), alpha_bar[-1].to(x0.dtype)
+        x1 = self._marginal(x0, 1 - beta, generator)
+        prior_kl = gaussian_kl(last.sqrt() * x0, (1 - last).expand_as(x0), torch.zeros_like(x0),
+                               torch.ones_like(x0))
+        return self._decoder_log_prob(x0, x1, beta) - prior_kl
+
+    def betas(self) -> torch.Tensor:
+        return self.beta_values
+
+    def reverse(self, x_t: torch.Tensor, k: torch.Tensor, betas: torch.Tensor):
+        """(μ, σ², m, b) of p(xᵗ⁻¹ | xᵗ) at step index k [B], (m, b) the paper's coordinates."""
+        alpha_bar = torch.cumprod(1 - betas, 0)
+        beta, ab = (v[k].to(x_t.dtype)[:, None] for v in (betas, alpha_bar))
+        ab_prev = torch.where(k[:, None] > 0, alpha_bar[(k - 1).clamp(min=0)].to(x_t.dtype)[:, None], 1.0)
+        eps = self.network(x_t, k, x_t.shape[1])
+        mean = (x_t - beta / (1 - ab).sqrt() * eps) / (1 - beta).sqrt()
+        var = torch.where(k[:, None] > 0, beta * (1 - ab_prev) / (1 - ab), beta) if self.small else beta
+        m = (mean - x_t * (1 - beta).sqrt()) / beta.sqrt()
+        b = torch.logit(var) - torch.logit(beta)
+        return mean, var.expand_as(mean), m, b.expand_as(mean)

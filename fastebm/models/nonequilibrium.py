@@ -32,7 +32,8 @@ class NonequilibriumDiffusion(nn.Module):
     generator)`` (a draw of q(xᵗ | x⁰)), ``_forward_log_prob(nxt, x, beta)``, ``_prior(n, like,
     generator)``, ``_prior_log_prob(x)``, ``_step_kl(x0, x_t, k, alpha_bar, betas)``,
     ``_reverse_log_prob(x_prev, x_t, k, betas)``, ``_check_observation_noise(noise)`` and
-    ``_reverse_draw(x_t, k, betas, generator, observation, noise)``.
+    ``_reverse_draw(x_t, k, betas, generator, observation, noise)``; a model whose last step is
+    not the edge rule overrides ``_edge`` (K's terms beside the KLs).
     """
 
     binary: bool
@@ -83,10 +84,15 @@ class NonequilibriumDiffusion(nn.Module):
             device = "cpu" if generator is None else generator.device
             k = torch.randint(1, T, (B,), generator=generator, device=device).to(x0.device)
             kl = (T - 1) * self._kl_at(x0, k, alpha_bar, betas, generator)
+        return -kl + self._edge(x0, alpha_bar, betas, generator)
+
+    def _edge(self, x0, alpha_bar, betas, generator) -> torch.Tensor:
+        """K's terms beside the KLs: eq. 14's H_q(Xᵀ | X⁰) - H_q(X¹ | X⁰) - H_p(Xᵀ) (exact for the
+        edge rule's last step)."""
         one = torch.ones((), dtype=alpha_bar.dtype, device=alpha_bar.device)
         edge = (self._noise_entropy(1 - alpha_bar[-1]) - self._noise_entropy(betas[0])
                 - self._noise_entropy(one))
-        return -kl + edge.to(x0.dtype)
+        return edge.to(x0.dtype)
 
     def _kl_at(self, x0, k, alpha_bar, betas, generator) -> torch.Tensor:
         x_t = self._marginal(x0, alpha_bar[k].to(x0.dtype)[:, None], generator)
