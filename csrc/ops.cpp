@@ -59,6 +59,7 @@ TORCH_LIBRARY(fastebm, m) {
       "gaussian_diffusion_step(Tensor x_t, Tensor mu, Tensor var, Tensor beta, Tensor? noise,"
       " int seed) -> Tensor");
   m.def("binomial_diffusion_step(Tensor p, int seed) -> Tensor");
+  m.def("svgd_rbf(Tensor x, Tensor score, float? bandwidth) -> (Tensor, Tensor)");
 }
 
 // The sampling ops are not differentiable: autograd falls through to the backend kernels, so
@@ -69,7 +70,7 @@ TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
                          "rbm_cd_grad", "grbm_cd_grad", "rbm_pcd_sgd_", "rbm_ais",
                          "grbm_ais", "mala_accept", "leapfrog_step", "hmc_accept",
                          "gmm_langevin", "ddpm_step", "ddim_step", "gaussian_diffusion_step",
-                         "binomial_diffusion_step"}) {
+                         "binomial_diffusion_step", "svgd_rbf"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }
 }

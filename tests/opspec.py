@@ -43,6 +43,9 @@ class OpSpec:
     dtypes: tuple = DTYPES
     differentiable: bool = False
     seeded: bool = True             # False: a deterministic op, called without a seed
+    # The arguments under which a CUDA call must not synchronise (svgd_rbf: a given bandwidth,
+    # since the median reads its counts back).
+    sync_free: Callable[[dict], dict] = lambda args: args
 
     @property
     def batch_args(self) -> tuple[str, ...]:
@@ -257,6 +260,13 @@ def make_binomial_diffusion_step(device, dtype, g, big=False):
     return dict(p=torch.rand(shape, generator=g, dtype=torch.float64).to(device, dtype))
 
 
+def make_svgd_rbf(device, dtype, g, big=False):
+    S, n, d = (2, 700, 9) if big else (3, 50, 4)
+    x = (2 * torch.randn(S, n, d, generator=g, dtype=torch.float64) + 1).to(device, dtype)
+    score = torch.randn(S, n, d, generator=g, dtype=torch.float64).to(device, dtype)
+    return dict(x=x, score=score, bandwidth=None)
+
+
 def _reverse_bad() -> list[Bad]:
     """The bad inputs DDPM and DDIM steps share."""
     return [
@@ -398,6 +408,17 @@ SPECS = [
            [Bad(_with(p=lambda p: p.long()), "p"), Bad(_with(p=lambda p: p + 1.5), "p", True),
             Bad(_with(p=lambda p: -p), "p", True), Bad(_with(p=_nan), "p", True)],
            ("binary",), batch="p"),
+    OpSpec("svgd_rbf", make_svgd_rbf,
+           lambda a, s: reference.svgd_rbf(a["x"], a["score"], a["bandwidth"]),
+           [Bad(_with(x=lambda x: x[0, 0]), "x"), Bad(_with(x=lambda x: x.long()), "x"),
+            Bad(_with(score=lambda t: t[:, :, :-1]), "score"),
+            Bad(_with(score=lambda t: t.float() if t.dtype == torch.float64 else t.double()), "score"),
+            Bad(_with(x=lambda x: x[:, :1], score=lambda t: t[:, :1]), "x"),
+            Bad(_with(bandwidth=0.0), "bandwidth"), Bad(_with(bandwidth=-1.0), "bandwidth"),
+            Bad(_with(bandwidth=float("nan")), "bandwidth"),
+            Bad(_with(score=_nan), "score", True), Bad(_with(x=_inf), "x", True)],
+           ("close", "close"), batch=("x", "score"), empty_batch_ok=False, seeded=False,
+           sync_free=_with(bandwidth=0.7)),
     OpSpec("bernoulli_sigmoid", make_bernoulli_sigmoid,
            lambda a, s: (reference.bernoulli_sigmoid(a["logits"], s),),
            [Bad(_with(logits=lambda x: x.long()), "logits"),

@@ -202,7 +202,7 @@ def test_cpu_and_cuda_agree(spec, dtype):
 @pytest.mark.skipif(not HAS_CUDA, reason="no GPU")
 @pytest.mark.parametrize("spec,dtype", ROWS, ids=ROW_IDS)
 def test_cuda_ops_never_synchronise(spec, dtype):
-    args = spec.make("cuda", dtype, generator(spec.name, dtype, "sync"))
+    args = spec.sync_free(spec.make("cuda", dtype, generator(spec.name, dtype, "sync")))
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:

@@ -29,20 +29,6 @@ struct LangevinKernel {
   }
 };
 
-// Lanes of the per-chain sums: element j of a row adds into lane j % kSumLanes, and the lanes
-// are added in one fixed tree, so a sum has the same bits on every ISA path and on CUDA.
-constexpr int kSumLanes = 16;
-
-template <class T>
-FEBM_HD T sum_lanes(const T* lanes) {
-  T s[kSumLanes / 2];
-  for (int l = 0; l < kSumLanes / 2; ++l) s[l] = lanes[l] + lanes[l + kSumLanes / 2];
-  for (int width = kSumLanes / 4; width >= 1; width /= 2) {
-    for (int l = 0; l < width; ++l) s[l] = s[l] + s[l + width];
-  }
-  return s[0];
-}
-
 // One Hamiltonian-dynamics leapfrog update (position and momentum in one pass), diagonal mass
 // M = diag(1 / inv_mass):  p' = p - a ε ∇E(x),  x' = x + ε inv_mass ⊙ p'  (a = ½ on the first
 // half step of a trajectory, 1 where two half steps meet).

@@ -197,4 +197,18 @@ FEBM_HD void box_muller(T u0, T u1, T* z0, T* z1) {
   *z1 = radius * sin_a;
 }
 
+// Lanes of the per-chain sums: element j of a row adds into lane j % kSumLanes, and the lanes
+// are added in one fixed tree, so a sum has the same bits on every ISA path and on CUDA.
+constexpr int kSumLanes = 16;
+
+template <class T>
+FEBM_HD T sum_lanes(const T* lanes) {
+  T s[kSumLanes / 2];
+  for (int l = 0; l < kSumLanes / 2; ++l) s[l] = lanes[l] + lanes[l + kSumLanes / 2];
+  for (int width = kSumLanes / 4; width >= 1; width /= 2) {
+    for (int l = 0; l < width; ++l) s[l] = s[l] + s[l + width];
+  }
+  return s[0];
+}
+
 }  // namespace fastebm

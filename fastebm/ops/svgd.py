@@ -1,0 +1,42 @@
+"""The SVGD family's op: the Stein variational direction with the RBF kernel, tiled (the n×n
+kernel is never stored), with the exact median bandwidth."""
+
+from __future__ import annotations
+
+import torch
+
+from .common import check_float_tensor, check_positive_finite, check_same_shape
+
+
+def svgd_rbf(x: torch.Tensor, score: torch.Tensor,
+             bandwidth: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(φ, h) for particles x and their scores ∇log p(x), both [n, d] or [S, n, d] (S independent
+    particle sets), with k(x, y) = exp(-‖x - y‖²/h) (Liu & Wang 2016):
+
+        φᵢ = (1/n) Σⱼ [k(xⱼ, xᵢ) scoreⱼ + (2/h) k(xⱼ, xᵢ) (xᵢ - xⱼ)].
+
+    h = ``bandwidth``, or (None) med / log(n + 1) per set with med the exact median of
+    ‖xᵢ - xⱼ‖² over the n(n-1)/2 pairs i < j (numpy's median: the mean of the two middle values
+    for an even count; h = 1 when med = 0), found by radix selection over distances computed on
+    the fly. Extra memory O(n·d). h: [] or [S], x's dtype. Not differentiable (φ is an update
+    direction)."""
+    phi, h = torch.ops.fastebm.svgd_rbf.default(x, score, bandwidth)
+    return phi, h
+
+
+@torch.library.register_fake("fastebm::svgd_rbf")
+def _svgd_rbf_fake(x, score, bandwidth):
+    if x.dim() not in (2, 3):
+        raise ValueError(f"fastebm: argument 'x' must be [n, d] or [S, n, d] particles, got shape "
+                         f"{list(x.shape)}")
+    check_float_tensor(x, "x", x.dim())
+    check_same_shape(score, "score", x, "x")
+    if x.shape[-2] < 2:
+        raise ValueError(f"fastebm: argument 'x' needs at least 2 particles per set, got n = "
+                         f"{x.shape[-2]}")
+    if x.shape[-1] < 1 or (x.dim() == 3 and x.shape[0] < 1):
+        raise ValueError(f"fastebm: argument 'x' has an empty dimension: {list(x.shape)}")
+    if bandwidth is not None:
+        check_positive_finite(bandwidth, "bandwidth")
+    return (torch.empty_like(x, memory_format=torch.contiguous_format),
+            x.new_empty(x.shape[:-2]))
