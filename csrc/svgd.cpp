@@ -40,24 +40,25 @@ double key_value(uint64_t key) {
 }
 
 // The median of set s's n(n-1)/2 pair distances (numpy: the mean of the two middle values for an
-// even count), selected digit by digit from the top of their keys, one pass per 16 bits.
+// even count), selected digit by digit from the top of their keys, one pass per digit.
 template <class T>
 double median_distance(const at::Tensor& x, const at::Tensor& xt, int64_t s,
                        const SvgdPasses& passes) {
   const int64_t n = x.size(1);
   const uint64_t pairs = static_cast<uint64_t>(n) * static_cast<uint64_t>(n - 1) / 2;
+  const int bits = pairs < (uint64_t(1) << 22) ? 8 : 16;
   uint64_t rank = (pairs - 1) / 2;  // the lower middle, counted from 0
-  auto counts = at::empty({kDigits}, x.options().dtype(at::kLong));
+  auto counts = at::empty({int64_t(1) << bits}, x.options().dtype(at::kLong));
   auto above = at::empty({1}, x.options().dtype(at::kLong));
   uint64_t key = 0;
   int64_t digit = 0;
   at::Tensor host;
-  for (int shift = static_cast<int>(sizeof(T)) * 8 - kDigitBits; shift >= 0; shift -= kDigitBits) {
-    passes.radix(x, xt, s, RadixPass{shift, key}, counts, above);
+  for (int shift = static_cast<int>(sizeof(T)) * 8 - bits; shift >= 0; shift -= bits) {
+    passes.radix(x, xt, s, RadixPass{shift, bits, key}, counts, above);
     host = counts.cpu();
     const int64_t* c = host.data_ptr<int64_t>();
     for (digit = 0; rank >= static_cast<uint64_t>(c[digit]); ++digit) rank -= c[digit];
-    key = (key << kDigitBits) | static_cast<uint64_t>(digit);
+    key = (key << bits) | static_cast<uint64_t>(digit);
   }
   const double low = key_value<T>(key);
   if (pairs % 2 == 1) return low;
@@ -65,12 +66,12 @@ double median_distance(const at::Tensor& x, const at::Tensor& xt, int64_t s,
   // above the last pass's prefix.
   const int64_t* c = host.data_ptr<int64_t>();
   if (rank + 1 < static_cast<uint64_t>(c[digit])) return low;
-  for (int64_t next = digit + 1; next < kDigits; ++next) {
-    if (c[next] > 0) return 0.5 * (low + key_value<T>((key & ~uint64_t(kDigits - 1)) | next));
+  for (int64_t next = digit + 1; next < host.numel(); ++next) {
+    if (c[next] > 0) return 0.5 * (low + key_value<T>((key & ~uint64_t(host.numel() - 1)) | next));
   }
   uint64_t least;
-  const int64_t bits = above.cpu().item<int64_t>();
-  std::memcpy(&least, &bits, 8);
+  const int64_t least_bits = above.cpu().item<int64_t>();
+  std::memcpy(&least, &least_bits, 8);
   return 0.5 * (low + key_value<T>(least));
 }
 

@@ -19,7 +19,7 @@ constexpr int kTile = 256;
 
 // One thread's histogram of digits and least key above the prefix.
 struct ThreadTally {
-  int64_t* counts;  // [kDigits]
+  int64_t* counts;  // [pass.digits()]
   uint64_t* least;
   RadixPass pass;
   void operator()(uint64_t key) const {
@@ -36,14 +36,14 @@ struct RadixRows {
   const T* x;   // one set's [n, d]
   const T* xt;  // its [d, np]
   int64_t n, np, d;
-  int64_t* counts;   // [threads, kDigits]
+  int64_t* counts;   // [threads, pass.digits()]
   uint64_t* least;   // [threads]
   RadixPass pass;
   void operator()(int64_t block) const {
     const int t = at::get_thread_num();
     radix_pass_block<T, kRowParticles, kTile>(
         x, xt, n, np, d, block * kRowParticles,
-        ThreadTally{counts + t * kDigits, least + t, pass});
+        ThreadTally{counts + t * pass.digits(), least + t, pass});
   }
 };
 
@@ -51,7 +51,7 @@ void radix_cpu(const at::Tensor& x, const at::Tensor& xt, int64_t set, const Rad
                at::Tensor& counts, at::Tensor& above) {
   const int64_t n = x.size(1), d = x.size(2), np = xt.size(2);
   const int threads = at::get_num_threads();
-  at::Tensor per_thread = at::zeros({threads, kDigits}, counts.options());
+  at::Tensor per_thread = at::zeros({threads, pass.digits()}, counts.options());
   std::vector<uint64_t> least(threads, ~uint64_t(0));
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::svgd_radix", [&] {
     cpu::ElementwiseDriver::run_rows(

@@ -16,7 +16,7 @@ namespace {
 constexpr int kTile = 16;
 
 struct AtomicTally {
-  unsigned long long* counts;  // [kDigits]
+  unsigned long long* counts;  // [pass.digits()]
   unsigned long long* least;
   RadixPass pass;
   __device__ void operator()(uint64_t key) const {

@@ -1,12 +1,13 @@
 """Samplers: persistent block-Gibbs chains with optional parallel tempering; Langevin (ULA /
-MALA) and HMC chains on continuous energies; reverse diffusion (DDPM / DDIM)."""
+MALA) and HMC chains on continuous energies; reverse diffusion (DDPM / DDIM); SVGD particles."""
 
 from .continuous import ContinuousSampler
 from .diffusion import ReverseDiffusionSampler
 from .gibbs import GibbsSampler, tempering_ladder
 from .hmc import HMCSampler
 from .langevin import LangevinSampler
+from .svgd import SVGD
 
 __all__ = ["ContinuousSampler", "GibbsSampler", "HMCSampler", "LangevinSampler",
-           "ReverseDiffusionSampler",
+           "ReverseDiffusionSampler", "SVGD",
            "tempering_ladder"]

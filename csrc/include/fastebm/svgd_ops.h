@@ -13,22 +13,22 @@
 namespace fastebm {
 
 // One radix-select pass of the exact median over a set's pair distances, keyed by their bits
-// (svgd.h distance_key): the pairs whose key agrees with `prefix` above bit shift + 16 are
-// counted by their 16-bit digit at `shift`; the keys above that prefix give their minimum.
-constexpr int kDigitBits = 16;
-constexpr int64_t kDigits = int64_t(1) << kDigitBits;
-
+// (svgd.h distance_key): the pairs whose key agrees with `prefix` above bit shift + bits are
+// counted by their `bits`-wide digit at `shift`; the keys above that prefix give their minimum.
+// Digits are 16 bits wide, 8 for sets of few pairs (a small histogram to clear and add up).
 struct RadixPass {
   int shift;        // the digit's lowest bit
-  uint64_t prefix;  // the key bits above shift + 16
+  int bits;         // the digit's width
+  uint64_t prefix;  // the key bits above shift + bits
+  FEBM_HD int64_t digits() const { return int64_t(1) << bits; }
   FEBM_HD bool matches(uint64_t key) const {
-    return shift + kDigitBits >= 64 || (key >> (shift + kDigitBits)) == prefix;
+    return shift + bits >= 64 || (key >> (shift + bits)) == prefix;
   }
   FEBM_HD bool high(uint64_t key) const {
-    return shift + kDigitBits < 64 && (key >> (shift + kDigitBits)) > prefix;
+    return shift + bits < 64 && (key >> (shift + bits)) > prefix;
   }
   FEBM_HD int64_t digit(uint64_t key) const {
-    return static_cast<int64_t>((key >> shift) & (kDigits - 1));
+    return static_cast<int64_t>((key >> shift) & (digits() - 1));
   }
 };
 
@@ -37,7 +37,7 @@ struct SvgdPasses {
   // the bandwidths h [S].
   void (*phi)(const at::Tensor& x, const at::Tensor& xt, const at::Tensor& vt,
               const at::Tensor& h, at::Tensor& phi);
-  // counts [kDigits] int64 <- one radix pass over the pairs of set `set`; above [1] int64 <-
+  // counts [pass.digits()] int64 <- one radix pass over the pairs of set `set`; above [1] int64 <-
   // the least key above the pass's prefix (as bits; all ones when none).
   void (*radix)(const at::Tensor& x, const at::Tensor& xt, int64_t set, const RadixPass& pass,
                 at::Tensor& counts, at::Tensor& above);
