@@ -13,6 +13,7 @@ import bench_diffusion  # noqa: E402
 import bench_gibbs  # noqa: E402
 import bench_langevin  # noqa: E402
 import bench_rbm  # noqa: E402
+import bench_svgd  # noqa: E402
 from common import machine_floor, machine_line  # noqa: E402
 
 
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     print(bench_rbm.run(min_run_time, floor["gemm_gflops"], with_ais=args.ais) + "\n")
     print(bench_langevin.run(min_run_time, floor["copy_gbs"]) + "\n")
     print(bench_diffusion.run(min_run_time, floor["copy_gbs"]) + "\n")
+    print(bench_svgd.run(min_run_time) + "\n")
 
 
 if __name__ == "__main__":

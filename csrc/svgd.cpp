@@ -1,9 +1,11 @@
 // The SVGD family's op on any backend: argument checks, the centred and transposed layouts, the
-// exact median bandwidth by radix selection (svgd_ops.h RadixPass) and the φ pass. Value checks
+// exact median bandwidth by counting passes (svgd_ops.h RangePass) and the φ pass. Value checks
 // (finite x and score) read device memory: always on the CPU, on CUDA only with value checks on
 // (checks.h). The median's passes read their counts back: on CUDA, pass a bandwidth to keep a
 // step free of synchronisation.
 #include <ATen/TensorOperators.h>
+#include <ATen/ops/arange.h>
+#include <ATen/ops/cdist.h>
 #include <ATen/ops/constant_pad_nd.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/empty_like.h>
@@ -14,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "fastebm/checks.h"
 #include "fastebm/svgd.h"
@@ -39,40 +42,86 @@ double key_value(uint64_t key) {
   return static_cast<double>(v);
 }
 
+// The pair distances of at most kSample of set s's particles (evenly strided: all of them for
+// small sets), in float64: [m(m-1)/2].
+constexpr int64_t kSample = 1024;
+
+at::Tensor sample_pairs(const at::Tensor& x, int64_t s) {
+  const int64_t n = x.size(1), stride = (n + kSample - 1) / kSample;
+  const at::Tensor sub = x.select(0, s).slice(0, 0, n, stride).to(at::kDouble);
+  const at::Tensor d2 = at::cdist(sub, sub, 2.0, 2).square_();  // 2: exact differences, no matmul
+  const at::Tensor i = at::arange(sub.size(0), sub.options().dtype(at::kLong));
+  return d2.masked_select(i.unsqueeze(1) < i.unsqueeze(0));
+}
+
+// The value of rank k (from 0) of a 1-D tensor.
+double kth(const at::Tensor& values, int64_t k) {
+  return std::get<0>(values.kthvalue(k + 1)).item<double>();
+}
+
+template <class T>
+uint64_t value_key(double v) {
+  return distance_key(static_cast<T>(v));
+}
+
 // The median of set s's n(n-1)/2 pair distances (numpy: the mean of the two middle values for an
-// even count), selected digit by digit from the top of their keys, one pass per digit.
+// even count). A set of at most kSample particles: from all its pairs in float64. A larger one:
+// by counting passes (svgd_ops.h RangePass) that narrow a range of keys around the middle rank,
+// 65,536 bins a pass, from the sample's bracket (two passes in float32 when it holds), from every
+// key (0 to 2^31 or 2^63) when it misses.
 template <class T>
 double median_distance(const at::Tensor& x, const at::Tensor& xt, int64_t s,
                        const SvgdPasses& passes) {
+  constexpr int64_t kBins = int64_t(1) << 16;
   const int64_t n = x.size(1);
   const uint64_t pairs = static_cast<uint64_t>(n) * static_cast<uint64_t>(n - 1) / 2;
-  const int bits = pairs < (uint64_t(1) << 22) ? 8 : 16;
-  uint64_t rank = (pairs - 1) / 2;  // the lower middle, counted from 0
-  auto counts = at::empty({int64_t(1) << bits}, x.options().dtype(at::kLong));
-  auto above = at::empty({1}, x.options().dtype(at::kLong));
-  uint64_t key = 0;
-  int64_t digit = 0;
-  at::Tensor host;
-  for (int shift = static_cast<int>(sizeof(T)) * 8 - bits; shift >= 0; shift -= bits) {
-    passes.radix(x, xt, s, RadixPass{shift, bits, key}, counts, above);
-    host = counts.cpu();
+  const uint64_t all_keys = uint64_t(1) << (sizeof(T) * 8 - 1);
+  const uint64_t middle = (pairs - 1) / 2;  // the lower middle's rank, counted from 0
+  // The sample's pairs: every pair of a small set (its median directly), else their 45% and 55%
+  // quantiles, widened by 0.1%, bracket the median; the counting passes check the bracket and
+  // fall back to every key if it misses.
+  const at::Tensor sample = sample_pairs(x, s);
+  const int64_t m = sample.numel();
+  if (static_cast<uint64_t>(m) == pairs) {
+    return 0.5 * (kth(sample, (m - 1) / 2) + kth(sample, m / 2));
+  }
+  uint64_t low = value_key<T>(kth(sample, m * 9 / 20) * (1 - 1e-3));
+  uint64_t width = std::min(value_key<T>(kth(sample, m * 11 / 20) * (1 + 1e-3)), all_keys - 1) + 1 - low;
+  bool bracketed = true;
+  for (;;) {
+    int shift = 0;
+    while (((width - 1) >> shift) >= static_cast<uint64_t>(kBins)) ++shift;
+    const RangePass pass{low, shift, static_cast<int64_t>(((width - 1) >> shift) + 1)};
+    at::Tensor counts = at::empty({pass.bins + 2}, x.options().dtype(at::kLong));
+    passes.count(x, xt, s, pass, counts);
+    const at::Tensor host = counts.cpu();
     const int64_t* c = host.data_ptr<int64_t>();
-    for (digit = 0; rank >= static_cast<uint64_t>(c[digit]); ++digit) rank -= c[digit];
-    key = (key << bits) | static_cast<uint64_t>(digit);
+    uint64_t rank = middle - std::min<uint64_t>(middle, c[pass.bins]), inside = 0;
+    for (int64_t b = 0; b < pass.bins; ++b) inside += c[b];
+    if (middle < static_cast<uint64_t>(c[pass.bins]) || rank >= inside) {
+      TORCH_INTERNAL_ASSERT(bracketed, "svgd_rbf: the median's counts do not add up");
+      bracketed = false;  // the sample's bracket missed: every key
+      low = 0;
+      width = all_keys;
+      continue;
+    }
+    int64_t bin = 0;
+    for (; rank >= static_cast<uint64_t>(c[bin]); ++bin) rank -= c[bin];
+    low += static_cast<uint64_t>(bin) << shift;
+    if (shift > 0) {
+      width = uint64_t(1) << shift;
+      continue;
+    }
+    const double lower = key_value<T>(low);
+    if (pairs % 2 == 1 || rank + 1 < static_cast<uint64_t>(c[bin])) return lower;
+    // The upper middle: the next key counted in this pass, or the least key past its range.
+    for (int64_t next = bin + 1; next < pass.bins; ++next) {
+      if (c[next] > 0) return 0.5 * (lower + key_value<T>(pass.low + next));
+    }
+    uint64_t least;
+    std::memcpy(&least, c + pass.bins + 1, 8);
+    return 0.5 * (lower + key_value<T>(least));
   }
-  const double low = key_value<T>(key);
-  if (pairs % 2 == 1) return low;
-  // The upper middle: the same key, the next digit counted in the last pass, or the least key
-  // above the last pass's prefix.
-  const int64_t* c = host.data_ptr<int64_t>();
-  if (rank + 1 < static_cast<uint64_t>(c[digit])) return low;
-  for (int64_t next = digit + 1; next < host.numel(); ++next) {
-    if (c[next] > 0) return 0.5 * (low + key_value<T>((key & ~uint64_t(host.numel() - 1)) | next));
-  }
-  uint64_t least;
-  const int64_t least_bits = above.cpu().item<int64_t>();
-  std::memcpy(&least, &least_bits, 8);
-  return 0.5 * (low + key_value<T>(least));
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 """svgd_rbf against dense float64 formulas and numpy's median: φ for n up to 1,000 (relative
 error 1e-9 in float64, 1e-4 in float32), the exact median bandwidth for odd and even pair
-counts, with duplicate particles (ties, and a median of 0), d = 1, far-from-origin particles,
-and the batched form against per-set calls."""
+counts, from all pairs (small sets) and by counting passes (large sets, a misleading sample
+included), with duplicate particles (ties, and a median of 0), d = 1, far-from-origin
+particles, and the batched form against per-set calls."""
 
 from __future__ import annotations
 
@@ -52,6 +53,29 @@ def test_median_with_ties_and_duplicates(n):
     for dtype, rel in ((torch.float64, 1e-12), (torch.float32, 1e-7)):  # float32 h: rounded once
         _, h = ops.svgd_rbf(x.to(dtype), torch.zeros(n, 2, dtype=dtype))
         assert float(h) == pytest.approx(numpy_bandwidth(x), rel=rel)
+
+
+@pytest.mark.parametrize("n,grid", [(1500, False), (1502, False), (1502, True)])
+def test_median_by_counting_passes_on_large_sets(n, grid):
+    """Past 1,024 particles the median comes from counting passes bracketed by a sample: even
+    (1500) and odd (1502) pair counts, float32 and float64, and ties (particles on a grid)."""
+    g = torch.Generator().manual_seed(n)
+    x = (torch.randint(0, 4, (n, 3), generator=g).double() if grid
+         else torch.randn(n, 3, generator=g, dtype=torch.float64))
+    for dtype, rel in ((torch.float64, 1e-12), (torch.float32, 1e-6)):
+        _, h = ops.svgd_rbf(x.to(dtype), torch.zeros(n, 3, dtype=dtype))
+        assert float(h) == pytest.approx(numpy_bandwidth(x.to(dtype)), rel=rel)
+
+
+def test_median_when_the_sample_misleads():
+    """Every second particle at the origin: the strided sample sees only zero distances, its
+    bracket misses the median, and the passes fall back to every key."""
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(2000, 2, generator=g, dtype=torch.float64)
+    x[::2] = 0
+    for dtype, rel in ((torch.float64, 1e-12), (torch.float32, 1e-6)):
+        _, h = ops.svgd_rbf(x.to(dtype), torch.zeros(2000, 2, dtype=dtype))
+        assert float(h) == pytest.approx(numpy_bandwidth(x.to(dtype)), rel=rel)
 
 
 def test_all_particles_equal_gives_bandwidth_one():

@@ -68,6 +68,13 @@ FEBM_HD T tile_sum(const T* a) {
   return sum_lanes(lanes);
 }
 
+// Kernel values below e^-80 (float) or e^-700 (double) count as 0: next to k(xᵢ, xᵢ) = 1 in
+// every sum they are below rounding, and their products would be subnormal (slow on x86).
+template <class T>
+FEBM_HD constexpr T flush_below() {
+  return sizeof(T) == 4 ? T(-80) : T(-700);
+}
+
 // φ for IB particles of one set per row call: row = set · blocks + block, particles
 // block · IB .. + IB - 1. φ's rows hold Σⱼ kᵢⱼ vⱼ while the tiles are walked, then φ itself.
 template <class T, int IB, int J>
@@ -92,12 +99,15 @@ struct SvgdPhiKernel {
     }
     T k[IB * J];
     for (int64_t j0 = 0; j0 < n; j0 += J) {
-      const int64_t valid = n - j0;
+      const int valid = n - j0 < J ? static_cast<int>(n - j0) : J;  // int: SSE2 compares it
       tile_distances<T, IB, J>(xs, xts, n, np, d, i0, j0, k);
       for (int r = 0; r < IB; ++r) {
         T* kr = k + r * J;
 #pragma omp simd
-        for (int j = 0; j < J; ++j) kr[j] = j < valid ? exp_clamped(kr[j] * neg_inv_h) : T(0);
+        for (int j = 0; j < J; ++j) {
+          const T arg = kr[j] * neg_inv_h;
+          kr[j] = j < valid && arg > flush_below<T>() ? exp_clamped(arg) : T(0);
+        }
       }
       for (int r = 0; r < rows; ++r) {
         ksum[r] = ksum[r] + tile_sum<T, J>(k + r * J);
@@ -117,7 +127,8 @@ struct SvgdPhiKernel {
 };
 
 // The bits of a non-negative distance as an unsigned integer: monotone in the value, so the
-// k-th smallest distance is the k-th smallest key (float: 32 bits, double: 64).
+// k-th smallest distance is the k-th smallest key (float: 32 bits, double: 64; a finite
+// distance's key is below 2^31 or 2^63).
 template <class T>
 FEBM_HD uint64_t distance_key(T v) {
   if constexpr (sizeof(T) == 4) {
@@ -131,21 +142,23 @@ FEBM_HD uint64_t distance_key(T v) {
   }
 }
 
-// tally(key) for every pair (i < j) of one set with i in i0 .. i0 + IB - 1: a radix pass's
-// block (svgd_ops.h RadixPass); tally is the backend's counter (CPU: the thread's histogram;
-// CUDA: atomics).
-template <class T, int IB, int J, class Tally>
-FEBM_HD void radix_pass_block(const T* x, const T* xt, int64_t n, int64_t np, int64_t d,
-                              int64_t i0, const Tally& tally) {
+// tile(dist, j0, first, last) for every tile of particles j that holds a pair i < j of one set
+// with i in i0 .. i0 + IB - 1: dist as tile_distances gives it, row r's pairs at j in
+// [first[r], last[r]) (empty past n). A counting pass of the median (svgd_ops.h RangePass) is
+// such a walk; the backend counts (CPU: vectorised, into the thread's histogram; CUDA: atomics).
+template <class T, int IB, int J, class Tile>
+FEBM_HD void pair_tiles(const T* x, const T* xt, int64_t n, int64_t np, int64_t d, int64_t i0,
+                        const Tile& tile) {
   T dist[IB * J];
+  int first[IB], last[IB];
   for (int64_t j0 = (i0 / J) * J; j0 < n; j0 += J) {
     tile_distances<T, IB, J>(x, xt, n, np, d, i0, j0, dist);
-    for (int r = 0; r < IB && i0 + r < n; ++r) {
-      for (int j = 0; j < J; ++j) {
-        const int64_t jj = j0 + j;
-        if (jj > i0 + r && jj < n) tally(distance_key(dist[r * J + j]));
-      }
+    for (int r = 0; r < IB; ++r) {
+      const int64_t lo = i0 + r + 1 - j0, hi = n - j0;
+      first[r] = static_cast<int>(lo < 0 ? 0 : (lo > J ? J : lo));
+      last[r] = i0 + r < n ? static_cast<int>(hi > J ? J : hi) : 0;
     }
+    tile(dist, first, last);
   }
 }
 

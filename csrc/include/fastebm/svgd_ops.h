@@ -12,24 +12,15 @@
 
 namespace fastebm {
 
-// One radix-select pass of the exact median over a set's pair distances, keyed by their bits
-// (svgd.h distance_key): the pairs whose key agrees with `prefix` above bit shift + bits are
-// counted by their `bits`-wide digit at `shift`; the keys above that prefix give their minimum.
-// Digits are 16 bits wide, 8 for sets of few pairs (a small histogram to clear and add up).
-struct RadixPass {
-  int shift;        // the digit's lowest bit
-  int bits;         // the digit's width
-  uint64_t prefix;  // the key bits above shift + bits
-  FEBM_HD int64_t digits() const { return int64_t(1) << bits; }
-  FEBM_HD bool matches(uint64_t key) const {
-    return shift + bits >= 64 || (key >> (shift + bits)) == prefix;
-  }
-  FEBM_HD bool high(uint64_t key) const {
-    return shift + bits < 64 && (key >> (shift + bits)) > prefix;
-  }
-  FEBM_HD int64_t digit(uint64_t key) const {
-    return static_cast<int64_t>((key >> shift) & (digits() - 1));
-  }
+// One counting pass of the exact median over a set's pair distances, keyed by their bits (svgd.h
+// distance_key: monotone in the value): the keys below `low` are counted, those in [low, end)
+// counted by bin (key - low) >> shift (end = low + bins << shift), and the least key at or
+// above `end` kept (the value past the range, for an even count's upper middle).
+struct RangePass {
+  uint64_t low;
+  int shift;
+  int64_t bins;
+  FEBM_HD uint64_t end() const { return low + (static_cast<uint64_t>(bins) << shift); }
 };
 
 struct SvgdPasses {
@@ -37,10 +28,11 @@ struct SvgdPasses {
   // the bandwidths h [S].
   void (*phi)(const at::Tensor& x, const at::Tensor& xt, const at::Tensor& vt,
               const at::Tensor& h, at::Tensor& phi);
-  // counts [pass.digits()] int64 <- one radix pass over the pairs of set `set`; above [1] int64 <-
-  // the least key above the pass's prefix (as bits; all ones when none).
-  void (*radix)(const at::Tensor& x, const at::Tensor& xt, int64_t set, const RadixPass& pass,
-                at::Tensor& counts, at::Tensor& above);
+  // counts [bins + 2] int64 <- one counting pass over the pairs of set `set`: the bins, then
+  // the count below `low`, then the least key at or above the range's end (as bits; all ones
+  // when none).
+  void (*count)(const at::Tensor& x, const at::Tensor& xt, int64_t set, const RangePass& pass,
+                at::Tensor& counts);
 };
 
 // (φ, h) of SVGD with the RBF kernel k(x, y) = exp(-‖x - y‖²/h) for x, score [n, d] or
