@@ -13,10 +13,9 @@
 
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
-#include <utility>
 
 #include "fastebm/checks.h"
 #include "fastebm/svgd.h"

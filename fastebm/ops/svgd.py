@@ -17,8 +17,9 @@ def svgd_rbf(x: torch.Tensor, score: torch.Tensor,
 
     h = ``bandwidth``, or (None) med / log(n + 1) per set with med the exact median of
     ‖xᵢ - xⱼ‖² over the n(n-1)/2 pairs i < j (numpy's median: the mean of the two middle values
-    for an even count; h = 1 when med = 0), found by radix selection over distances computed on
-    the fly. Extra memory O(n·d). h: [] or [S], x's dtype. Not differentiable (φ is an update
+    for an even count; h = 1 when med = 0): from all pairs for sets of at most 256 particles,
+    else by counting passes over distances computed on the fly, bracketed by a sample's
+    quantiles. Extra memory O(n·d). h: [] or [S], x's dtype. Not differentiable (φ is an update
     direction)."""
     phi, h = torch.ops.fastebm.svgd_rbf.default(x, score, bandwidth)
     return phi, h
