@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
+from ..optim import Adam
 
 STEP_RULES = ("adagrad", "sgd", "adam")
 
@@ -29,7 +30,8 @@ class SVGD:
         score: x -> ∇log p(x) directly (instead of log_prob; with data: score(x, batch)).
         step_size: ε. bandwidth: h (None: the median heuristic each step).
         rule: "adagrad" (the original paper's AdaGrad with momentum: G ← αG + (1-α)φ², the first
-            step G = φ²; x += ε φ / (10⁻⁶ + √G)), "sgd" (x += ε φ) or "adam" (ascent on φ).
+            step G = φ²; x += ε φ / (10⁻⁶ + √G)), "sgd" (x += ε φ) or "adam" (fastebm.optim.Adam
+            descending -φ).
         alpha: AdaGrad's momentum α. betas: Adam's (β₁, β₂).
         data: [N, ...] data for minibatched scores; batch_size: the minibatch (default all).
         progress: a tqdm bar on runs longer than 2 seconds.
@@ -106,27 +108,26 @@ class SVGD:
         check_count(n_steps, "n_steps", 0)
         check_generator(generator)
         x = particles.detach().clone()
+        adam = Adam([x], lr=self.step_size, betas=self.betas) if self.rule == "adam" else None
         state = {}
         for step in tqdm(range(n_steps), delay=2.0, disable=not self.progress, leave=False,
                          desc="svgd"):
             phi, self.bandwidths = ops.svgd_rbf(x, self.score(x, self._batch(generator)),
                                                 self.bandwidth)
-            x += self.step_size * self._direction(phi, state, step)
+            if adam is not None:  # the fused Adam, descending -φ
+                x.grad = phi.neg_()
+                adam.step()
+            else:
+                x += self.step_size * self._direction(phi, state, step)
             if callback is not None:
                 callback(step, x)
         return x
 
     def _direction(self, phi: torch.Tensor, state: dict, step: int) -> torch.Tensor:
-        """The update's direction from φ under the step rule (state: its running moments)."""
+        """The update's direction from φ under the "sgd" or "adagrad" rule (state: AdaGrad's
+        running second moment)."""
         if self.rule == "sgd":
             return phi
-        if self.rule == "adagrad":
-            g = phi.square()
-            state["g"] = g if step == 0 else self.alpha * state["g"] + (1 - self.alpha) * g
-            return phi / (1e-6 + state["g"].sqrt())
-        b1, b2 = self.betas
-        state["m"] = (1 - b1) * phi + (b1 * state["m"] if step else 0)
-        state["v"] = (1 - b2) * phi.square() + (b2 * state["v"] if step else 0)
-        m_hat = state["m"] / (1 - b1 ** (step + 1))
-        v_hat = state["v"] / (1 - b2 ** (step + 1))
-        return m_hat / (v_hat.sqrt() + 1e-8)
+        g = phi.square()
+        state["g"] = g if step == 0 else self.alpha * state["g"] + (1 - self.alpha) * g
+        return phi / (1e-6 + state["g"].sqrt())
