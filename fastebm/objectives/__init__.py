@@ -1,8 +1,8 @@
 """Training objectives. For Gibbs models (RBMs, Boltzmann machines): contrastive divergence,
 persistent CD / SML, pseudo-likelihood. For continuous energy models: maximum likelihood with
 Langevin / HMC negatives, exact, sliced and denoising score matching, noise-contrastive
-estimation. For diffusion models: DDPM's denoising objective and
-Sohl-Dickstein et al.'s bound.
+estimation, Stein CD and SteinGAN (SVGD's Stein direction). For diffusion models: DDPM's
+denoising objective and Sohl-Dickstein et al.'s bound.
 
 Each objective's ``compute_grads(model, x, generator)`` fills the model parameters' ``.grad``
 with the gradient to descend for the batch x and returns a dict of float metrics.
@@ -14,6 +14,8 @@ from .maximum_likelihood import MaximumLikelihood
 from .nce import NCE
 from .pseudo_likelihood import PseudoLikelihood, log_pseudo_likelihood
 from .score_matching import DenoisingScoreMatching, ScoreMatching, SlicedScoreMatching
+from .stein import SteinCD, SteinGAN
 
-__all__ = ["CD", "DenoisingDiffusion", "DiffusionBound", "DenoisingScoreMatching", "MaximumLikelihood", "NCE", "PCD",
-           "PseudoLikelihood", "ScoreMatching", "SlicedScoreMatching", "log_pseudo_likelihood"]
+__all__ = ["CD", "DenoisingDiffusion", "DiffusionBound", "DenoisingScoreMatching", "MaximumLikelihood",
+           "NCE", "PCD", "PseudoLikelihood", "ScoreMatching", "SlicedScoreMatching", "SteinCD",
+           "SteinGAN", "log_pseudo_likelihood"]

@@ -10,12 +10,19 @@ from ..optim import SGD
 from ..samplers import GibbsSampler, tempering_ladder
 
 
-def free_energy_gap_grads(model, v_data: torch.Tensor, v_model: torch.Tensor) -> dict:
-    """Backpropagate mean F(v_data) - mean F(v_model): the likelihood gradient's estimate for any
-    model with a free energy (v_model held fixed)."""
-    gap = model.free_energy(v_data).mean() - model.free_energy(v_model.detach()).mean()
+def energy_gap_grads(energy, x_data: torch.Tensor, x_model: torch.Tensor,
+                     name: str = "energy_gap") -> dict:
+    """Backpropagate mean U(x_data) - mean U(x_model) (x_model held fixed), U = ``energy``
+    [B, ...] -> [B]: the likelihood gradient's estimate with x_model the negatives;
+    returns {name: the gap}."""
+    gap = energy(x_data).mean() - energy(x_model.detach()).mean()
     gap.backward()
-    return {"free_energy_gap": gap.item()}
+    return {name: gap.item()}
+
+
+def free_energy_gap_grads(model, v_data: torch.Tensor, v_model: torch.Tensor) -> dict:
+    """energy_gap_grads with U the model's free energy F."""
+    return energy_gap_grads(model.free_energy, v_data, v_model, "free_energy_gap")
 
 
 def check_batch(model, v: torch.Tensor) -> None:

@@ -20,6 +20,30 @@ from ..optim import Adam
 STEP_RULES = ("adagrad", "sgd", "adam")
 
 
+def target_score(x: torch.Tensor, log_prob: Callable | None = None, score: Callable | None = None,
+                 *extra) -> torch.Tensor:
+    """∇ₓlog p [..., d] at the particles x [..., d] (detached): ``score(x, *extra)``, or autograd
+    on ``log_prob(x, *extra)`` (one value per particle) in one call for all of them; ValueError
+    for a wrong shape or a NaN / Inf score."""
+    if score is not None:
+        s = score(x, *extra)
+    else:
+        with torch.enable_grad():
+            y = x.detach().requires_grad_()
+            logp = log_prob(y, *extra)
+            if logp.shape != y.shape[:-1]:
+                raise ValueError(f"log_prob must return one value per particle "
+                                 f"{list(y.shape[:-1])}, got {list(logp.shape)}")
+            s, = torch.autograd.grad(logp.sum(), y)
+    if s.shape != x.shape:
+        raise ValueError(f"the score must have the particles' shape {list(x.shape)}, got "
+                         f"{list(s.shape)}")
+    if not torch.isfinite(s).all():
+        raise ValueError("the target's score is NaN or Inf at some particle (step too large, "
+                         "or particles outside the target's support)")
+    return s.detach()
+
+
 class SVGD:
     """SVGD with the RBF kernel and the median bandwidth (or a fixed one).
 
@@ -68,24 +92,7 @@ class SVGD:
 
     def score(self, x: torch.Tensor, batch: torch.Tensor | None = None) -> torch.Tensor:
         """∇log p at every particle (one autograd call for all of them)."""
-        extra = () if batch is None else (batch,)
-        if self.score_fn is not None:
-            s = self.score_fn(x, *extra)
-        else:
-            with torch.enable_grad():
-                y = x.detach().requires_grad_()
-                logp = self.log_prob(y, *extra)
-                if logp.shape != y.shape[:-1]:
-                    raise ValueError(f"log_prob must return one value per particle "
-                                     f"{list(y.shape[:-1])}, got {list(logp.shape)}")
-                s, = torch.autograd.grad(logp.sum(), y)
-        if s.shape != x.shape:
-            raise ValueError(f"the score must have the particles' shape {list(x.shape)}, got "
-                             f"{list(s.shape)}")
-        if not torch.isfinite(s).all():
-            raise ValueError("the target's score is NaN or Inf at some particle (step too large, "
-                             "or particles outside the target's support)")
-        return s.detach()
+        return target_score(x, self.log_prob, self.score_fn, *(() if batch is None else (batch,)))
 
     def _batch(self, generator) -> torch.Tensor | None:
         if self.data is None:

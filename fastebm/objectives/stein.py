@@ -1,0 +1,127 @@
+"""Energy models trained with SVGD's Stein direction (Liu & Wang 2017, "Learning deep energy
+models: contrastive divergence vs. amortized MLE"): Stein CD, whose negatives are SVGD steps from
+the data, and SteinGAN (Wang & Liu 2016), whose negatives come from a generator trained by
+amortized SVGD on the current model.
+
+Both work on a continuous model of x [B, D] with p(x) ∝ exp(-U(x)): U is a real-visible Gibbs
+model's free energy F (e.g. a GaussianBernoulliRBM) or an energy model's E (EnergyModel,
+GaussianEnergy).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from ..checks import check_count, check_generator, check_real
+from ..models.energy import check_states
+from ..samplers.amortized_svgd import AmortizedSVGD
+from ..samplers.svgd import SVGD, target_score
+from .contrastive import check_batch, energy_gap_grads
+
+
+def stein_energy(model) -> Callable[[torch.Tensor], torch.Tensor]:
+    """U: x [B, D] -> [B] of a continuous model (its free energy or energy); TypeError for a
+    binary or a non-energy model."""
+    if hasattr(model, "free_energy") and hasattr(model, "visible_domain"):
+        if model.visible_domain != "real":
+            raise TypeError(f"Stein objectives move particles continuously; "
+                            f"{type(model).__name__} has {model.visible_domain!r} visibles")
+        return model.free_energy
+    if hasattr(model, "energy") and hasattr(model, "event_shape"):
+        if len(model.event_shape) != 1:
+            raise ValueError(f"Stein objectives take flat states [B, D]; the model's event shape "
+                             f"is {tuple(model.event_shape)}")
+        return model.energy
+    raise TypeError(f"{type(model).__name__} is neither a real-visible Gibbs model (free_energy) "
+                    f"nor an energy model (energy, event_shape)")
+
+
+def _check_batch(model, x: torch.Tensor) -> None:
+    if hasattr(model, "event_shape"):
+        check_states(model, x, "batch")
+    else:
+        check_batch(model, x)
+    if len(x) < 2:
+        raise ValueError(f"Stein objectives need batches of at least 2 examples, got {len(x)}")
+
+
+class SteinCD:
+    """Stein contrastive divergence: CD-k whose negative phase is k SVGD steps of the batch itself,
+
+        x' = x + ε φ*(x),  φ*(x) = (1/B) Σⱼ [k(xⱼ, x) ∇log p(xⱼ) + ∇_{xⱼ} k(xⱼ, x)],
+
+    (plain steps on ``ops.svgd_rbf``, the particles being the data batch), then the gradient of
+    mean U(x) - mean U(x') with x' fixed. As ε → 0 this descends the kernelized Stein discrepancy
+    between the data and the model: zero exactly when the batch is a fixed point of SVGD.
+
+    Args:
+        step_size: ε > 0. k: SVGD steps (>= 1). bandwidth: h (None: the median heuristic).
+    """
+
+    def __init__(self, step_size: float = 0.1, k: int = 1, bandwidth: float | None = None):
+        self.step_size = check_real(step_size, "step_size", low=0.0, low_open=True)
+        self.k = check_count(k, "k")
+        self.bandwidth = None if bandwidth is None else check_real(bandwidth, "bandwidth", low=0.0,
+                                                                   low_open=True)
+
+    def compute_grads(self, model, x: torch.Tensor, generator=None) -> dict:
+        energy = stein_energy(model)
+        _check_batch(model, x)
+        check_generator(generator)
+        svgd = SVGD(lambda y: -energy(y), step_size=self.step_size, bandwidth=self.bandwidth,
+                    rule="sgd", progress=False)
+        with torch.no_grad():
+            negatives = svgd.run(x, self.k)
+        return {**energy_gap_grads(energy, x, negatives), "bandwidth": svgd.bandwidths.item()}
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+class SteinGAN:
+    """Amortized MLE (SteinGAN): each step
+
+    1. the generator G moves toward the current model p ∝ exp(-U) by one amortized-SVGD step
+       (:class:`fastebm.samplers.AmortizedSVGD`: η ← η + ε Σᵢ ∂η G(ξᵢ) φ*(G(ξᵢ)));
+    2. the model gets the likelihood gradient with those generator samples as negatives:
+       ∇θ [mean U(x_data) - mean U(G(ξ))].
+
+    The generator (its weights and Adam state) is part of the objective's state, so checkpoints
+    hold it and a resumed run continues it.
+
+    Args:
+        sampler: the AmortizedSVGD whose generator draws the negatives (its n_particles
+            negatives per step).
+    """
+
+    def __init__(self, sampler: AmortizedSVGD):
+        if not isinstance(sampler, AmortizedSVGD):
+            raise TypeError(f"sampler must be a fastebm.samplers.AmortizedSVGD, got "
+                            f"{type(sampler).__name__}")
+        self.sampler = sampler
+
+    def compute_grads(self, model, x: torch.Tensor, generator=None) -> dict:
+        energy = stein_energy(model)
+        _check_batch(model, x)
+        check_generator(generator)
+
+        def score(y):  # [n, D] -> ∇log p [n, D], once the generator's shape is checked
+            if y.shape[1:] != x.shape[1:]:
+                raise ValueError(f"the generator's samples {list(y.shape)} do not match the "
+                                 f"data's shape {list(x.shape)}")
+            return target_score(y, lambda z: -energy(z))
+
+        negatives, metrics = self.sampler.step(score, generator)
+        return {**energy_gap_grads(energy, x, negatives), **metrics}
+
+    def state_dict(self) -> dict:
+        return {"sampler": self.sampler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if "sampler" in state:
+            self.sampler.load_state_dict(state["sampler"])
