@@ -5,7 +5,8 @@ from .base import Job
 from .diffusion import JOB as DIFFUSION
 from .ebm import JOB as EBM
 from .rbm import JOB as RBM
+from .svgd import JOB as SVGD
 
-JOBS: dict[str, Job] = {job.name: job for job in (RBM, EBM, DIFFUSION)}
+JOBS: dict[str, Job] = {job.name: job for job in (RBM, EBM, DIFFUSION, SVGD)}
 
 __all__ = ["JOBS", "Job"]

@@ -1,0 +1,184 @@
+"""The SVGD job: a Gaussian-Bernoulli RBM trained on the embedded digits (grey levels dequantised
+by uniform noise, standardised per pixel) by Stein CD (negatives: SVGD steps of the batch) or
+SteinGAN (negatives: a generator MLP trained by amortized SVGD on the current model). With at
+most 20 hidden units log Z is exact, so the per-epoch curve and metrics.json give the exact test
+log-likelihood, beside a diagonal and a full-covariance Gaussian fitted to the training digits.
+The model is then sampled by SVGD (and by block Gibbs, the exact sampler, for reference); the
+MMD² of each sample and of the generator's to the test digits, and their class coverage.
+
+Writes samples.png (SVGD samples), (steingan) generator.png, curves.png, metrics.json and the
+checkpoint."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .. import data as datasets
+from ..mmd import mmd2
+from ..models import GaussianBernoulliRBM
+from ..objectives import SteinCD, SteinGAN
+from ..partition import exact_log_z, log_likelihood
+from ..plots import sample_grid, training_curves
+from ..samplers import SVGD, AmortizedSVGD
+from .base import Arg, Job, count, fit, real, training_args
+from .rbm import EXACT_LIMIT, class_coverage
+
+METHODS = {"steincd": "Stein CD: negatives are SVGD steps of the data batch",
+           "steingan": "SteinGAN: negatives from a generator trained by amortized SVGD"}
+_MMD_BANDWIDTHS = (4.0, 8.0, 16.0)  # standardised 64-pixel digits lie ~11 apart
+_SHOWN = 100
+
+ARGS = [
+    Arg("--method", str, "steincd", "objective: " + ", ".join(f"{k} = {v}" for k, v in
+                                                             METHODS.items()),
+        choices=tuple(METHODS)),
+    Arg("--hidden", count(), 16, f"hidden units (at most {EXACT_LIMIT}: log Z is exact)"),
+    *training_args(epochs=30, batch_size=500, lr=1e-2),
+    Arg("--step-size", real(low=0.0, low_open=True), 0.5, "SVGD step ε of the negatives (steincd)"),
+    Arg("--k", count(), 1, "SVGD steps of the negatives (steincd)"),
+    Arg("--bandwidth", real(low=0.0, low_open=True), None,
+        "RBF bandwidth h of every SVGD step (default: the median heuristic)"),
+    Arg("--noise-dim", count(), 16, "generator noise width (steingan)"),
+    Arg("--generator-hidden", count(), 256, "generator MLP width (steingan)"),
+    Arg("--generator-lr", real(low=0.0, low_open=True), 1e-3, "generator Adam lr (steingan)"),
+    Arg("--particles", count(2), 500, "generator samples per step (steingan)"),
+    Arg("--sample-particles", count(2), 500, "SVGD particles of the final samples",
+        resume_may_change=True, evaluate=True),
+    Arg("--sample-steps", count(), 500, "SVGD steps of the final samples", resume_may_change=True,
+        evaluate=True),
+]
+
+
+def check(config: dict) -> None:
+    if config["hidden"] > EXACT_LIMIT:
+        raise ValueError(f"--hidden must be at most {EXACT_LIMIT} (exact log Z), got "
+                         f"{config['hidden']}")
+
+
+def load(seed: int):
+    """(split of standardised dequantised digits, pixel mean [64], pixel std [64]): x = (g + u)/17
+    for grey level g ∈ 0..16 and u ~ U(0, 1) (seeded), then (x - mean)/std of the train set."""
+    grey = datasets.digits(binary=False)
+    g = torch.Generator().manual_seed(seed)
+    train, test = ((x * 16 + torch.rand(x.shape, generator=g)) / 17 for x in (grey.train, grey.test))
+    mean, std = train.mean(0), train.std(0)
+    return grey._replace(train=(train - mean) / std, test=(test - mean) / std), mean, std
+
+
+def generator_net(config: dict, n_visible: int) -> nn.Module:
+    width = config["generator_hidden"]
+    return nn.Sequential(nn.Linear(config["noise_dim"], width), nn.SiLU(), nn.Linear(width, width),
+                         nn.SiLU(), nn.Linear(width, n_visible))
+
+
+def build(config: dict):
+    """(split, pixel mean, pixel std, model, objective) of a configuration."""
+    split, mean, std = load(config["seed"])
+    D = split.train.shape[1]
+    model = GaussianBernoulliRBM(D, config["hidden"],
+                                 generator=torch.Generator().manual_seed(config["seed"]))
+    if config["method"] == "steincd":
+        objective = SteinCD(config["step_size"], config["k"], config["bandwidth"])
+    else:
+        torch.manual_seed(config["seed"])  # the generator's initial weights
+        objective = SteinGAN(AmortizedSVGD(generator_net(config, D), config["noise_dim"],
+                                           n_particles=config["particles"],
+                                           lr=config["generator_lr"], bandwidth=config["bandwidth"]))
+    return split, mean, std, model, objective
+
+
+@torch.no_grad()
+def test_log_likelihood(model, split) -> dict:
+    """The exact mean test log-likelihood (nats per standardised digit)."""
+    return {"test_log_likelihood": float(log_likelihood(model, split.test,
+                                                        exact_log_z(model)).mean())}
+
+
+def gaussian_baselines(split) -> dict:
+    """Test log-likelihoods of a diagonal and a full-covariance Gaussian fitted to train."""
+    train, test = split.train.double(), split.test.double()
+    full = torch.distributions.MultivariateNormal(train.mean(0), torch.cov(train.T))
+    diagonal = torch.distributions.Normal(train.mean(0), train.std(0))
+    return {"diagonal_gaussian_test_log_likelihood": float(diagonal.log_prob(test).sum(1).mean()),
+            "gaussian_test_log_likelihood": float(full.log_prob(test).mean())}
+
+
+def draw_samples(model, config: dict, progress: bool = True) -> dict:
+    """{"svgd": SVGD particles from N(b, σ²) starts, "gibbs": as many block-Gibbs samples after
+    1,000 sweeps}, each [n, V]."""
+    g = torch.Generator().manual_seed(config["seed"])
+    n = config["sample_particles"]
+    svgd = SVGD(lambda x: -model.free_energy(x), bandwidth=config["bandwidth"], progress=progress)
+    with torch.no_grad():
+        gibbs, _ = model.gibbs(model.random_visible(n, g), 1000, generator=g)
+        return {"svgd": svgd.run(model.random_visible(n, g), config["sample_steps"], generator=g),
+                "gibbs": gibbs}
+
+
+def measure(model, objective, split, config: dict, progress: bool = True):
+    """(metrics, samples by kind): exact test log-likelihood, the Gaussian baselines, and for each
+    sample kind its MMD² to the test digits and its class coverage."""
+    samples = draw_samples(model, config, progress)
+    if isinstance(objective, SteinGAN):
+        samples["generator"] = objective.sampler.sample(config["sample_particles"],
+                                                        torch.Generator().manual_seed(config["seed"]))
+    test = split.test
+    metrics = {**test_log_likelihood(model, split), **gaussian_baselines(split),
+               "mmd2_train_vs_test": mmd2(split.train[:len(test)], test, _MMD_BANDWIDTHS)}
+    for kind, x in samples.items():
+        coverage = class_coverage(x, split)
+        metrics[f"mmd2_{kind}_test"] = mmd2(x, test, _MMD_BANDWIDTHS)
+        metrics[f"class_coverage_tv_{kind}"] = coverage["class_coverage_tv"]
+    return metrics, samples
+
+
+def title(config: dict) -> str:
+    return f"GRBM 64-{config['hidden']} on digits, {config['method']}"
+
+
+def draw(samples: dict, mean, std, config: dict, run) -> None:
+    def pixels(x):
+        return (x[:_SHOWN] * std + mean).clamp(0, 1)
+
+    sample_grid(pixels(samples["svgd"]), (8, 8), run.path("samples.png"),
+                f"{title(config)}: {config['sample_steps']} SVGD steps")
+    if "generator" in samples:
+        sample_grid(pixels(samples["generator"]), (8, 8), run.path("generator.png"),
+                    f"{title(config)}: generator samples")
+
+
+def train(config: dict, run, progress: bool) -> dict:
+    split, mean, std, model, objective = build(config)
+    trainer, seconds = fit("svgd", config, model, objective, split.train, run, progress,
+                           [lambda t: test_log_likelihood(t.model, split)])
+    if trainer.rank:
+        return {}
+    run.written.append("checkpoint.pt")
+    measured, samples = measure(model, objective, split, config, progress)
+    metrics = {**config, "train_seconds": seconds, **measured}
+    draw(samples, mean, std, config, run)
+    training_curves(trainer.history, run.path("curves.png"), title(config))
+    run.write_metrics(metrics)
+    return metrics
+
+
+def evaluate(config: dict, options: dict, state: dict, run) -> dict:
+    """Redraw the samples (``options``' SVGD particles and steps) and re-measure; rewrites
+    metrics.json and the sample grids."""
+    split, mean, std, model, objective = build(config)
+    model.load_state_dict(state["trainer"]["model"])
+    objective.load_state_dict(state["trainer"]["ranks"][0]["objective"])
+    config = {**config, **options}
+    measured, samples = measure(model, objective, split, config)
+    draw(samples, mean, std, config, run)
+    metrics = {**config, **measured}
+    run.write_metrics(metrics)
+    return metrics
+
+
+JOB = Job("svgd", "a Gaussian-Bernoulli RBM on the digits by Stein CD or SteinGAN; SVGD samples",
+          ARGS, train, evaluate, check,
+          summary_keys=("test_log_likelihood", "diagonal_gaussian_test_log_likelihood",
+                        "gaussian_test_log_likelihood", "mmd2_svgd_test", "mmd2_gibbs_test",
+                        "mmd2_generator_test", "mmd2_train_vs_test", "train_seconds"))
