@@ -17,7 +17,7 @@ import torch
 from ..checks import check_count, check_generator, check_real
 from ..models.energy import check_states
 from ..samplers.amortized_svgd import AmortizedSVGD
-from ..samplers.svgd import SVGD, target_score
+from ..samplers.svgd import stein_direction, target_score
 from .contrastive import check_batch, energy_gap_grads
 
 
@@ -50,31 +50,42 @@ def _check_batch(model, x: torch.Tensor) -> None:
 class SteinCD:
     """Stein contrastive divergence: CD-k whose negative phase is k SVGD steps of the batch itself,
 
-        x' = x + ε φ*(x),  φ*(x) = (1/B) Σⱼ [k(xⱼ, x) ∇log p(xⱼ) + ∇_{xⱼ} k(xⱼ, x)],
+        x' = x + ε φ(x),  φᵢ = 1/(n-1) Σ_{j≠i} [k(xⱼ, xᵢ) ∇log p(xⱼ) + ∇_{xⱼ} k(xⱼ, xᵢ)],
 
     (plain steps on ``ops.svgd_rbf``, the particles being the data batch), then the gradient of
     mean U(x) - mean U(x') with x' fixed. As ε → 0 this descends the kernelized Stein discrepancy
-    between the data and the model: zero exactly when the batch is a fixed point of SVGD.
+    between the data and the model.
+
+    φ is the leave-one-out form (``samplers.svgd.stein_direction``): for a model equal to the
+    data's distribution its mean is 0 at every batch size, so the data's distribution is a
+    fixed point. Liu & Wang's φ* (``exclude_self=False``) keeps the j = i term, and then the
+    fixed point is a model wider than the data: a batch of n true draws is not a fixed point of
+    SVGD, which under-disperses (8% in covariance at n = 200 in 2-D; 2.8× the variance of a
+    64-D Gaussian at n = 100, measured).
 
     Args:
         step_size: ε > 0. k: SVGD steps (>= 1). bandwidth: h (None: the median heuristic).
+        exclude_self: the leave-one-out φ (default) or Liu & Wang's φ*.
     """
 
-    def __init__(self, step_size: float = 0.1, k: int = 1, bandwidth: float | None = None):
+    def __init__(self, step_size: float = 0.1, k: int = 1, bandwidth: float | None = None,
+                 exclude_self: bool = True):
         self.step_size = check_real(step_size, "step_size", low=0.0, low_open=True)
         self.k = check_count(k, "k")
         self.bandwidth = None if bandwidth is None else check_real(bandwidth, "bandwidth", low=0.0,
                                                                    low_open=True)
+        self.exclude_self = bool(exclude_self)
 
     def compute_grads(self, model, x: torch.Tensor, generator=None) -> dict:
         energy = stein_energy(model)
         _check_batch(model, x)
         check_generator(generator)
-        svgd = SVGD(lambda y: -energy(y), step_size=self.step_size, bandwidth=self.bandwidth,
-                    rule="sgd", progress=False)
-        with torch.no_grad():
-            negatives = svgd.run(x, self.k)
-        return {**energy_gap_grads(energy, x, negatives), "bandwidth": svgd.bandwidths.item()}
+        negatives = x.detach()
+        for _ in range(self.k):
+            score = target_score(negatives, lambda z: -energy(z))
+            phi, h = stein_direction(negatives, score, self.bandwidth, self.exclude_self)
+            negatives = negatives + self.step_size * phi
+        return {**energy_gap_grads(energy, x, negatives), "bandwidth": h.item()}
 
     def state_dict(self) -> dict:
         return {}

@@ -8,9 +8,9 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .. import ops
 from ..checks import check_count, check_generator, check_real
 from ..optim import Adam
+from .svgd import stein_direction
 
 
 class AmortizedSVGD:
@@ -19,18 +19,23 @@ class AmortizedSVGD:
         η ← η + ε Σᵢ ∂η G(ξᵢ) φ*(G(ξᵢ)),
 
     φ* = ``ops.svgd_rbf`` of the n outputs under the target's score (RBF kernel, median or fixed
-    bandwidth). The step is fastebm.optim.Adam descending the surrogate -Σᵢ G(ξᵢ)·φ*(G(ξᵢ)) with φ*
+    bandwidth), by default in its leave-one-out form (``samplers.svgd.stein_direction``): the
+    outputs are fresh i.i.d. draws each step, and leaving each one's own term out makes the target
+    an exact fixed point in expectation; with the j = i term the generator learns a distribution
+    narrower than the target (7% in variance at n = 200 in 2-D, far more in high dimensions). The
+    step is fastebm.optim.Adam descending the surrogate -Σᵢ G(ξᵢ)·φ*(G(ξᵢ)) with φ*
     held fixed, whose η-gradient is exactly -Σᵢ ∂η G(ξᵢ) φ*(G(ξᵢ)).
 
     Args:
         generator: an nn.Module ξ [n, noise_dim] -> x [n, d].
         noise_dim: ξ's width. n_particles: n per step (>= 2).
         lr, betas: the generator's Adam. bandwidth: h (None: the median heuristic).
+        exclude_self: the leave-one-out φ (default) or SVGD's own (False).
     """
 
     def __init__(self, generator: nn.Module, noise_dim: int, *, n_particles: int = 100,
                  lr: float = 1e-3, betas: tuple[float, float] = (0.5, 0.999),
-                 bandwidth: float | None = None):
+                 bandwidth: float | None = None, exclude_self: bool = True):
         if not isinstance(generator, nn.Module):
             raise TypeError(f"generator must be an nn.Module, got {type(generator).__name__}")
         self.generator = generator
@@ -38,6 +43,7 @@ class AmortizedSVGD:
         self.n_particles = check_count(n_particles, "n_particles", 2)
         self.bandwidth = None if bandwidth is None else check_real(bandwidth, "bandwidth", low=0.0,
                                                                    low_open=True)
+        self.exclude_self = bool(exclude_self)
         self.optimizer = Adam(generator.parameters(), lr=check_real(lr, "lr", low=0.0, low_open=True),
                               betas=betas)
 
@@ -70,7 +76,7 @@ class AmortizedSVGD:
         if not torch.isfinite(x).all():
             raise ValueError("the generator's samples are NaN or Inf (learning rate too large?)")
         samples = x.detach()
-        phi, h = ops.svgd_rbf(samples, score(samples), self.bandwidth)
+        phi, h = stein_direction(samples, score(samples), self.bandwidth, self.exclude_self)
         self.optimizer.zero_grad()
         (-(x * phi).sum()).backward()
         self.optimizer.step()

@@ -44,6 +44,24 @@ def target_score(x: torch.Tensor, log_prob: Callable | None = None, score: Calla
     return s.detach()
 
 
+def stein_direction(x: torch.Tensor, score: torch.Tensor, bandwidth: float | None = None,
+                    exclude_self: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """(φ* [..., n, d], h) of ``ops.svgd_rbf``; with ``exclude_self`` the leave-one-out form
+
+        φᵢ = 1/(n-1) Σ_{j≠i} [k(xⱼ, xᵢ) scoreⱼ + ∇_{xⱼ} k(xⱼ, xᵢ)] = (n φ*ᵢ - scoreᵢ)/(n-1)
+
+    (the j = i term is exactly scoreᵢ), whose mean over i.i.d. draws of p is 0 for every n by
+    Stein's identity (a U-statistic): learning from it has no finite-n bias, where φ* (a
+    V-statistic) makes a model fitted to n draws wider than they are, by a factor that grows
+    with d (the isotropic Gaussian fitted to 100 draws in 64-D: 13× the variance; this form:
+    0.99×)."""
+    phi, h = ops.svgd_rbf(x, score, bandwidth)
+    if exclude_self:
+        n = x.shape[-2]
+        phi = (n * phi - score) / (n - 1)
+    return phi, h
+
+
 class SVGD:
     """SVGD with the RBF kernel and the median bandwidth (or a fixed one).
 
