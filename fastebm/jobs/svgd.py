@@ -26,7 +26,7 @@ from .rbm import EXACT_LIMIT, class_coverage
 
 METHODS = {"steincd": "Stein CD: negatives are SVGD steps of the data batch",
            "steingan": "SteinGAN: negatives from a generator trained by amortized SVGD"}
-_MMD_BANDWIDTHS = (4.0, 8.0, 16.0)  # standardised 64-pixel digits lie ~11 apart
+MMD_BANDWIDTHS = (4.0, 8.0, 16.0)  # standardised 64-pixel digits lie ~11 apart
 _SHOWN = 100
 
 ARGS = [
@@ -34,7 +34,7 @@ ARGS = [
                                                              METHODS.items()),
         choices=tuple(METHODS)),
     Arg("--hidden", count(), 16, f"hidden units (at most {EXACT_LIMIT}: log Z is exact)"),
-    *training_args(epochs=30, batch_size=500, lr=1e-2),
+    *training_args(epochs=100, batch_size=100, lr=1e-3),
     Arg("--step-size", real(low=0.0, low_open=True), 0.5, "SVGD step ε of the negatives (steincd)"),
     Arg("--k", count(), 1, "SVGD steps of the negatives (steincd)"),
     Arg("--bandwidth", real(low=0.0, low_open=True), None,
@@ -125,10 +125,10 @@ def measure(model, objective, split, config: dict, progress: bool = True):
                                                         torch.Generator().manual_seed(config["seed"]))
     test = split.test
     metrics = {**test_log_likelihood(model, split), **gaussian_baselines(split),
-               "mmd2_train_vs_test": mmd2(split.train[:len(test)], test, _MMD_BANDWIDTHS)}
+               "mmd2_train_vs_test": mmd2(split.train[:len(test)], test, MMD_BANDWIDTHS)}
     for kind, x in samples.items():
         coverage = class_coverage(x, split)
-        metrics[f"mmd2_{kind}_test"] = mmd2(x, test, _MMD_BANDWIDTHS)
+        metrics[f"mmd2_{kind}_test"] = mmd2(x, test, MMD_BANDWIDTHS)
         metrics[f"class_coverage_tv_{kind}"] = coverage["class_coverage_tv"]
     return metrics, samples
 
