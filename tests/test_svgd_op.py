@@ -57,7 +57,7 @@ def test_median_with_ties_and_duplicates(n):
 
 @pytest.mark.parametrize("n,grid", [(1500, False), (1502, False), (1502, True)])
 def test_median_by_counting_passes_on_large_sets(n, grid):
-    """Past 1,024 particles the median comes from counting passes bracketed by a sample: even
+    """Past 256 particles the median comes from counting passes bracketed by a sample: even
     (1500) and odd (1502) pair counts, float32 and float64, and ties (particles on a grid)."""
     g = torch.Generator().manual_seed(n)
     x = (torch.randint(0, 4, (n, 3), generator=g).double() if grid
