@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ..checks import check_count, check_generator, check_real
+from ..models.base import like
 from ..optim import Adam
 from .svgd import stein_direction
 
@@ -48,9 +49,9 @@ class AmortizedSVGD:
                               betas=betas)
 
     def _noise(self, n: int, generator) -> torch.Tensor:
-        like = next(iter(self.generator.parameters()))
-        xi = torch.randn(n, self.noise_dim, generator=generator, dtype=like.dtype)
-        return xi.to(like.device)
+        first = like(self.generator)
+        xi = torch.randn(n, self.noise_dim, generator=generator, dtype=first.dtype)
+        return xi.to(first.device)
 
     def _outputs(self, n: int, generator) -> torch.Tensor:
         x = self.generator(self._noise(n, generator))
