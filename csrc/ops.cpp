@@ -60,6 +60,12 @@ TORCH_LIBRARY(fastebm, m) {
       " int seed) -> Tensor");
   m.def("binomial_diffusion_step(Tensor p, int seed) -> Tensor");
   m.def("svgd_rbf(Tensor x, Tensor score, float? bandwidth) -> (Tensor, Tensor)");
+  m.def(
+      "bm_gibbs(Tensor x, Tensor J, Tensor b, int n_sweeps, Tensor beta, int seed,"
+      " int sweep0=0) -> Tensor");
+  m.def(
+      "ising_gibbs(Tensor s, int n_sweeps, Tensor beta, float J, float h, int seed,"
+      " int sweep0=0) -> Tensor");
 }
 
 // The sampling ops are not differentiable: autograd falls through to the backend kernels, so
@@ -70,7 +76,8 @@ TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
                          "rbm_cd_grad", "grbm_cd_grad", "rbm_pcd_sgd_", "rbm_ais",
                          "grbm_ais", "mala_accept", "leapfrog_step", "hmc_accept",
                          "gmm_langevin", "ddpm_step", "ddim_step", "gaussian_diffusion_step",
-                         "binomial_diffusion_step", "svgd_rbf"}) {
+                         "binomial_diffusion_step", "svgd_rbf", "bm_gibbs",
+                         "ising_gibbs"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }
 }

@@ -267,6 +267,48 @@ def make_svgd_rbf(device, dtype, g, big=False):
     return dict(x=x, score=score, bandwidth=None)
 
 
+def _symmetric(n, g, scale):
+    """[n, n] float64 symmetric couplings with a zero diagonal."""
+    A = scale * torch.randn(n, n, generator=g, dtype=torch.float64)
+    return (A + A.T).fill_diagonal_(0) / 2
+
+
+def make_bm_gibbs(device, dtype, g, big=False):
+    """Per-chain β (one per chain, as parallel tempering uses it); several blocks of sites and
+    a short last block when big."""
+    B, n = (300, 150) if big else (53, 37)
+    to = dict(device=device, dtype=dtype)
+    return dict(x=_binary(B, n, device, dtype, g), J=_symmetric(n, g, 0.4).to(**to),
+                b=(0.5 * torch.randn(n, generator=g, dtype=torch.float64)).to(**to),
+                n_sweeps=2 if dtype == torch.float64 else 1,
+                beta=(0.5 + torch.rand(B, generator=g, dtype=torch.float64)).to(**to))
+
+
+def make_ising_gibbs(device, dtype, g, big=False):
+    """Replicas at β in [0.2, 0.8] (both sides of the critical 0.4407), a field h."""
+    B, L = (4, 128) if big else (3, 8)
+    to = dict(device=device, dtype=dtype)
+    s = torch.where(torch.rand(B, L, L, generator=g, dtype=torch.float64) < 0.5, 1.0, -1.0)
+    return dict(s=s.to(**to), n_sweeps=3 if dtype == torch.float64 else 2,
+                beta=(0.2 + 0.6 * torch.rand(B, generator=g, dtype=torch.float64)).to(**to),
+                J=1.0 if dtype == torch.float64 else 0.7, h=0.1)
+
+
+def _other_dtype(t: torch.Tensor) -> torch.Tensor:
+    return t.float() if t.dtype == torch.float64 else t.double()
+
+
+def _beta_bad(state: str) -> list[Bad]:
+    """Bad inverse temperatures of the Boltzmann / Ising ops (their state argument: ``state``)."""
+    return [Bad(_with(beta=lambda b: b[1:]), "beta"), Bad(_with(beta=lambda b: b[:, None]), "beta"),
+            Bad(_with(beta=_other_dtype), "beta"), Bad(_with(beta=lambda b: b.long()), "beta"),
+            Bad(_with(beta=lambda b: -b), "beta", True), Bad(_with(beta=_nan), "beta", True),
+            Bad(_with(n_sweeps=0), "n_sweeps"), Bad(_with(**{state: lambda x: x[0]}), state),
+            Bad(_with(**{state: lambda x: x.long()}), state),
+            Bad(_with(**{state: lambda x: 0.5 * x}), state, True),
+            Bad(_with(**{state: _nan}), state, True)]
+
+
 def _reverse_bad() -> list[Bad]:
     """The bad inputs DDPM and DDIM steps share."""
     return [
@@ -429,4 +471,19 @@ SPECS = [
             Bad(_with(counter=lambda c: c.double()), "counter"),
             Bad(_with(counter=lambda c: c + 2**32), "counter", values=True)],
            ("close",), batch="counter", dtypes=(torch.int64,)),
+    OpSpec("bm_gibbs", make_bm_gibbs, lambda a, s: (reference.bm_gibbs(*a.values(), s),),
+           _beta_bad("x") + [
+               Bad(_with(J=lambda J: J[:, :3]), "J"), Bad(_with(J=lambda J: J[:3]), "J"),
+               Bad(_with(b=lambda b: b[1:]), "b"), Bad(_with(J=_other_dtype), "J"),
+               Bad(_with(b=_other_dtype), "b"),
+               Bad(_with(J=lambda J: J.triu()), "J", True),
+               Bad(_with(J=lambda J: J + torch.eye(len(J), dtype=J.dtype)), "J", True),
+               Bad(_with(J=_nan), "J", True), Bad(_with(b=_inf), "b", True)],
+           ("binary",), batch=("x", "beta")),
+    OpSpec("ising_gibbs", make_ising_gibbs, lambda a, s: (reference.ising_gibbs(*a.values(), s),),
+           _beta_bad("s") + [
+               Bad(_with(s=lambda s: s[:, :7, :7]), "s"), Bad(_with(s=lambda s: s[:, :, :6]), "s"),
+               Bad(_with(s=torch.zeros_like), "s", True),
+               Bad(_with(J=float("nan")), "J"), Bad(_with(h=float("inf")), "h")],
+           ("binary",), batch=("s", "beta")),
 ]

@@ -3,8 +3,8 @@
 Compiles each CPU family file that uses csrc/cpu/elementwise.h with setup.py's flags and GCC's
 vectoriser report (-fopt-info-vec-all), then checks every loop marked `#pragma omp simd` in the
 files of LOOP_FILES that the family instantiates (elementwise.h: the Philox fill, the words ->
-draws loop, the kernel loop; svgd.h and svgd_cpu.cpp: the SVGD tiles, which run on the driver's
-rows only): no instantiation may be reported "couldn't vectorize loop", each loop must be
+draws loop, the kernel loop; svgd.h and svgd_cpu.cpp: the SVGD tiles, and ising.h: the Boltzmann
+machine's lane loops, which run on the driver's rows only): no instantiation may be reported "couldn't vectorize loop", each loop must be
 vectorised, and each file's loops as a whole at 16-byte (SSE2 baseline), 32-byte (AVX2) and
 64-byte (AVX-512) width (the generic Philox loop serves SSE2 and AVX-512 only: AVX2 has
 philox_avx2.h). `make vec-check`; exit 1 on a scalar loop.
@@ -29,7 +29,8 @@ from setup import CXX_FLAGS  # noqa: E402
 
 DRIVER = os.path.join("csrc", "cpu", "elementwise.h")
 LOOP_FILES = (DRIVER, os.path.join("csrc", "include", "fastebm", "svgd.h"),
-              os.path.join("csrc", "cpu", "svgd_cpu.cpp"))
+              os.path.join("csrc", "cpu", "svgd_cpu.cpp"),
+              os.path.join("csrc", "include", "fastebm", "ising.h"))
 WIDTHS = {"16": "baseline (SSE2)", "32": "avx2", "64": "avx512"}
 
 

@@ -1,5 +1,6 @@
 """Training objectives. For Gibbs models (RBMs, Boltzmann machines): contrastive divergence,
-persistent CD / SML, pseudo-likelihood. For continuous energy models: maximum likelihood with
+persistent CD / SML, pseudo-likelihood (plain, stochastic, generalised over sets of sites) and
+ratio matching. For continuous energy models: maximum likelihood with
 Langevin / HMC negatives, exact, sliced and denoising score matching, noise-contrastive
 estimation, Stein CD and SteinGAN (SVGD's Stein direction). For diffusion models: DDPM's
 denoising objective and Sohl-Dickstein et al.'s bound.
@@ -12,10 +13,15 @@ from .contrastive import CD, PCD
 from .diffusion import DenoisingDiffusion, DiffusionBound
 from .maximum_likelihood import MaximumLikelihood
 from .nce import NCE
-from .pseudo_likelihood import PseudoLikelihood, log_pseudo_likelihood
+from .pseudo_likelihood import (GeneralisedPseudoLikelihood, PseudoLikelihood,
+                                log_generalised_pseudo_likelihood, log_pseudo_likelihood,
+                                window_sets)
+from .ratio_matching import RatioMatching, ratio_matching_loss
 from .score_matching import DenoisingScoreMatching, ScoreMatching, SlicedScoreMatching
 from .stein import SteinCD, SteinGAN
 
-__all__ = ["CD", "DenoisingDiffusion", "DiffusionBound", "DenoisingScoreMatching", "MaximumLikelihood",
-           "NCE", "PCD", "PseudoLikelihood", "ScoreMatching", "SlicedScoreMatching", "SteinCD",
-           "SteinGAN", "log_pseudo_likelihood"]
+__all__ = ["CD", "DenoisingDiffusion", "DiffusionBound", "DenoisingScoreMatching",
+           "GeneralisedPseudoLikelihood", "MaximumLikelihood", "NCE", "PCD", "PseudoLikelihood",
+           "RatioMatching", "ScoreMatching", "SlicedScoreMatching", "SteinCD", "SteinGAN",
+           "log_generalised_pseudo_likelihood", "log_pseudo_likelihood", "ratio_matching_loss",
+           "window_sets"]

@@ -7,6 +7,8 @@ correctness. Nothing here is fast: it is written to be obviously right.
 
 from .diffusion import (binomial_diffusion_step, ddim_step, ddpm_step,
                         gaussian_diffusion_step, predicted_x0)
+from .ising import (bm_gibbs, bm_gibbs_torch, bm_uniforms, ising_gibbs, ising_gibbs_torch,
+                    ising_probabilities, neighbour_sum)
 from .langevin import (gmm_energy_grad, gmm_langevin, hmc_accept, langevin_step, leapfrog_step,
                        mala_accept, mala_log_alpha)
 from .philox import normal_from_words, normals, philox4x32, philox_words, uniform_open, uniforms
@@ -14,7 +16,9 @@ from .svgd import median_bandwidth, pair_distances, svgd_rbf
 from .rbm import (bernoulli_sigmoid, grbm_ais, grbm_cd_grad, grbm_gibbs, rbm_ais, rbm_cd_grad,
                   rbm_gibbs, rbm_gibbs_torch)
 
-__all__ = ["bernoulli_sigmoid", "binomial_diffusion_step", "ddim_step", "ddpm_step",
+__all__ = ["bernoulli_sigmoid", "binomial_diffusion_step", "bm_gibbs", "bm_gibbs_torch",
+           "bm_uniforms", "ising_gibbs", "ising_gibbs_torch", "ising_probabilities",
+           "neighbour_sum", "ddim_step", "ddpm_step",
            "gaussian_diffusion_step", "predicted_x0", "gmm_energy_grad", "gmm_langevin", "grbm_ais", "grbm_cd_grad", "grbm_gibbs", "hmc_accept", "langevin_step", "leapfrog_step",
            "mala_accept", "mala_log_alpha", "normal_from_words", "normals", "philox4x32",
            "philox_words", "rbm_ais", "rbm_cd_grad", "rbm_gibbs", "rbm_gibbs_torch",

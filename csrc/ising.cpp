@@ -1,0 +1,163 @@
+// The Boltzmann-machine and Ising ops on any backend: argument checks, the sweep loops and
+// layouts around ising.h's passes.
+#include "fastebm/ising_ops.h"
+
+#include <ATen/ops/addmm.h>
+#include <ATen/ops/all.h>
+#include <ATen/ops/any.h>
+#include <ATen/ops/arange.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/eq.h>
+#include <ATen/ops/equal.h>
+#include <ATen/ops/logical_or.h>
+#include <ATen/ops/lt.h>
+#include <ATen/ops/mul.h>
+#include <ATen/ops/sigmoid.h>
+#include <ATen/ops/stack.h>
+
+#include <c10/core/GradMode.h>
+
+#include <cmath>
+#include <vector>
+
+#include "fastebm/checks.h"
+
+namespace fastebm {
+namespace {
+
+// Every value of t is a or b (the state spaces {0, 1} and {-1, +1}); CUDA: with value checks on.
+void check_two_values(const at::Tensor& t, const char* name, double a, double b) {
+  if (!values_checked(t)) return;
+  TORCH_CHECK_VALUE(at::logical_or(at::eq(t, a), at::eq(t, b)).all().item<bool>(),
+                    "fastebm: argument '", name, "' must hold only ", a, " and ", b);
+}
+
+// beta [] or [batch], x's dtype and device, finite and >= 0; returned as a contiguous [batch].
+at::Tensor checked_beta(const at::Tensor& beta, const at::Tensor& x, const char* x_name) {
+  check_float_tensor(beta, "beta", beta.dim());
+  check_same_kind(beta, "beta", x, x_name);
+  TORCH_CHECK_VALUE(beta.dim() == 0 || (beta.dim() == 1 && beta.size(0) == x.size(0)),
+                    "fastebm: argument 'beta' must be a scalar or one value per chain [",
+                    x.size(0), "], got shape ", beta.sizes());
+  check_finite(beta, "beta");
+  if (values_checked(beta)) {
+    TORCH_CHECK_VALUE(!at::lt(beta, 0).any().item<bool>(),
+                      "fastebm: argument 'beta' must be >= 0 everywhere");
+  }
+  return beta.expand({x.size(0)}).contiguous();
+}
+
+void check_finite_value(double value, const char* name) {
+  TORCH_CHECK_VALUE(std::isfinite(value), "fastebm: argument '", name, "' must be finite, got ",
+                    value);
+}
+
+// The padded colour planes [B·L, L/2 + 2] of s [B, L, L] (ising_ops.h): colour c holds the
+// sites (i, 2k + ((i + c) & 1)) at column k + 1, columns 0 and L/2 + 1 the wrapped ends.
+std::vector<at::Tensor> colour_planes(const at::Tensor& s) {
+  const int64_t B = s.size(0), L = s.size(1), half = L / 2;
+  const at::Tensor v = s.reshape({B, half, 2, half, 2});  // [b, i / 2, i % 2, k, j % 2]
+  std::vector<at::Tensor> planes;
+  for (int64_t c = 0; c < 2; ++c) {
+    // rows i even take column parity c, odd rows 1 - c: [B, L/2, 2, L/2] -> [B·L, L/2]
+    const at::Tensor sites =
+        at::stack({v.select(2, 0).select(3, c), v.select(2, 1).select(3, 1 - c)}, 2)
+            .reshape({B * L, half});
+    at::Tensor plane = at::empty({B * L, half + 2}, s.options());
+    plane.narrow(1, 1, half).copy_(sites);
+    plane.narrow(1, 0, 1).copy_(sites.narrow(1, half - 1, 1));
+    plane.narrow(1, half + 1, 1).copy_(sites.narrow(1, 0, 1));
+    planes.push_back(plane);
+  }
+  return planes;
+}
+
+// s [B, L, L] back from the colour planes.
+at::Tensor from_planes(const std::vector<at::Tensor>& planes, int64_t B, int64_t L) {
+  const int64_t half = L / 2;
+  at::Tensor s = at::empty({B, L, L}, planes[0].options());
+  at::Tensor v = s.view({B, half, 2, half, 2});
+  for (int64_t c = 0; c < 2; ++c) {
+    const at::Tensor sites = planes[c].narrow(1, 1, half).reshape({B, half, 2, half});
+    v.select(2, 0).select(3, c).copy_(sites.select(2, 0));
+    v.select(2, 1).select(3, 1 - c).copy_(sites.select(2, 1));
+  }
+  return s;
+}
+
+}  // namespace
+
+at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tensor& b,
+                       int64_t n_sweeps, const at::Tensor& beta, int64_t seed, int64_t sweep0,
+                       const IsingPasses& passes) {
+  const at::NoGradGuard no_grad;
+  check_float_tensor(x, "x", 2);
+  check_float_tensor(J, "J", 2);
+  check_float_tensor(b, "b", 1);
+  check_same_kind(J, "J", x, "x");
+  check_same_kind(b, "b", x, "x");
+  const int64_t n = x.size(1);
+  check_size(J, "J", 0, n, "n = x.size(1)");
+  check_size(J, "J", 1, n, "n = x.size(1)");
+  check_size(b, "b", 0, n, "n = x.size(1)");
+  check_at_least(n_sweeps, "n_sweeps", 1);
+  check_at_least(sweep0, "sweep0", 0);
+  const at::Tensor beta_ = checked_beta(beta, x, "x");
+  check_finite(J, "J");
+  check_finite(b, "b");
+  if (values_checked(J)) {
+    TORCH_CHECK_VALUE(at::equal(J, J.t()), "fastebm: argument 'J' must be symmetric");
+    TORCH_CHECK_VALUE(at::eq(J.diagonal(), 0).all().item<bool>(),
+                      "fastebm: argument 'J' must have a zero diagonal");
+  }
+  check_two_values(x, "x", 0, 1);
+  at::Tensor state = x.contiguous().clone();  // [B, n]
+  if (x.size(0) == 0 || n == 0) return state;
+  const at::Tensor J_ = J.contiguous(), b_ = b.contiguous();
+  at::Tensor delta = at::empty({x.size(0), std::min(kBmBlock, n)}, x.options());  // [B, K]
+  for (int64_t sweep = sweep0; sweep < sweep0 + n_sweeps; ++sweep) {
+    at::Tensor u = at::addmm(b_, state, J_);  // [B, n]: b + x J (J symmetric)
+    for (int64_t k0 = 0; k0 < n; k0 += kBmBlock) {
+      const int64_t k1 = std::min(k0 + kBmBlock, n);
+      at::Tensor changes = delta.narrow(1, 0, k1 - k0).contiguous();
+      passes.bm_block(state, u, changes, J_, beta_, k0, k1, static_cast<uint64_t>(seed),
+                      static_cast<uint64_t>(sweep));
+      if (k1 < n) {  // the later sites' fields: u[:, k1:] += Δ J[k0:k1, k1:]
+        u.narrow(1, k1, n - k1).addmm_(changes, J_.narrow(0, k0, k1 - k0).narrow(1, k1, n - k1));
+      }
+    }
+  }
+  return state;
+}
+
+at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_sweeps, const at::Tensor& beta,
+                          double J, double h, int64_t seed, int64_t sweep0,
+                          const IsingPasses& passes) {
+  const at::NoGradGuard no_grad;
+  check_float_tensor(s, "s", 3);
+  const int64_t B = s.size(0), L = s.size(1);
+  TORCH_CHECK_VALUE(s.size(2) == L && L >= 2 && L % 2 == 0, "fastebm: argument 's' must be [B, L, L] "
+                    "with L even and >= 2 (a checkerboard on a periodic lattice), got shape ",
+                    s.sizes());
+  check_at_least(n_sweeps, "n_sweeps", 1);
+  check_at_least(sweep0, "sweep0", 0);
+  const at::Tensor beta_ = checked_beta(beta, s, "s");
+  check_finite_value(J, "J");
+  check_finite_value(h, "h");
+  check_two_values(s, "s", -1, 1);
+  if (B == 0) return s.contiguous().clone();
+  // prob [B, 5]: σ(2β (J Σ + h)) for the neighbour sums Σ = -4, -2, 0, 2, 4
+  const at::Tensor sums = at::arange(-4, 5, 2, s.options());  // made on s's device: no copy
+  const at::Tensor prob =
+      at::sigmoid(at::mul(beta_.unsqueeze(1), at::mul(sums, J).add_(h)).mul_(2)).contiguous();
+  std::vector<at::Tensor> planes = colour_planes(s);
+  for (int64_t sweep = sweep0; sweep < sweep0 + n_sweeps; ++sweep) {
+    for (int64_t c = 0; c < 2; ++c) {
+      passes.ising_half_sweep(planes[c], planes[1 - c], prob, L, c, static_cast<uint64_t>(seed),
+                              2 * static_cast<uint64_t>(sweep) + static_cast<uint64_t>(c));
+    }
+  }
+  return from_planes(planes, B, L);
+}
+
+}  // namespace fastebm

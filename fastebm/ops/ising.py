@@ -1,0 +1,135 @@
+"""The Boltzmann-machine and Ising family's ops: sequential-scan heat-bath sweeps of a fully
+visible Boltzmann machine and checkerboard heat-bath sweeps of the periodic 2-D Ising model;
+their fake (meta) kernels.
+
+Long runs are split into calls of about ``common.CHUNK_SECONDS`` each, every call starting at
+its first sweep (``sweep0``), so the result is bit for bit that of one call and Ctrl-C is
+honoured between calls.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..checks import check_real
+from . import common
+from .common import check_at_least, check_float_tensor, check_same_kind, check_size, draw_seed
+
+#: Site updates per call below which a run is one call (~10 ms of work here).
+SINGLE_CALL_SITES = 1 << 23
+
+
+def _beta_tensor(beta, like: torch.Tensor) -> torch.Tensor:
+    """A float β (checked: finite, >= 0) as a 0-dim tensor on like's device (made there by a fill,
+    so no host-to-device copy); a tensor goes to the op as it is."""
+    if isinstance(beta, torch.Tensor):
+        return beta
+    return torch.full((), check_real(beta, "beta", low=0.0), dtype=like.dtype, device=like.device)
+
+
+def _run(op, state: torch.Tensor, n_sweeps: int, sweep_work: int, seed: int, *args):
+    """op(state, n_sweeps, *args, seed, sweep0) in chunks of about SINGLE_CALL_SITES site updates
+    (one call when short, or when the arguments are invalid: the op raises its own error)."""
+    if n_sweeps <= 1 or sweep_work == 0 or n_sweeps * sweep_work <= SINGLE_CALL_SITES:
+        return op(state, n_sweeps, *args, seed)
+    out = [state]
+
+    def run(start: int, n: int) -> None:
+        out[0] = op(out[0], n, *args, seed, start)
+
+    common.run_chunked(n_sweeps, max(1, SINGLE_CALL_SITES // sweep_work), run)
+    return out[0]
+
+
+def bm_gibbs(x: torch.Tensor, J: torch.Tensor, b: torch.Tensor, n_sweeps: int = 1, *,
+             beta: float | torch.Tensor = 1.0,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """Sequential-scan heat-bath (Gibbs) sweeps of a fully visible Boltzmann machine.
+
+    Energy E(x) = -½ xᵀJx - b·x on x ∈ {0,1}ⁿ, p_β(x) ∝ exp(-β E(x)). Each sweep visits sites
+    0 .. n-1 in order and draws xᵢ ~ Bern(σ(β (bᵢ + Σⱼ Jᵢⱼ xⱼ))) from the current state; the
+    local fields are kept up to date incrementally as sites change. Chains run in parallel.
+
+    Args:
+        x: [B, n] start states in {0, 1} (float32 or float64).
+        J: [n, n] couplings, symmetric with a zero diagonal; b: [n] biases (x's dtype, device).
+        n_sweeps: sweeps, >= 1.
+        beta: inverse temperature >= 0: a float, or a tensor [] or [B] (one per chain, for
+            parallel tempering in one call).
+        generator: source of the op's seed.
+
+    Returns:
+        [B, n] the states after n_sweeps sweeps.
+    """
+    op = torch.ops.fastebm.bm_gibbs.default
+    work = x.shape[0] * x.shape[1] * x.shape[1] if x.dim() == 2 else 0
+    return _run(lambda s, k, *rest: op(s, J, b, k, *rest), x, n_sweeps, work,
+                draw_seed(generator), _beta_tensor(beta, x))
+
+
+def ising_gibbs(s: torch.Tensor, n_sweeps: int = 1, *, beta: float | torch.Tensor,
+                J: float = 1.0, h: float = 0.0,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """Checkerboard heat-bath sweeps of the 2-D Ising model on a periodic L × L lattice.
+
+    Energy E(s) = -J Σ_⟨ij⟩ sᵢsⱼ - h Σᵢ sᵢ over nearest-neighbour pairs, p_β(s) ∝ exp(-β E(s)).
+    Each sweep updates the sites with i + j even, then those with i + j odd (each colour's sites
+    are independent given the other's), every site to +1 with probability
+    σ(2β (J Σ_neighbours + h)). Site (b, i, j) draws Philox element (b·L + i)·L/2 + j // 2 of
+    draw 2·sweep + colour, so the result does not depend on threads, ISA path or device.
+
+    Args:
+        s: [B, L, L] spins in {-1, +1} (float32 or float64), L even.
+        n_sweeps: sweeps, >= 1.
+        beta: inverse temperature >= 0: a float, or a tensor [] or [B] (one per replica).
+        J: coupling; h: external field (finite floats).
+        generator: source of the op's seed.
+
+    Returns:
+        [B, L, L] the spins after n_sweeps sweeps.
+    """
+    op = torch.ops.fastebm.ising_gibbs.default
+    work = s.numel() if s.dim() == 3 else 0
+    return _run(lambda x, k, *rest: op(x, k, *rest), s, n_sweeps, work, draw_seed(generator),
+                _beta_tensor(beta, s), float(J), float(h))
+
+
+def _check_beta(beta: torch.Tensor, x: torch.Tensor, x_name: str) -> None:
+    check_float_tensor(beta, "beta", beta.dim())
+    check_same_kind(beta, "beta", x, x_name)
+    if not (beta.dim() == 0 or (beta.dim() == 1 and beta.shape[0] == x.shape[0])):
+        raise ValueError(f"fastebm: argument 'beta' must be a scalar or one value per chain "
+                         f"[{x.shape[0]}], got shape {list(beta.shape)}")
+
+
+@torch.library.register_fake("fastebm::bm_gibbs")
+def _bm_gibbs_fake(x, J, b, n_sweeps, beta, seed, sweep0=0):
+    check_float_tensor(x, "x", 2)
+    check_float_tensor(J, "J", 2)
+    check_float_tensor(b, "b", 1)
+    check_same_kind(J, "J", x, "x")
+    check_same_kind(b, "b", x, "x")
+    n = x.shape[1]
+    check_size(J, "J", 0, n, "n = x.size(1)")
+    check_size(J, "J", 1, n, "n = x.size(1)")
+    check_size(b, "b", 0, n, "n = x.size(1)")
+    check_at_least(n_sweeps, "n_sweeps", 1)
+    check_at_least(sweep0, "sweep0", 0)
+    _check_beta(beta, x, "x")
+    return torch.empty_like(x, memory_format=torch.contiguous_format)
+
+
+@torch.library.register_fake("fastebm::ising_gibbs")
+def _ising_gibbs_fake(s, n_sweeps, beta, J, h, seed, sweep0=0):
+    check_float_tensor(s, "s", 3)
+    L = s.shape[1]
+    if not (s.shape[2] == L and L >= 2 and L % 2 == 0):
+        raise ValueError(f"fastebm: argument 's' must be [B, L, L] with L even and >= 2 (a "
+                         f"checkerboard on a periodic lattice), got shape {list(s.shape)}")
+    check_at_least(n_sweeps, "n_sweeps", 1)
+    check_at_least(sweep0, "sweep0", 0)
+    _check_beta(beta, s, "s")
+    for value, name in ((J, "J"), (h, "h")):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"fastebm: argument '{name}' must be finite, got {value}")
+    return torch.empty_like(s, memory_format=torch.contiguous_format)

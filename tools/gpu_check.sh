@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# On a machine with an NVIDIA GPU and a CUDA build of torch (not CI, which has none): builds the
+# extension in place for this GPU, runs every CUDA test (CPU vs CUDA bits, no device sync,
+# statistical tests on the GPU) and the GPU benchmarks. Logs go to $OUT (default: gpu-check/).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-gpu-check}
+mkdir -p "$OUT"
+PY=${PYTHON:-python3}
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+"$PY" -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda)"
+ARCH=$("$PY" -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
+SECONDS=0
+if ! FASTEBM_CUDA=1 TORCH_CUDA_ARCH_LIST=$ARCH MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+    timeout "${BUILD_TIMEOUT:-240}" "$PY" setup.py -q build_ext --inplace > "$OUT/build.log" 2>&1; then
+  tail -40 "$OUT/build.log"
+  exit 1
+fi
+echo "built for sm_${ARCH/./} in ${SECONDS}s"
+"$PY" -c "import fastebm; print(fastebm.build_info())"
+PYTHONUNBUFFERED=1 timeout "${TEST_TIMEOUT:-150}" "$PY" -m pytest -q -k cuda -p no:cacheprovider \
+  --continue-on-collection-errors --maxfail=30 tests > "$OUT/pytest_cuda.log" 2>&1
+echo "pytest exit $?"; grep -E "FAILED|ERROR|passed|failed" "$OUT/pytest_cuda.log" | tail -40
+for bench in bench_ising bench_bm; do
+  (cd bench && timeout "${BENCH_TIMEOUT:-60}" "$PY" "$bench.py" --device cuda --quick) > "$OUT/$bench.md" 2>&1
+  cat "$OUT/$bench.md"
+done
