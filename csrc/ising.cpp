@@ -13,12 +13,10 @@
 #include <ATen/ops/lt.h>
 #include <ATen/ops/mul.h>
 #include <ATen/ops/sigmoid.h>
-#include <ATen/ops/stack.h>
 
 #include <c10/core/GradMode.h>
 
 #include <cmath>
-#include <vector>
 
 #include "fastebm/checks.h"
 
@@ -50,39 +48,6 @@ at::Tensor checked_beta(const at::Tensor& beta, const at::Tensor& x, const char*
 void check_finite_value(double value, const char* name) {
   TORCH_CHECK_VALUE(std::isfinite(value), "fastebm: argument '", name, "' must be finite, got ",
                     value);
-}
-
-// The padded colour planes [B·L, L/2 + 2] of s [B, L, L] (ising_ops.h): colour c holds the
-// sites (i, 2k + ((i + c) & 1)) at column k + 1, columns 0 and L/2 + 1 the wrapped ends.
-std::vector<at::Tensor> colour_planes(const at::Tensor& s) {
-  const int64_t B = s.size(0), L = s.size(1), half = L / 2;
-  const at::Tensor v = s.reshape({B, half, 2, half, 2});  // [b, i / 2, i % 2, k, j % 2]
-  std::vector<at::Tensor> planes;
-  for (int64_t c = 0; c < 2; ++c) {
-    // rows i even take column parity c, odd rows 1 - c: [B, L/2, 2, L/2] -> [B·L, L/2]
-    const at::Tensor sites =
-        at::stack({v.select(2, 0).select(3, c), v.select(2, 1).select(3, 1 - c)}, 2)
-            .reshape({B * L, half});
-    at::Tensor plane = at::empty({B * L, half + 2}, s.options());
-    plane.narrow(1, 1, half).copy_(sites);
-    plane.narrow(1, 0, 1).copy_(sites.narrow(1, half - 1, 1));
-    plane.narrow(1, half + 1, 1).copy_(sites.narrow(1, 0, 1));
-    planes.push_back(plane);
-  }
-  return planes;
-}
-
-// s [B, L, L] back from the colour planes.
-at::Tensor from_planes(const std::vector<at::Tensor>& planes, int64_t B, int64_t L) {
-  const int64_t half = L / 2;
-  at::Tensor s = at::empty({B, L, L}, planes[0].options());
-  at::Tensor v = s.view({B, half, 2, half, 2});
-  for (int64_t c = 0; c < 2; ++c) {
-    const at::Tensor sites = planes[c].narrow(1, 1, half).reshape({B, half, 2, half});
-    v.select(2, 0).select(3, c).copy_(sites.select(2, 0));
-    v.select(2, 1).select(3, 1 - c).copy_(sites.select(2, 1));
-  }
-  return s;
 }
 
 }  // namespace
@@ -150,14 +115,19 @@ at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_sweeps, const at::Tenso
   const at::Tensor sums = at::arange(-4, 5, 2, s.options());  // made on s's device: no copy
   const at::Tensor prob =
       at::sigmoid(at::mul(beta_.unsqueeze(1), at::mul(sums, J).add_(h)).mul_(2)).contiguous();
-  std::vector<at::Tensor> planes = colour_planes(s);
+  at::Tensor input = s.contiguous();  // [B, L, L]: only read
+  at::Tensor planes[2] = {at::empty({B * L, L / 2 + 2}, s.options()),
+                          at::empty({B * L, L / 2 + 2}, s.options())};
+  passes.ising_layout(input, planes[0], planes[1], L, true);
   for (int64_t sweep = sweep0; sweep < sweep0 + n_sweeps; ++sweep) {
     for (int64_t c = 0; c < 2; ++c) {
       passes.ising_half_sweep(planes[c], planes[1 - c], prob, L, c, static_cast<uint64_t>(seed),
                               2 * static_cast<uint64_t>(sweep) + static_cast<uint64_t>(c));
     }
   }
-  return from_planes(planes, B, L);
+  at::Tensor lattice = at::empty({B, L, L}, s.options());
+  passes.ising_layout(lattice, planes[0], planes[1], L, false);
+  return lattice;
 }
 
 }  // namespace fastebm

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-gpu-check}
 mkdir -p "$OUT"
 PY=${PYTHON:-python3}
+export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH}  # the in-place build, for bench/ too
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 "$PY" -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda)"
 ARCH=$("$PY" -c "import torch; print('%d.%d' % torch.cuda.get_device_capability())")
@@ -18,9 +19,11 @@ if ! FASTEBM_CUDA=1 TORCH_CUDA_ARCH_LIST=$ARCH MAX_JOBS=${MAX_JOBS:-$(nproc)} \
 fi
 echo "built for sm_${ARCH/./} in ${SECONDS}s"
 "$PY" -c "import fastebm; print(fastebm.build_info())"
-PYTHONUNBUFFERED=1 timeout "${TEST_TIMEOUT:-150}" "$PY" -m pytest -q -k cuda -p no:cacheprovider \
-  --continue-on-collection-errors --maxfail=30 tests > "$OUT/pytest_cuda.log" 2>&1
-echo "pytest exit $?"; grep -E "FAILED|ERROR|passed|failed" "$OUT/pytest_cuda.log" | tail -40
+# pytest-xdist where it is installed: a test that crashes its worker is reported by name.
+XDIST=$("$PY" -c "import xdist" 2>/dev/null && echo "-n ${WORKERS:-8}")
+PYTHONUNBUFFERED=1 timeout "${TEST_TIMEOUT:-150}" "$PY" -m pytest -q -rfE $XDIST -k cuda \
+  -p no:cacheprovider --continue-on-collection-errors --maxfail=30 tests > "$OUT/pytest_cuda.log" 2>&1
+echo "pytest exit $?"; grep -E "FAILED|ERROR|crashed|passed|failed" "$OUT/pytest_cuda.log" | tail -40
 for bench in bench_ising bench_bm; do
   (cd bench && timeout "${BENCH_TIMEOUT:-60}" "$PY" "$bench.py" --device cuda --quick) > "$OUT/$bench.md" 2>&1
   cat "$OUT/$bench.md"

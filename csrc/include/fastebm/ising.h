@@ -145,6 +145,51 @@ struct IsingWrapKernel {
   }
 };
 
+// Site pair (i, 2k), (i, 2k + 1) of the lattice s [B·L, L] <-> column k + 1 of the colour planes
+// (colour c holds (i, 2k + ((i + c) & 1))): to_planes copies the lattice into the planes, else
+// the planes back into the lattice. The row parity p = i & 1 enters as an offset, not a select.
+template <class T, bool ToPlanes>
+struct IsingLayoutKernel {
+  T* lattice;  // [B·L, L]
+  T* plane0;   // [B·L, L/2 + 2]
+  T* plane1;   // [B·L, L/2 + 2]
+  int64_t L;
+
+  FEBM_HD void operator()(int64_t, int64_t row, int64_t k, T) const {
+    const int64_t p = (row % L) & 1, width = L / 2 + 2;
+    T* first = lattice + row * L + 2 * k + p;       // colour 0's site
+    T* second = lattice + row * L + 2 * k + 1 - p;  // colour 1's site
+    T* a = plane0 + row * width + k + 1;
+    T* b = plane1 + row * width + k + 1;
+    if constexpr (ToPlanes) {
+      *a = *first;
+      *b = *second;
+    } else {
+      *first = *a;
+      *second = *b;
+    }
+  }
+};
+
+template <class Driver>
+void ising_layout_pass(at::Tensor& lattice, at::Tensor& plane0, at::Tensor& plane1, int64_t L,
+                       bool to_planes) {
+  const int64_t rows = plane0.size(0), half = plane0.size(1) - 2;
+  AT_DISPATCH_FLOATING_TYPES(lattice.scalar_type(), "fastebm::ising_layout_pass", [&] {
+    scalar_t *s = lattice.data_ptr<scalar_t>(), *p0 = plane0.data_ptr<scalar_t>(),
+             *p1 = plane1.data_ptr<scalar_t>();
+    if (!to_planes) {
+      Driver::template run<Draw::kNone, scalar_t>(
+          lattice, rows, half, 0, 0, IsingLayoutKernel<scalar_t, false>{s, p0, p1, L});
+      return;
+    }
+    Driver::template run<Draw::kNone, scalar_t>(
+        lattice, rows, half, 0, 0, IsingLayoutKernel<scalar_t, true>{s, p0, p1, L});
+    Driver::run_rows(lattice, rows, 2, IsingWrapKernel<scalar_t>{p0, half});
+    Driver::run_rows(lattice, rows, 2, IsingWrapKernel<scalar_t>{p1, half});
+  });
+}
+
 template <class Driver>
 void ising_half_sweep_pass(at::Tensor& own, const at::Tensor& other, const at::Tensor& prob,
                            int64_t L, int64_t colour, uint64_t seed, uint64_t offset) {
@@ -159,6 +204,7 @@ void ising_half_sweep_pass(at::Tensor& own, const at::Tensor& other, const at::T
 }
 
 template <class Driver>
-inline constexpr IsingPasses kIsingPasses{bm_block_pass<Driver>, ising_half_sweep_pass<Driver>};
+inline constexpr IsingPasses kIsingPasses{bm_block_pass<Driver>, ising_half_sweep_pass<Driver>,
+                                          ising_layout_pass<Driver>};
 
 }  // namespace fastebm

@@ -33,6 +33,10 @@ struct IsingPasses {
   // own, other [B·L, L/2 + 2] with prob [B, 5], then own's wrap columns.
   void (*ising_half_sweep)(at::Tensor& own, const at::Tensor& other, const at::Tensor& prob,
                            int64_t L, int64_t colour, uint64_t seed, uint64_t offset);
+  // The lattice [B·L, L] into the planes [B·L, L/2 + 2] (wrap columns included), or
+  // (to_planes false) the planes back into the lattice; all contiguous.
+  void (*ising_layout)(at::Tensor& lattice, at::Tensor& plane0, at::Tensor& plane1, int64_t L,
+                       bool to_planes);
 };
 
 // Sequential-scan heat-bath sweeps of a fully visible Boltzmann machine on {0,1}ⁿ,
