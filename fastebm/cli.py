@@ -2,6 +2,7 @@
 
   fastebm train rbm --data digits --hidden 64 --method pcd --epochs 30 --out runs/rbm
   fastebm evaluate runs/rbm          # re-measure a run (the job saved in its checkpoint)
+  fastebm sample ising --L 256 --betas 0.3,0.44,0.6   # sample a model without training
   fastebm bench                      # the benchmark tables
 
 Every flag and the output folder are checked before any work; a user's mistake is printed as
@@ -30,10 +31,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _add_job_parsers(sub) -> None:
+def _add_job_parsers(sub, sampling: bool = False) -> None:
     for job in JOBS.values():
-        p = sub.add_parser(job.name, help=job.help, description=job.help)
-        for arg in job.all_args:
+        if sampling and job.sample is None:
+            continue
+        about = job.sample_help if sampling else job.help
+        p = sub.add_parser(job.name, help=about, description=about)
+        for arg in job.all_sample_args if sampling else job.all_args:
             arg.add_to(p)
         p.set_defaults(job=job)
 
@@ -49,6 +53,13 @@ def build_parser() -> argparse.ArgumentParser:
                                   parser_class=_Parser)
     _add_job_parsers(jobs)
     train_p.set_defaults(func=train)
+
+    sample_p = sub.add_parser("sample", help="sample a model without training: fastebm sample "
+                                             "<job> ...")
+    samplers = sample_p.add_subparsers(dest="job_name", required=True, metavar="job",
+                                       parser_class=_Parser)
+    _add_job_parsers(samplers, sampling=True)
+    sample_p.set_defaults(func=sample)
 
     p = sub.add_parser("evaluate", help="re-measure a training run (fastebm evaluate DIR --help "
                                         "lists its job's options)")
@@ -81,6 +92,18 @@ def train(args: argparse.Namespace, rest: list[str]) -> None:
         sys.exit(f"interrupted: {run.checkpoint} is saved; rerun with --resume to continue")
     if metrics:
         _report(job, metrics, run)
+
+
+def sample(args: argparse.Namespace, rest: list[str]) -> None:
+    job = args.job
+    config = {a.dest: getattr(args, a.dest) for a in job.all_sample_args if a.dest not in _NOT_CONFIG}
+    job.check(config)
+    run = Run.new(args.out or os.path.join("runs", f"{job.name}-sample"))
+    try:
+        metrics = job.sample(config, run, not args.no_progress)
+    except KeyboardInterrupt:
+        sys.exit("interrupted: nothing was written")
+    _report(job, metrics, run)
 
 
 def evaluate(args: argparse.Namespace, rest: list[str]) -> None:

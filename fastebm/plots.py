@@ -1,5 +1,6 @@
-"""Pictures of a run: a grid of model samples, 2-D samples over data, an energy landscape and
-the training curves (matplotlib, Agg)."""
+"""Pictures of a run: a grid of model samples, 2-D samples over data, an energy landscape, the
+training curves, spin-lattice snapshots and measured observables beside exact curves
+(matplotlib, Agg)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,38 @@ def training_curves(history: list[dict], path: str, title: str = "") -> None:
             ax.plot(*zip(*pts), marker="o", ms=3, label=k)
         ax.set_xlabel("epoch")
         ax.set_title(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    _save(fig, path, title)
+
+
+def lattice_snapshots(lattices: torch.Tensor, labels: list[str], path: str, title: str = "",
+                      cols: int | None = None) -> None:
+    """Save spin lattices [n, L, L] (+1 black, -1 white) as a grid, ``labels[i]`` over each."""
+    n = len(lattices)
+    cols = cols or min(n, 4)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, lattice, label in zip(axes.flat, lattices.detach().cpu().float(), labels):
+        ax.imshow(lattice.numpy(), cmap="gray_r", vmin=-1, vmax=1, interpolation="nearest")
+        ax.set_title(label, fontsize=9)
+    _save(fig, path, title)
+
+
+def measured_vs_exact(x: list[float], panels: list[dict], path: str, title: str = "",
+                      xlabel: str = "") -> None:
+    """One panel per dict {"name", "values" [k], "errors" [k], optionally "exact": (xs, ys) and
+    "exact_label"}: the measured values at x with error bars, the exact curve beside them."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        if "exact" in panel:
+            ax.plot(*panel["exact"], color="0.4", lw=1.5, label=panel.get("exact_label", "exact"))
+        ax.errorbar(x, panel["values"], yerr=panel["errors"], fmt="o", ms=4, capsize=3,
+                    color="tab:blue", label="sampled")
+        ax.set_xlabel(xlabel)
+        ax.set_title(panel["name"])
         ax.grid(alpha=0.3)
         ax.legend()
     _save(fig, path, title)

@@ -227,15 +227,28 @@ def test_parameter_recovery_from_exact_samples(recovery_data, objective):
     assert dJ.mean() < 0.04 and dJ.max() < 0.15 and db.max() < 0.15, (dJ.mean(), dJ.max(), db.max())
 
 
-def test_generalised_pl_of_single_sites_is_pl_and_hook_matches_flips():
+def test_generalised_pl_of_single_sites_is_pl():
     model = random_bm(8)
     x = exact_samples(model, 50, 14)
     pl = log_pseudo_likelihood(model, x)
     torch.testing.assert_close(log_generalised_pseudo_likelihood(model, x, [[i] for i in range(8)]), pl)
-    flips = log_generalised_pseudo_likelihood(model, x, window_sets(2, 4, 2))
-    assert flips.shape == (50,) and (flips < 0).all()
-    model.log_conditionals = None  # the generic path: free energies of flipped states
+
+
+@pytest.mark.parametrize("kind", ["bm", "ising2", "ising4"])
+def test_closed_form_conditionals_match_free_energy_differences(kind):
+    """The models' log_conditionals and set_log_conditionals hooks against the generic path
+    (free energies of flipped / changed copies), on sets of mixed sizes (the 2 × 2 torus's
+    windows hold doubled bonds)."""
+    if kind == "bm":
+        model, sets = random_bm(8), window_sets(2, 4, 2) + [[0, 5, 7]]
+    else:
+        L = int(kind[-1])
+        model, sets = Ising2D(L, 0.7, 0.2, dtype=torch.float64), window_sets(L, L, 2, periodic=True)
+    x = model.random_visible(30, torch.Generator().manual_seed(16))
+    pl, gpl = log_pseudo_likelihood(model, x), log_generalised_pseudo_likelihood(model, x, sets)
+    model.log_conditionals = model.set_log_conditionals = None  # the generic paths
     torch.testing.assert_close(log_pseudo_likelihood(model, x), pl)
+    torch.testing.assert_close(log_generalised_pseudo_likelihood(model, x, sets), gpl)
 
 
 def test_generalised_pl_equals_exact_likelihood_for_one_set_of_all_sites():

@@ -4,9 +4,10 @@ and one entry here."""
 from .base import Job
 from .diffusion import JOB as DIFFUSION
 from .ebm import JOB as EBM
+from .ising import JOB as ISING
 from .rbm import JOB as RBM
 from .svgd import JOB as SVGD
 
-JOBS: dict[str, Job] = {job.name: job for job in (RBM, EBM, DIFFUSION, SVGD)}
+JOBS: dict[str, Job] = {job.name: job for job in (RBM, EBM, DIFFUSION, SVGD, ISING)}
 
 __all__ = ["JOBS", "Job"]

@@ -99,6 +99,12 @@ def training_args(*, epochs: int, batch_size: int, lr: float, optimizer: str = "
     ]
 
 
+def positive_list(text: str) -> list[float]:
+    """Comma-separated finite numbers > 0, e.g. inverse temperatures "0.3,0.44,0.6"."""
+    return _typed(_float_list, lambda values: [check_real(v, "each value", low=0.0, low_open=True)
+                                               for v in values])(text)
+
+
 #: Flags of every job's run: seed, folder, resume, checkpoints, progress.
 RUN_ARGS = [
     Arg("--seed", count(0), 0, "seed of the initial weights, data order and sampling"),
@@ -108,6 +114,10 @@ RUN_ARGS = [
         resume_may_change=True),
     Arg("--no-progress", None, False, "no progress bars"),
 ]
+#: Flags of every ``fastebm sample`` run: seed, folder, progress.
+SAMPLE_RUN_ARGS = [Arg("--seed", count(0), 0, "seed of the chains' starts and draws"),
+                   Arg("--out", str, None, "the output folder (default: runs/<job>-sample)"),
+                   Arg("--no-progress", None, False, "no progress bars")]
 
 
 @dataclass(frozen=True)
@@ -115,7 +125,9 @@ class Job:
     """A family's CLI job. ``train(config, run, progress) -> metrics`` trains into the Run,
     measures and draws; ``evaluate(config, options, state, run) -> metrics`` re-measures a saved
     run (``options``: the values of the job's ``evaluate`` flags). ``check(config)`` raises
-    ValueError for flag combinations no single flag's check sees, before any work."""
+    ValueError for flag combinations no single flag's check sees, before any work. A job that
+    also samples a model without training (``fastebm sample <job>``) gives ``sample(config, run,
+    progress) -> metrics`` and its flags ``sample_args`` (checked by ``check`` too)."""
 
     name: str
     help: str
@@ -124,10 +136,15 @@ class Job:
     evaluate: Callable
     check: Callable[[dict], None] = lambda config: None
     summary_keys: tuple[str, ...] = ()
+    sample: Callable | None = None
+    sample_args: list[Arg] = field(default_factory=list)
+    sample_help: str = ""
     all_args: list[Arg] = field(init=False)
+    all_sample_args: list[Arg] = field(init=False)
 
     def __post_init__(self):
         object.__setattr__(self, "all_args", self.args + RUN_ARGS)
+        object.__setattr__(self, "all_sample_args", self.sample_args + SAMPLE_RUN_ARGS)
 
     def resume_may_change(self) -> set[str]:
         return {a.dest for a in self.all_args if a.resume_may_change}

@@ -11,6 +11,7 @@ from torch import nn
 from .. import ops
 from ..checks import check_count, check_generator, check_real
 from .base import chain_start
+from .boltzmann import set_log_conditionals
 
 #: The critical inverse temperature of the square lattice at J = 1: βc = ½ ln(1 + √2).
 BETA_CRITICAL = 0.5 * math.log(1 + math.sqrt(2))
@@ -109,6 +110,32 @@ class Ising2D(nn.Module):
     def free_energy(self, x: torch.Tensor, beta: float = 1.0) -> torch.Tensor:
         """[B] F_β(x) = β E(2x - 1) for flattened states x [B, L²]."""
         return beta * self.energy(self.spins(x))
+
+    def log_conditionals(self, x: torch.Tensor) -> torch.Tensor:
+        """Protocol hook: [B, L²] log p(sᵢ | s₋ᵢ) = log σ(2sᵢ (J Σ_neighbours + h)), differentiable
+        in J and h (pseudo-likelihood and ratio matching without flipped copies)."""
+        s = self.spins(x)
+        field = self.J * self.neighbour_sum(s) + self.h
+        return torch.nn.functional.logsigmoid(2 * s * field).reshape(len(x), -1)
+
+    def neighbour_sum(self, s: torch.Tensor) -> torch.Tensor:
+        """[B, L, L] Σ of the four periodic neighbours' spins of every site."""
+        return (s.roll(1, 1) + s.roll(-1, 1)) + (s.roll(1, 2) + s.roll(-1, 2))
+
+    def set_log_conditionals(self, x: torch.Tensor, sets: torch.Tensor) -> torch.Tensor:
+        """Protocol hook: [B, m] log p(x_S | x₋S) for the sets [m, s] of sites. In x = (s+1)/2
+        the model is a Boltzmann machine with couplings 4J·Aᵢⱼ (Aᵢⱼ: bonds between sites i and
+        j) and fields uᵢ = 2(J Σ_neighbours sᵢ + h), so the closed form of the fully visible
+        machine applies (models.boltzmann.set_log_conditionals)."""
+        s = self.spins(x)
+        u = (2 * (self.J * self.neighbour_sum(s) + self.h)).reshape(len(x), -1)
+        L = self.L
+        row, col = sets // L, sets % L  # [m, s]
+        bonds = torch.zeros(sets.shape + sets.shape[1:], dtype=x.dtype, device=x.device)
+        for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            bonds += (((row[:, :, None] + dr) % L == row[:, None, :])
+                      & ((col[:, :, None] + dc) % L == col[:, None, :])).to(x.dtype)
+        return set_log_conditionals(u[:, sets], 4 * self.J * bonds, x[:, sets])
 
     def sweep(self, s: torch.Tensor, k: int = 1, *, beta: float | torch.Tensor = 1.0,
               generator: torch.Generator | None = None) -> torch.Tensor:

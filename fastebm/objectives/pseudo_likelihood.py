@@ -94,19 +94,25 @@ def log_generalised_pseudo_likelihood(model, v: torch.Tensor, sets) -> torch.Ten
 
         log p(v_S | v₋S) = -F(v) - log Σ_{y ∈ {0,1}^|S|} exp(-F(v with v_S = y)),
 
-    by enumerating the 2^|S| joint states of every set. Sets of one site each give Besag's
-    pseudo-likelihood; larger sets capture the strong local dependences PL misses.
-    ``sets``: a list of index sequences (any sizes up to MAX_SET_SIZE), or an int tensor [m, s]."""
+    by enumerating the 2^|S| joint states of every set: through the model's
+    ``set_log_conditionals(v, sets [m, s]) -> [B, m]`` hook where it has one (closed forms of
+    the Boltzmann machine and the Ising model), else through free energies of the changed copies.
+    Sets of one site each give Besag's pseudo-likelihood; larger sets capture the strong local
+    dependences PL misses. ``sets``: a list of index sequences (any sizes up to MAX_SET_SIZE),
+    or an int tensor [m, s]."""
     check_binary_model(model, "generalised pseudo-likelihood")
     v = check_visible(model, v, "v", allow_empty=True)
     B, V = v.shape
     total = v.new_zeros(B)
+    groups = [group.to(v.device) for group in check_site_sets(sets, V)]
+    hook = getattr(model, "set_log_conditionals", None)
     if B == 0:
         return total
+    if hook is not None:
+        return sum(hook(v, group).sum(1) for group in groups)
     f_data = model.free_energy(v)  # [B]
-    for group in check_site_sets(sets, V):
+    for group in groups:
         m, s = group.shape
-        group = group.to(v.device)
         bits = torch.arange(s, device=v.device)
         configs = ((torch.arange(2**s, device=v.device)[:, None] >> bits) & 1).to(v.dtype)  # [2^s, s]
         sets_per_chunk = max(1, _CHUNK_ROWS // (B * 2**s))
