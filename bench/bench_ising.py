@@ -16,7 +16,7 @@ from fastebm import reference
 from common import isa_paths, machine_floor, machine_line, markdown_table, on_path, side_by_side
 
 CASES = [(64, 1), (64, 16), (256, 1), (256, 16), (1024, 1), (1024, 16)]  # (L, B)
-TARGET_SITES = 1 << 22  # site updates per timed call
+TARGET_SITES = 1 << 24  # site updates per timed call (at least 4 sweeps)
 
 
 def run(min_run_time: float = 1.0, device: str = "cpu") -> str:
@@ -24,7 +24,7 @@ def run(min_run_time: float = 1.0, device: str = "cpu") -> str:
     paths = isa_paths() if device == "cpu" else [device]
     for L, B in CASES:
         sites = B * L * L
-        k = max(1, TARGET_SITES // sites)
+        k = max(4, TARGET_SITES // sites)
         g = torch.Generator().manual_seed(0)
         s = torch.where(torch.rand(B, L, L, generator=g) < 0.5, 1.0, -1.0).to(device)
         logits = torch.zeros(sites, device=device)

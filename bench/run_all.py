@@ -9,8 +9,10 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bench_bernoulli  # noqa: E402
+import bench_bm  # noqa: E402
 import bench_diffusion  # noqa: E402
 import bench_gibbs  # noqa: E402
+import bench_ising  # noqa: E402
 import bench_langevin  # noqa: E402
 import bench_rbm  # noqa: E402
 import bench_svgd  # noqa: E402
@@ -32,6 +34,8 @@ def main(argv: list[str] | None = None) -> None:
     print(bench_langevin.run(min_run_time, floor["copy_gbs"]) + "\n")
     print(bench_diffusion.run(min_run_time, floor["copy_gbs"]) + "\n")
     print(bench_svgd.run(min_run_time) + "\n")
+    print(bench_ising.run(min_run_time) + "\n")
+    print(bench_bm.run(min_run_time) + "\n")
 
 
 if __name__ == "__main__":
