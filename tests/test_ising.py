@@ -38,7 +38,7 @@ def random_bm(n: int = 10, seed: int = 0, scale: float = 0.6, dtype=torch.float6
 
 def exact_probs(model, beta: float = 1.0) -> torch.Tensor:
     """[2^n] p_β over all states (stats.state_index order), float64."""
-    states = all_states(model.n_visible).to(model.b)
+    states = all_states(model.n_visible).to(next(model.parameters()))
     with torch.no_grad():
         log_p = -model.free_energy(states, beta).double().cpu()
     return torch.softmax(log_p, 0)
@@ -110,6 +110,28 @@ def test_parallel_tempering_on_a_bimodal_bm():
     assert (plain.sum(1) == n).double().mean() < 0.05  # stuck in the mode it started in
     share = float(torch.stack(ones).mean() / ((x.sum(1) == 0) | (x.sum(1) == n)).double().mean().clamp(min=1e-9))
     assert abs(share - p_ones) < 0.1, (share, p_ones)
+
+
+def test_parallel_tempering_on_an_ordered_ising_torus():
+    """Ising2D through the same GibbsSampler: a 4 × 4 torus at βJ = 0.8 with a small field has two
+    modes (all +1, all −1) that plain sweeps from all −1 never leave; parallel tempering weighs
+    them as exact enumeration does."""
+    model = Ising2D(4, 0.8, 0.05, dtype=torch.float64)
+    p = exact_probs(model)
+    p_up = float(p[-1] / (p[0] + p[-1]))  # state 2^16 - 1: every x = 1, all spins +1
+    g = torch.Generator().manual_seed(9)
+    down = torch.zeros(400, 16, dtype=torch.float64)
+    sampler = GibbsSampler(model, 400, 1, betas=[1.0, 0.75, 0.55, 0.4, 0.3, 0.2], v0=down,
+                           generator=g)
+    up, either = [], []
+    for step in range(300):
+        x = sampler.step()
+        if step >= 100:
+            up.append((x.sum(1) == 16).double().mean())
+            either.append(((x.sum(1) == 16) | (x.sum(1) == 0)).double().mean())
+    assert (model.gibbs(down, 300, generator=g)[0].sum(1) == 16).double().mean() < 0.05
+    share = float(torch.stack(up).mean() / torch.stack(either).mean())
+    assert abs(share - p_up) < 0.1, (share, p_up)
 
 
 # ---------------------------------------------------------------- ising_gibbs
