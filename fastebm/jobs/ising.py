@@ -51,6 +51,7 @@ SAMPLE_ARGS = [
     Arg("--replicas", count(), 4, "independent replicas per β"),
     Arg("--sweeps", count(), 1000, "measured sweeps"),
     Arg("--burn-in", count(0), 500, "sweeps before measuring"),
+    Arg("--measure-every", count(), 5, "sweeps between measurements (one op call each)"),
     Arg("--start", str, "ordered", "chain start: all +1 (ordered, no stripes below βc) or random",
         choices=("ordered", "random")),
     DEVICE,
@@ -77,17 +78,18 @@ def check(config: dict) -> None:
 
 
 def sweep_measurements(model: Ising2D, s: torch.Tensor, beta: torch.Tensor, sweeps: int,
-                       generator, progress: bool, desc: str):
+                       every: int, generator, progress: bool, desc: str):
     """(per-replica mean energy per site [R], per-replica mean |m| [R], final spins) over ``sweeps``
-    sweeps of s [R, L, L] at β [R], one measurement after each sweep."""
+    sweeps of s [R, L, L] at β [R], measured after every ``every``-th sweep (and the last)."""
     energy = torch.zeros(len(s), dtype=torch.float64, device=s.device)
     abs_m = torch.zeros_like(energy)
-    for _ in tqdm(range(sweeps), desc=desc, disable=not progress, leave=False):
-        s = model.sweep(s, beta=beta, generator=generator)
+    chunks = [every] * (sweeps // every) + ([sweeps % every] if sweeps % every else [])
+    for k in tqdm(chunks, desc=desc, disable=not progress, leave=False):
+        s = model.sweep(s, k, beta=beta, generator=generator)
         with torch.no_grad():
             energy += model.energy(s).double() / model.n_visible
             abs_m += model.magnetisation(s).abs().double()
-    return energy / sweeps, abs_m / sweeps, s
+    return energy / len(chunks), abs_m / len(chunks), s
 
 
 def mean_and_error(per_replica: torch.Tensor) -> tuple[float, float]:
@@ -110,7 +112,8 @@ def sample(config: dict, run, progress: bool) -> dict:
     start = time.perf_counter()
     if config["burn_in"]:
         s = model.sweep(s, config["burn_in"], beta=beta, generator=g)
-    energy, abs_m, s = sweep_measurements(model, s, beta, config["sweeps"], g, progress, "sweeps")
+    energy, abs_m, s = sweep_measurements(model, s, beta, config["sweeps"], config["measure_every"],
+                                          g, progress, "sweeps")
     seconds = time.perf_counter() - start
     per_beta = []
     exact = config["h"] == 0 and config["J"] > 0
