@@ -66,6 +66,7 @@ TORCH_LIBRARY(fastebm, m) {
   m.def(
       "ising_gibbs(Tensor s, int n_sweeps, Tensor beta, float J, float h, int seed,"
       " int sweep0=0) -> Tensor");
+  m.def("reparameterize(Tensor mu, Tensor log_sigma, Tensor? noise, int seed) -> (Tensor, Tensor)");
 }
 
 // The sampling ops are not differentiable: autograd falls through to the backend kernels, so

@@ -11,7 +11,7 @@ import os
 import torch  # noqa: F401  (loads libtorch before the extension)
 
 from . import _C, ops, reference
-from . import data, models, objectives, optim, partition, samplers
+from . import data, models, objectives, optim, partition, samplers, vi
 from .ops import bernoulli_sigmoid, grbm_gibbs, rbm_gibbs
 
 __version__ = "0.1.0"

@@ -309,6 +309,15 @@ def _beta_bad(state: str) -> list[Bad]:
             Bad(_with(**{state: _nan}), state, True)]
 
 
+def make_reparameterize(device, dtype, g, big=False):
+    """μ and log σ of a batch of Gaussian posteriors [B, D]; log σ over [-3, 1]."""
+    shape = (500, 64) if big else (37, 5)
+    to = dict(device=device, dtype=dtype)
+    return dict(mu=(2 * torch.randn(shape, generator=g, dtype=torch.float64)).to(**to),
+                log_sigma=(4 * torch.rand(shape, generator=g, dtype=torch.float64) - 3).to(**to),
+                noise=None)
+
+
 def _reverse_bad() -> list[Bad]:
     """The bad inputs DDPM and DDIM steps share."""
     return [
@@ -486,4 +495,13 @@ SPECS = [
                Bad(_with(s=torch.zeros_like), "s", True),
                Bad(_with(J=float("nan")), "J"), Bad(_with(h=float("inf")), "h")],
            ("binary",), batch=("s", "beta")),
+    OpSpec("reparameterize", make_reparameterize,
+           lambda a, s: reference.reparameterize(a["mu"], a["log_sigma"], a["noise"], s),
+           [Bad(_with(log_sigma=lambda t: t[:, :2]), "log_sigma"),
+            Bad(_with(log_sigma=_other_dtype), "log_sigma"), Bad(_with(mu=lambda t: t.long()), "mu"),
+            Bad(_with(noise=lambda t: torch.zeros(2)), "noise"),
+            Bad(_with(mu=_nan), "mu", True), Bad(_with(log_sigma=_inf), "log_sigma", True),
+            Bad(_with(log_sigma=lambda t: torch.full_like(t, -float("inf"))), "log_sigma", True),
+            Bad(lambda a: {**a, "noise": torch.full_like(a["mu"], float("nan"))}, "noise", True)],
+           ("close", "close"), batch=("mu", "log_sigma"), differentiable=True),
 ]

@@ -1,0 +1,56 @@
+"""The variational-inference family's op: the reparameterised Gaussian draw (Kingma & Welling
+2014), fused, with its autograd formula and fake (meta) kernel."""
+
+from __future__ import annotations
+
+import torch
+
+from .common import check_float_tensor, check_same_shape, draw_seed
+
+
+def reparameterize(mu: torch.Tensor, log_sigma: torch.Tensor, *,
+                   generator: torch.Generator | None = None,
+                   noise: torch.Tensor | None = None) -> torch.Tensor:
+    """z = μ + exp(log σ) ⊙ ε, ε ~ N(0, I) drawn by the kernel's Philox (element i of the op's
+    seed; or ε = ``noise``), in one fused pass; differentiable in mu and log_sigma (and noise):
+    ∂z/∂μ = 1, ∂z/∂log σ = σ ⊙ ε, ∂z/∂ε = σ.
+
+    Args:
+        mu, log_sigma: any shape, the same, float32 or float64, finite.
+        generator: source of the op's seed. noise: ε itself (mu's shape), instead of drawing.
+
+    Returns:
+        z, mu's shape (contiguous).
+    """
+    seed = 0 if noise is not None else draw_seed(generator)
+    return torch.ops.fastebm.reparameterize.default(mu, log_sigma, noise, seed)[0]
+
+
+def _setup_context(ctx, inputs, output):
+    _, log_sigma, noise, _ = inputs
+    ctx.has_noise = noise is not None
+    ctx.save_for_backward(log_sigma, output[1])
+
+
+def _backward(ctx, grad_z, grad_eps):
+    """∂z/∂μ = 1, ∂z/∂log σ = σ ⊙ ε, ∂z/∂noise = σ (ε = noise; the ε output passes its gradient
+    on to noise)."""
+    log_sigma, eps = ctx.saved_tensors
+    sigma = log_sigma.exp()
+    grad_noise = None
+    if ctx.has_noise:
+        grad_noise = grad_z * sigma + (grad_eps if grad_eps is not None else 0)
+    return grad_z, grad_z * sigma * eps, grad_noise, None
+
+
+torch.library.register_autograd("fastebm::reparameterize", _backward, setup_context=_setup_context)
+
+
+@torch.library.register_fake("fastebm::reparameterize")
+def _reparameterize_fake(mu, log_sigma, noise, seed):
+    check_float_tensor(mu, "mu", mu.dim())
+    check_same_shape(log_sigma, "log_sigma", mu, "mu")
+    if noise is not None:
+        check_same_shape(noise, "noise", mu, "mu")
+    return (torch.empty_like(mu, memory_format=torch.contiguous_format),
+            torch.empty_like(mu, memory_format=torch.contiguous_format))
