@@ -113,6 +113,23 @@ def measured_vs_exact(x: list[float], panels: list[dict], path: str, title: str 
     _save(fig, path, title)
 
 
+def log_curves(history: list[dict], keys: list[str], path: str, title: str = "",
+               ylabel: str = "") -> None:
+    """Save the metrics ``keys`` of ``history`` (per-epoch dicts) against epoch in one panel,
+    on a log scale."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k in keys:
+        pts = [(rec["epoch"], rec[k]) for rec in history if k in rec]
+        if pts:
+            ax.plot(*zip(*pts), marker="o", ms=3, label=k)
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    _save(fig, path, title)
+
+
 def _save(fig, path: str, title: str) -> None:
     if title:
         fig.suptitle(title)

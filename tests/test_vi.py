@@ -176,3 +176,27 @@ def test_bad_inputs():
         vi.importance_weighted_bound(lambda z: model.log_joint(x, z), zeros, zeros, 0)
     with pytest.raises(ValueError, match="noise_std"):
         vi.LinearGaussian(model.W, model.b, 0.0)
+
+
+# ---------------------------------------------------------------- the VAE model
+
+def test_vae_gaussian_decoder_custom_modules_and_bounds():
+    """A Gaussian-decoder VAE with user modules: the ELBO is differentiable in every parameter,
+    the IWAE bound with K = 200 is above the ELBO, and bad shapes are refused."""
+    from torch import nn
+
+    from fastebm.models import VAE
+
+    torch.manual_seed(0)
+    model = VAE(6, 2, likelihood="gaussian", encoder=nn.Linear(6, 4), decoder=nn.Linear(2, 6)).double()
+    x = torch.randn(30, 6, dtype=torch.float64)
+    g = torch.Generator().manual_seed(1)
+    model.elbo(x, 4, generator=g).mean().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+    assert model.iwae(x, 200, generator=g).mean() > model.elbo(x, 200, generator=g).mean()
+    with pytest.raises(ValueError, match="x"):
+        model.elbo(torch.randn(30, 5, dtype=torch.float64))
+    with pytest.raises(ValueError, match="encoder"):
+        VAE(6, 3, encoder=nn.Linear(6, 4)).elbo(torch.zeros(2, 6))
+    with pytest.raises(ValueError, match="likelihood"):
+        VAE(6, 2, likelihood="poisson")

@@ -7,7 +7,8 @@ from .ebm import JOB as EBM
 from .ising import JOB as ISING
 from .rbm import JOB as RBM
 from .svgd import JOB as SVGD
+from .vae import JOB as VAE
 
-JOBS: dict[str, Job] = {job.name: job for job in (RBM, EBM, DIFFUSION, SVGD, ISING)}
+JOBS: dict[str, Job] = {job.name: job for job in (RBM, EBM, DIFFUSION, SVGD, ISING, VAE)}
 
 __all__ = ["JOBS", "Job"]

@@ -1,7 +1,7 @@
 """Energy-based models: RBMs (Bernoulli and Gaussian visible units), the fully visible
 Boltzmann machine and the 2-D Ising model, and energy models over
 continuous x (any network, a Gaussian, a Gaussian mixture); diffusion models' noise schedule
-and denoisers; Sohl-Dickstein et al. 2015's Gaussian and binomial diffusion."""
+and denoisers; Sohl-Dickstein et al. 2015's Gaussian and binomial diffusion; the VAE."""
 
 from .binomial_diffusion import BinomialDiffusion
 from .boltzmann import BoltzmannMachine
@@ -11,7 +11,8 @@ from .energy import (EnergyFunction, EnergyModel, GaussianEnergy, GaussianMixtur
 from .gaussian_diffusion import DenoiserDiffusion, GaussianDiffusion
 from .ising import BETA_CRITICAL, Ising2D, onsager_energy, onsager_magnetisation
 from .rbm import BernoulliRBM, GaussianBernoulliRBM
+from .vae import VAE
 
 __all__ = ["BETA_CRITICAL", "BernoulliRBM", "BinomialDiffusion", "BoltzmannMachine", "DenoiserDiffusion", "EnergyFunction", "EnergyModel", "GaussianBernoulliRBM",
            "GaussianDiffusion", "GaussianEnergy", "GaussianMixtureEnergy", "Ising2D", "MLPDenoiser", "NoiseSchedule", "energy_and_grad", "onsager_energy", "onsager_magnetisation",
-           "timestep_embedding"]
+           "timestep_embedding", "VAE"]

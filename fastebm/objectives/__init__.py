@@ -3,7 +3,7 @@ persistent CD / SML, pseudo-likelihood (plain, stochastic, generalised over sets
 ratio matching. For continuous energy models: maximum likelihood with
 Langevin / HMC negatives, exact, sliced and denoising score matching, noise-contrastive
 estimation, Stein CD and SteinGAN (SVGD's Stein direction). For diffusion models: DDPM's
-denoising objective and Sohl-Dickstein et al.'s bound.
+denoising objective and Sohl-Dickstein et al.'s bound. For VAEs: the ELBO.
 
 Each objective's ``compute_grads(model, x, generator)`` fills the model parameters' ``.grad``
 with the gradient to descend for the batch x and returns a dict of float metrics.
@@ -11,6 +11,7 @@ with the gradient to descend for the batch x and returns a dict of float metrics
 
 from .contrastive import CD, PCD
 from .diffusion import DenoisingDiffusion, DiffusionBound
+from .elbo import ELBO
 from .maximum_likelihood import MaximumLikelihood
 from .nce import NCE
 from .pseudo_likelihood import (GeneralisedPseudoLikelihood, PseudoLikelihood,
@@ -20,7 +21,7 @@ from .ratio_matching import RatioMatching, ratio_matching_loss
 from .score_matching import DenoisingScoreMatching, ScoreMatching, SlicedScoreMatching
 from .stein import SteinCD, SteinGAN
 
-__all__ = ["CD", "DenoisingDiffusion", "DiffusionBound", "DenoisingScoreMatching",
+__all__ = ["CD", "DenoisingDiffusion", "DiffusionBound", "DenoisingScoreMatching", "ELBO",
            "GeneralisedPseudoLikelihood", "MaximumLikelihood", "NCE", "PCD", "PseudoLikelihood",
            "RatioMatching", "ScoreMatching", "SlicedScoreMatching", "SteinCD", "SteinGAN",
            "log_generalised_pseudo_likelihood", "log_pseudo_likelihood", "ratio_matching_loss",
