@@ -16,6 +16,7 @@ import bench_ising  # noqa: E402
 import bench_langevin  # noqa: E402
 import bench_rbm  # noqa: E402
 import bench_svgd  # noqa: E402
+import bench_vae  # noqa: E402
 from common import machine_floor, machine_line  # noqa: E402
 
 
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     print(bench_svgd.run(min_run_time) + "\n")
     print(bench_ising.run(min_run_time) + "\n")
     print(bench_bm.run(min_run_time) + "\n")
+    print(bench_vae.run(min_run_time, floor["copy_gbs"]) + "\n")
 
 
 if __name__ == "__main__":

@@ -22,10 +22,11 @@ std::tuple<at::Tensor, at::Tensor> reparameterize_op(const at::Tensor& mu,
   if (noise.has_value()) check_finite(*noise, "noise");
   const at::Tensor mu_ = mu.contiguous(), log_sigma_ = log_sigma.contiguous();
   const at::Tensor noise_ = noise.has_value() ? noise->contiguous() : at::Tensor();
-  at::Tensor z = at::empty(mu.sizes(), mu.options()), eps = at::empty(mu.sizes(), mu.options());
-  passes.reparameterize(mu_, log_sigma_, noise_, z, eps, static_cast<uint64_t>(seed));
+  at::Tensor z = at::empty(mu.sizes(), mu.options());
+  at::Tensor scaled = at::empty(mu.sizes(), mu.options());
+  passes.reparameterize(mu_, log_sigma_, noise_, z, scaled, static_cast<uint64_t>(seed));
   check_step_finite(z, {{&mu, "mu"}, {&log_sigma, "log_sigma"}});
-  return {z, eps};
+  return {z, scaled};
 }
 
 }  // namespace fastebm

@@ -29,18 +29,16 @@ def reparameterize(mu: torch.Tensor, log_sigma: torch.Tensor, *,
 def _setup_context(ctx, inputs, output):
     _, log_sigma, noise, _ = inputs
     ctx.has_noise = noise is not None
-    ctx.save_for_backward(log_sigma, output[1])
+    ctx.save_for_backward(log_sigma if ctx.has_noise else None, output[1])
 
 
-def _backward(ctx, grad_z, grad_eps):
-    """∂z/∂μ = 1, ∂z/∂log σ = σ ⊙ ε, ∂z/∂noise = σ (ε = noise; the ε output passes its gradient
-    on to noise)."""
-    log_sigma, eps = ctx.saved_tensors
-    sigma = log_sigma.exp()
-    grad_noise = None
-    if ctx.has_noise:
-        grad_noise = grad_z * sigma + (grad_eps if grad_eps is not None else 0)
-    return grad_z, grad_z * sigma * eps, grad_noise, None
+def _backward(ctx, grad_z, grad_scaled):
+    """The op returns (z, s = σ ⊙ ε), z = μ + s: ∂z/∂μ = 1, ∂z/∂log σ = ∂s/∂log σ = s (one pass
+    over the saved s), ∂z/∂noise = ∂s/∂noise = σ (only when ε was given)."""
+    log_sigma, scaled = ctx.saved_tensors
+    upstream = grad_z if grad_scaled is None else grad_z + grad_scaled
+    grad_noise = upstream * log_sigma.exp() if ctx.has_noise else None
+    return grad_z, upstream * scaled, grad_noise, None
 
 
 torch.library.register_autograd("fastebm::reparameterize", _backward, setup_context=_setup_context)

@@ -12,36 +12,36 @@
 
 namespace fastebm {
 
-// z[i] <- mu[i] + exp(log_sigma[i]) · ε, eps[i] <- ε: ε the driver's N(0, 1) draw of element i, or
-// noise[i] when kExplicitNoise.
+// scaled[i] <- exp(log_sigma[i]) · ε and z[i] <- mu[i] + scaled[i]: ε the driver's N(0, 1) draw of
+// element i, or noise[i] when kExplicitNoise. (σ ⊙ ε is ∂z/∂log σ: the backward pass reads it.)
 template <class T, bool kExplicitNoise>
 struct ReparameterizeKernel {
   const T* mu;         // [n]
   const T* log_sigma;  // [n]
   const T* noise;      // [n] (kExplicitNoise) or null
   T* z;                // [n]
-  T* eps;              // [n]
+  T* scaled;           // [n]
   FEBM_HD void operator()(int64_t i, int64_t, int64_t, T draw) const {
-    const T e = kExplicitNoise ? noise[i] : draw;
-    z[i] = mu[i] + exp_clamped(log_sigma[i]) * e;
-    eps[i] = e;
+    const T step = exp_clamped(log_sigma[i]) * (kExplicitNoise ? noise[i] : draw);
+    z[i] = mu[i] + step;
+    scaled[i] = step;
   }
 };
 
 template <class Driver>
 void reparameterize_pass(const at::Tensor& mu, const at::Tensor& log_sigma,
-                         const at::Tensor& noise, at::Tensor& z, at::Tensor& eps, uint64_t seed) {
+                         const at::Tensor& noise, at::Tensor& z, at::Tensor& scaled, uint64_t seed) {
   AT_DISPATCH_FLOATING_TYPES(mu.scalar_type(), "fastebm::reparameterize_pass", [&] {
     const scalar_t *m = mu.data_ptr<scalar_t>(), *ls = log_sigma.data_ptr<scalar_t>();
-    scalar_t *zp = z.data_ptr<scalar_t>(), *ep = eps.data_ptr<scalar_t>();
+    scalar_t *zp = z.data_ptr<scalar_t>(), *sp = scaled.data_ptr<scalar_t>();
     if (noise.defined()) {
       Driver::template run<Draw::kNone, scalar_t>(
           mu, 1, mu.numel(), seed, 0,
-          ReparameterizeKernel<scalar_t, true>{m, ls, noise.data_ptr<scalar_t>(), zp, ep});
+          ReparameterizeKernel<scalar_t, true>{m, ls, noise.data_ptr<scalar_t>(), zp, sp});
     } else {
       Driver::template run<Draw::kNormal, scalar_t>(
           mu, 1, mu.numel(), seed, 0,
-          ReparameterizeKernel<scalar_t, false>{m, ls, nullptr, zp, ep});
+          ReparameterizeKernel<scalar_t, false>{m, ls, nullptr, zp, sp});
     }
   });
 }

@@ -11,15 +11,16 @@
 namespace fastebm {
 
 struct ViPasses {
-  // z <- mu + exp(log_sigma) ⊙ eps and eps <- ε: ε the driver's N(0, 1) draw of element i (draw
-  // offset 0), or noise[i] when noise is defined; every tensor contiguous, of one shape.
+  // scaled <- exp(log_sigma) ⊙ ε and z <- mu + scaled: ε the driver's N(0, 1) draw of element i
+  // (draw offset 0), or noise[i] when noise is defined; every tensor contiguous, of one shape.
   void (*reparameterize)(const at::Tensor& mu, const at::Tensor& log_sigma,
-                         const at::Tensor& noise, at::Tensor& z, at::Tensor& eps, uint64_t seed);
+                         const at::Tensor& noise, at::Tensor& z, at::Tensor& scaled,
+                         uint64_t seed);
 };
 
 // The reparameterised Gaussian draw z = μ + exp(log σ) ⊙ ε, ε ~ N(0, I) (or ε = noise), for mu,
-// log_sigma (and noise) of one shape, finite. Returns (z, ε): the Python wrapper gives z and
-// keeps ε for the backward pass (∂z/∂μ = 1, ∂z/∂log σ = σ ⊙ ε).
+// log_sigma (and noise) of one shape, finite. Returns (z, σ ⊙ ε): the Python wrapper gives z and
+// keeps σ ⊙ ε for the backward pass (∂z/∂μ = 1, ∂z/∂log σ = σ ⊙ ε).
 std::tuple<at::Tensor, at::Tensor> reparameterize_op(const at::Tensor& mu,
                                                      const at::Tensor& log_sigma,
                                                      const std::optional<at::Tensor>& noise,
