@@ -5,14 +5,12 @@ per sweep: the work of recomputing every field once) beside them, interleaved in
 
 from __future__ import annotations
 
-import argparse
-
 import torch
 
 import fastebm
 from fastebm import reference
 
-from common import isa_paths, machine_floor, machine_line, markdown_table, on_path, side_by_side
+from common import isa_paths, markdown_table, on_path, script_main, side_by_side
 
 CASES = [(64, 64), (64, 1024), (784, 64), (784, 1024)]  # (n, B)
 
@@ -50,12 +48,4 @@ def run(min_run_time: float = 1.0, device: str = "cpu") -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    if args.device == "cpu":
-        print(machine_line(machine_floor()) + "\n")
-    else:
-        print(f"Device: {torch.cuda.get_device_name()}, torch {torch.__version__}\n")
-    print(run(0.2 if args.quick else 1.0, args.device))
+    script_main(run, __doc__)

@@ -6,14 +6,12 @@ one uniform, an exp and a compare per element). Spin updates per second; β = 0.
 
 from __future__ import annotations
 
-import argparse
-
 import torch
 
 import fastebm
 from fastebm import reference
 
-from common import isa_paths, machine_floor, machine_line, markdown_table, on_path, side_by_side
+from common import isa_paths, markdown_table, on_path, script_main, side_by_side
 
 CASES = [(64, 1), (64, 16), (256, 1), (256, 16), (1024, 1), (1024, 16)]  # (L, B)
 TARGET_SITES = 1 << 24  # site updates per timed call (at least 4 sweeps)
@@ -57,12 +55,4 @@ def run(min_run_time: float = 1.0, device: str = "cpu") -> str:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    if args.device == "cpu":
-        print(machine_line(machine_floor()) + "\n")
-    else:
-        print(f"Device: {torch.cuda.get_device_name()}, torch {torch.__version__}\n")
-    print(run(0.2 if args.quick else 1.0, args.device))
+    script_main(run, __doc__)

@@ -87,3 +87,19 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def script_main(run, doc: str) -> None:
+    """A family bench run as a script: ``--device cpu|cuda`` and ``--quick``; the machine's line
+    (CPU and floor) or the GPU's name, then ``run(min_run_time, device)``'s table."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.device == "cpu":
+        print(machine_line(machine_floor()) + "\n")
+    else:
+        print(f"Device: {torch.cuda.get_device_name()}, torch {torch.__version__}\n")
+    print(run(0.2 if args.quick else 1.0, args.device))

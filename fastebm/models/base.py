@@ -32,7 +32,7 @@ from typing import Callable, NamedTuple, Protocol, runtime_checkable
 
 import torch
 
-from ..checks import check_samples, check_tensor_finite
+from ..checks import check_count, check_generator, check_samples, check_tensor_finite
 from ..ops.common import run_chunked
 
 #: The visible domains a model may declare.
@@ -109,6 +109,17 @@ def chain_start(model, n: int, v0, generator, count_name: str = "n") -> torch.Te
     if len(v) != n:
         raise ValueError(f"v0 must have {count_name} = {n} rows, got {len(v)}")
     return v
+
+
+@torch.no_grad()
+def sample_chains(model, n: int, k: int, generator, v0=None, **gibbs_kwargs) -> torch.Tensor:
+    """[n, V] states after k of the model's Gibbs sweeps (``gibbs_kwargs``: e.g. beta) from v0
+    [n, V] (checked) or the model's random_visible: what every Gibbs model's ``sample`` does."""
+    check_count(n, "n")
+    check_count(k, "k")
+    check_generator(generator)
+    return model.gibbs(chain_start(model, n, v0, generator), k, generator=generator,
+                       **gibbs_kwargs)[0]
 
 
 def check_parameters(model) -> None:

@@ -7,7 +7,7 @@ from torch import nn
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
-from .base import chain_start
+from .base import sample_chains
 
 
 def set_log_conditionals(u: torch.Tensor, J_sets: torch.Tensor, x_sets: torch.Tensor) -> torch.Tensor:
@@ -124,7 +124,4 @@ class BoltzmannMachine(nn.Module):
     def sample(self, n: int, k: int = 1000, generator: torch.Generator | None = None, *,
                v0: torch.Tensor | None = None) -> torch.Tensor:
         """[n, n_visible] states after k sweeps from v0 (default: uniform random states)."""
-        check_count(n, "n")
-        check_count(k, "k")
-        check_generator(generator)
-        return self.gibbs(chain_start(self, n, v0, generator), k, generator=generator)[0]
+        return sample_chains(self, n, k, generator, v0)

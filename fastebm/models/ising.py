@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from .. import ops
-from ..checks import check_count, check_generator, check_real
-from .base import chain_start
+from ..checks import check_count, check_real
+from .base import sample_chains
 from .boltzmann import set_log_conditionals
 
 #: The critical inverse temperature of the square lattice at J = 1: βc = ½ ln(1 + √2).
@@ -161,9 +161,5 @@ class Ising2D(nn.Module):
     def sample(self, n: int, k: int = 1000, generator: torch.Generator | None = None, *,
                beta: float | torch.Tensor = 1.0, s0: torch.Tensor | None = None) -> torch.Tensor:
         """[n, L, L] spins after k sweeps from s0 (default: uniform random spins)."""
-        check_count(n, "n")
-        check_count(k, "k")
-        check_generator(generator)
         x0 = None if s0 is None else self.states(s0)
-        s = self.spins(chain_start(self, n, x0, generator))
-        return self.sweep(s, k, beta=beta, generator=generator)
+        return self.spins(sample_chains(self, n, k, generator, x0, beta=beta))

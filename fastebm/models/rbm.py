@@ -14,7 +14,7 @@ from torch.nn.functional import softplus
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
-from .base import Enumeration, chain_start, check_visible
+from .base import Enumeration, check_visible, sample_chains
 
 
 class _RBM(nn.Module):
@@ -45,10 +45,7 @@ class _RBM(nn.Module):
     def sample(self, n: int, k: int = 1000, generator: torch.Generator | None = None, *,
                v0: torch.Tensor | None = None) -> torch.Tensor:
         """[n, V] samples after k sweeps from v0 [n, V] (default: the model's random_visible)."""
-        check_count(n, "n")
-        check_count(k, "k")
-        check_generator(generator)
-        return self.gibbs(chain_start(self, n, v0, generator), k, generator=generator)[0]
+        return sample_chains(self, n, k, generator, v0)
 
     def _tempered(self, beta) -> float:
         return check_real(beta, "beta", low=0.0)
