@@ -1,4 +1,5 @@
-"""Data-parallel training under torch.distributed (gloo, 2 processes on this machine)."""
+"""Data-parallel training and distributed estimators under torch.distributed (gloo, 2 processes
+on this machine)."""
 
 import os
 import socket
@@ -10,7 +11,10 @@ import torch.multiprocessing as mp
 from fastebm import data
 from fastebm.models import BernoulliRBM
 from fastebm.objectives import PCD
+from fastebm.partition import ais, reverse_ais
 from fastebm.train import Trainer
+
+from test_partition import random_20x12
 
 
 def free_port() -> int:
@@ -19,10 +23,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def worker(rank: int, world: int, port: int, folder: str, epochs: int, resume: bool) -> None:
+def join(rank: int, world: int, port: int) -> None:
+    """This process as rank ``rank`` of ``world`` in torchrun's environment variables."""
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
+
+
+def worker(rank: int, world: int, port: int, folder: str, epochs: int, resume: bool) -> None:
+    join(rank, world, port)
     try:
         split = data.digits()
         model = BernoulliRBM(64, 16, generator=torch.Generator().manual_seed(rank))  # rank 0 wins
@@ -59,3 +68,35 @@ def test_two_process_training_keeps_replicas_identical_and_resumes(tmp_path):
     resumed = run(tmp_path / "b", 3, resume=True)
     for ours, theirs in zip(resumed, full):
         assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
+
+
+def ais_v_init():
+    return random_20x12().sample(30, 200, generator=torch.Generator().manual_seed(1))
+
+
+def ais_both(**kwargs) -> list[torch.Tensor]:
+    """Forward and reverse AIS log-weights on the 20-12 test RBM, 30 chains, 300 betas."""
+    model = random_20x12()
+    fwd = ais(model, 30, 300, generator=torch.Generator().manual_seed(5), **kwargs)
+    rev = reverse_ais(model, ais_v_init(), 300, burn_in=5,
+                      generator=torch.Generator().manual_seed(6), **kwargs)
+    return [fwd.log_weights, rev.log_weights, torch.tensor([fwd.log_z, rev.log_z])]
+
+
+def ais_worker(rank: int, world: int, port: int, folder: str) -> None:
+    join(rank, world, port)
+    dist.init_process_group("gloo")
+    try:
+        torch.save(ais_both(distributed=True), os.path.join(folder, f"ais{rank}.pt"))
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ais_over_two_ranks_equals_one_process_with_the_same_blocks(tmp_path):
+    mp.spawn(ais_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"ais{r}.pt") for r in (0, 1)]
+    one = ais_both(blocks=2)
+    for got in ranks:  # every rank gets every chain's log-weight, in block order
+        assert all(torch.equal(a, b) for a, b in zip(got, one))
+    # The blocks are real: one block of 30 chains draws other bits.
+    assert not torch.equal(ais_both()[0], one[0])

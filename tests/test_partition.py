@@ -157,6 +157,24 @@ def test_ais_and_reverse_ais_bracket_exact(which):
     assert 0 < fwd.stderr < 0.1 and 0 < rev.stderr < 0.1
 
 
+def test_blocked_ais_brackets_exact_and_checks_blocks():
+    """Chains in 4 blocks with their own generators (as on 4 ranks): still within 0.1 nats."""
+    model = random_20x12()
+    exact = float(exact_log_z(model))
+    g = torch.Generator().manual_seed(2)
+    v_init = model.sample(200, 1000, generator=torch.Generator().manual_seed(1))
+    fwd = ais(model, 200, 14500, generator=g, blocks=4)
+    rev = reverse_ais(model, v_init, 14500, generator=g, blocks=4)
+    assert abs(fwd.log_z - exact) < 0.1 and abs(rev.log_z - exact) < 0.1
+    assert len(fwd.log_weights) == 200 and len(rev.log_weights) == 200
+    with pytest.raises(ValueError, match="blocks"):
+        ais(model, 3, 10, blocks=4)
+    with pytest.raises(ValueError, match="blocks"):
+        ais(model, 3, 10, blocks=0)
+    with pytest.raises(RuntimeError, match="torch.distributed"):
+        ais(model, 3, 10, distributed=True)
+
+
 def test_ais_tolerance_has_power():
     """The 0.1-nat check above can fail: from a uniform base model with 3 betas, AIS on the
     digits RBM is off by nats."""

@@ -8,9 +8,11 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 
 from ..checks import check_beta, check_count, check_generator
 from ..models.base import annealing_path, check_model, check_parameters, check_visible
+from ..ops.common import draw_seeds
 
 
 @dataclass
@@ -60,6 +62,47 @@ def _estimate(log_w: torch.Tensor, log_z_base: float, sign: int) -> LogZ:
     return LogZ(log_z_base + sign * float(log_mean), stderr, log_w, log_z_base)
 
 
+def _world(distributed: bool) -> tuple[int, int]:
+    """(rank, world size) of the chains' split: (0, 1) unless ``distributed``, which needs an
+    initialised torch.distributed process group."""
+    if not distributed:
+        return 0, 1
+    if not dist.is_available() or not dist.is_initialized():
+        raise RuntimeError("distributed=True needs an initialised torch.distributed process group "
+                           "(e.g. under torchrun); every rank must make the call")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _blocked(run, n: int, blocks: int | None, distributed: bool, generator) -> torch.Tensor:
+    """log-weights [n] of ``n`` chains run as ``blocks`` contiguous blocks (sizes as even as
+    tensor_split makes them): block j runs ``run(lo, hi, g_j)`` on chains lo..hi-1 with its own
+    generator g_j, seeded by the j-th of ``blocks`` seeds drawn from ``generator`` (rank 0's
+    under torch.distributed). With ``distributed``, rank r runs the blocks j ≡ r (mod world)
+    and the blocks' log-weights are all-gathered in block order, so every rank returns the
+    log-weights one process gets with the same ``blocks``: the estimate does not depend on the
+    number of processes. One block (the default without ``distributed``) runs on ``generator``
+    itself."""
+    rank, world = _world(distributed)
+    blocks = world if blocks is None else check_count(blocks, "blocks")
+    if blocks > n:
+        raise ValueError(f"blocks ({blocks}) must not exceed the number of chains ({n})")
+    if blocks == 1 and world == 1:
+        return run(0, n, generator)
+    seeds = [draw_seeds(blocks, generator)]
+    if world > 1:
+        dist.broadcast_object_list(seeds, 0)
+    device = "cpu" if generator is None else generator.device
+    edges = torch.linspace(0, n, blocks + 1).round().long().tolist()
+    mine = {j: run(edges[j], edges[j + 1],
+                   torch.Generator(device=device).manual_seed(seeds[0][j]))
+            for j in range(rank, blocks, world)}
+    if world > 1:  # the blocks' log-weights [hi - lo] each, gathered on the CPU
+        gathered = [None] * world
+        dist.all_gather_object(gathered, {j: w.cpu() for j, w in mine.items()})
+        mine = {j: w for part in gathered for j, w in part.items()}
+    return torch.cat([mine[j] for j in range(blocks)])
+
+
 def _setup(model, what: str, data, base_b, generator, betas, n_betas, start, end):
     """Check what ais / reverse_ais share; returns (path, betas)."""
     check_model(model, what)
@@ -74,7 +117,8 @@ def _setup(model, what: str, data, base_b, generator, betas, n_betas, start, end
 @torch.no_grad()
 def ais(model, n_chains: int = 100, n_betas: int = 14500, *,
         betas: list[float] | None = None, data: torch.Tensor | None = None,
-        base_b: torch.Tensor | None = None, generator: torch.Generator | None = None) -> LogZ:
+        base_b: torch.Tensor | None = None, generator: torch.Generator | None = None,
+        blocks: int | None = None, distributed: bool = False) -> LogZ:
     """AIS estimate of log Z (Neal 2001; Salakhutdinov & Murray 2008), a stochastic lower bound
     on average: from exact samples of a base model p_A with known Z_A, one transition per β,
     log Ẑ = log Z_A + log mean_chains exp(Σ_s log p*_{β_s}(v_s) - log p*_{β_{s-1}}(v_s)).
@@ -88,10 +132,17 @@ def ais(model, n_chains: int = 100, n_betas: int = 14500, *,
         model: a GibbsModel. n_chains: independent annealing runs (>= 1).
         n_betas: length of the default schedule ``sm_betas(n_betas)``; or ``betas`` (0 -> 1).
         data: [N, V] training data for the base-rate model (or pass ``base_b``; Bernoulli only).
+        blocks: run the chains in this many blocks, each with its own generator (default 1, or
+            the world size with ``distributed``); the same ``blocks`` and generator give the
+            same log-weights on any number of processes.
+        distributed: split the blocks across the ranks of the torch.distributed process group
+            and combine their log-weights exactly (every rank makes the call and gets the
+            estimate over all chains).
     """
     check_count(n_chains, "n_chains")
     path, betas = _setup(model, "ais", data, base_b, generator, betas, n_betas, 0.0, 1.0)
-    log_w = path.anneal(path.sample_base(n_chains, generator), betas, generator)
+    log_w = _blocked(lambda lo, hi, g: path.anneal(path.sample_base(hi - lo, g), betas, g),
+                     n_chains, blocks, distributed, generator)
     return _estimate(log_w, path.log_z_base, +1)
 
 
@@ -99,14 +150,21 @@ def ais(model, n_chains: int = 100, n_betas: int = 14500, *,
 def reverse_ais(model, v_init: torch.Tensor, n_betas: int = 14500, *,
                 burn_in: int = 100, betas: list[float] | None = None,
                 data: torch.Tensor | None = None, base_b: torch.Tensor | None = None,
-                generator: torch.Generator | None = None) -> LogZ:
+                generator: torch.Generator | None = None, blocks: int | None = None,
+                distributed: bool = False) -> LogZ:
     """Reverse AIS (Burda, Grosse & Salakhutdinov 2015): anneal from the model back to the base
     model of :func:`ais`, starting from chains initialised at ``v_init`` [N, V] (e.g. data) and
     run ``burn_in`` Gibbs sweeps; log Ẑ = log Z_A - log mean exp(Σ_s log p*_{β_{s-1}} -
-    log p*_{β_s}), a stochastic upper bound on average when the chains start from the model."""
+    log p*_{β_s}), a stochastic upper bound on average when the chains start from the model.
+    ``blocks`` and ``distributed`` split the chains (rows of ``v_init``) as in :func:`ais`."""
     check_count(burn_in, "burn_in", 0)
     path, betas = _setup(model, "reverse_ais", data, base_b, generator, betas, n_betas, 0.0, 1.0)
     v = check_visible(model, v_init, "v_init")
-    if burn_in > 0:
-        v = model.gibbs(v, burn_in, generator=generator)[0]
-    return _estimate(path.anneal(v, betas[::-1], generator), path.log_z_base, -1)
+
+    def run(lo: int, hi: int, g) -> torch.Tensor:
+        chains = v[lo:hi]
+        if burn_in > 0:
+            chains = model.gibbs(chains, burn_in, generator=g)[0]
+        return path.anneal(chains, betas[::-1], g)
+
+    return _estimate(_blocked(run, len(v), blocks, distributed, generator), path.log_z_base, -1)
