@@ -4,11 +4,13 @@ on this machine)."""
 import os
 import socket
 
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from fastebm import data
+from fastebm.checkpoint import load_checkpoint
 from fastebm.models import BernoulliRBM
 from fastebm.objectives import PCD
 from fastebm.partition import ais, reverse_ais
@@ -30,12 +32,16 @@ def join(rank: int, world: int, port: int) -> None:
     torch.set_num_threads(1)
 
 
-def worker(rank: int, world: int, port: int, folder: str, epochs: int, resume: bool) -> None:
+def worker(rank: int, world: int, port: int, folder: str, epochs: int, resume: bool,
+           die_after: int) -> None:
+    """Train the digits RBM for ``epochs``; rank 1 dies (os._exit) after epoch ``die_after``'s
+    steps, before that epoch's checkpoint, when ``die_after`` > 0."""
     join(rank, world, port)
     try:
         split = data.digits()
         model = BernoulliRBM(64, 16, generator=torch.Generator().manual_seed(rank))  # rank 0 wins
-        kwargs = dict(lr=5e-3, batch_size=50, seed=4, progress=False)
+        die = [lambda t: os._exit(1) if rank == 1 and t.epoch == die_after else None]
+        kwargs = dict(lr=5e-3, batch_size=50, seed=4, progress=False, callbacks=die)
         path = os.path.join(folder, "ckpt.pt")
         if resume:
             trainer = Trainer.resume(path, model, PCD(50, 1), split.train[:800], **kwargs)
@@ -49,14 +55,16 @@ def worker(rank: int, world: int, port: int, folder: str, epochs: int, resume: b
         dist.destroy_process_group()
 
 
-def run(folder, epochs: int, resume: bool = False) -> list:
-    mp.spawn(worker, args=(2, free_port(), str(folder), epochs, resume), nprocs=2, join=True)
+def run(folder, epochs: int, resume: bool = False, die_after: int = 0) -> list:
+    mp.spawn(worker, args=(2, free_port(), str(folder), epochs, resume, die_after), nprocs=2,
+             join=True)
     return [torch.load(folder / f"rank{r}.pt") for r in (0, 1)]
 
 
 def test_two_process_training_keeps_replicas_identical_and_resumes(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
+    (tmp_path / "c").mkdir()
     full = run(tmp_path / "a", 3)
     p0, p1 = full
     assert all(torch.equal(a, b) for a, b in zip(p0[:3], p1[:3]))  # parameters agree
@@ -66,6 +74,14 @@ def test_two_process_training_keeps_replicas_identical_and_resumes(tmp_path):
     # 2 epochs, stop, resume to 3 in new processes: the same as 3 uninterrupted epochs.
     run(tmp_path / "b", 2)
     resumed = run(tmp_path / "b", 3, resume=True)
+    for ours, theirs in zip(resumed, full):
+        assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
+    # Rank 1 dies in epoch 2: epoch 1's checkpoint stays whole, and a resume from it in new
+    # processes ends where the uninterrupted run did.
+    with pytest.raises(mp.ProcessExitedException):
+        run(tmp_path / "c", 3, die_after=2)
+    assert load_checkpoint(tmp_path / "c" / "ckpt.pt")["trainer"]["epoch"] == 1
+    resumed = run(tmp_path / "c", 3, resume=True)
     for ours, theirs in zip(resumed, full):
         assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
 
