@@ -4,6 +4,7 @@ checkpoints that resume bit for bit, and torch.distributed data parallelism."""
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from collections.abc import Iterable
@@ -74,10 +75,18 @@ class Trainer:
     ``checkpoint_every`` steps (0: never mid-epoch), after every epoch and on Ctrl-C.
     ``Trainer.resume`` continues from it bit for bit.
 
-    Under torchrun (WORLD_SIZE > 1; gloo on CPU, NCCL on CUDA) each rank takes an equal shard of
-    every epoch's permutation (a DataLoader should use a DistributedSampler), gradients are
-    averaged with all_reduce, and rank 0 writes checkpoints holding every rank's chains and
-    generator, so a distributed run resumes bit for bit too (with the same number of processes).
+    **Shards.** The run is split into ``shards`` S (default: the number of processes): shard s
+    takes rows s·⌊N/S⌋ .. (s+1)·⌊N/S⌋ - 1 of every epoch's permutation, batches of
+    ``batch_size`` (so S·batch_size examples a step), and has its own sampling generator
+    (seed + s) and its own copy of the objective's state (persistent chains, replay buffers).
+    Each step the gradient is the mean of the shards' gradients. Under torchrun (WORLD_SIZE > 1;
+    gloo on CPU, NCCL on CUDA) rank r holds shards r·S/W .. (r+1)·S/W - 1 and the sum is
+    all-reduced; rank 0 writes checkpoints holding every shard's chains and generator. So the
+    result does not depend on the number of processes W: one process with ``shards=2`` computes
+    what two processes compute (within float rounding of the gradient sum), and a checkpoint
+    resumes on any W that divides its S (``Trainer.resume`` keeps the checkpoint's S), bit for
+    bit; another W is refused with an error naming the shards. A DataLoader is not sharded by
+    the Trainer (give it a DistributedSampler; shards must then equal W).
 
     Args:
         model: an nn.Module. objective: has compute_grads / state_dict / load_state_dict.
@@ -87,7 +96,8 @@ class Trainer:
         schedule: ``step -> factor`` of the base learning rates (fastebm.schedules), or None.
         ema: EMA decay in [0, 1) (``trainer.ema``; ``with trainer.ema.swapped_in(): ...``).
         grad_clip: max global gradient norm, or None.
-        batch_size: examples per step and rank (tensor data). seed: data order and sampling.
+        batch_size: examples per step and shard (tensor data). seed: data order and sampling.
+        shards: S >= 1, a multiple of the number of processes (default: that number).
         callbacks: ``cb(trainer) -> dict | None`` after every epoch.
         progress: show a tqdm bar.
     """
@@ -97,7 +107,7 @@ class Trainer:
                  batch_size: int = 100, seed: int = 0, schedule: Callable | None = None,
                  ema: float | None = None, grad_clip: float | None = None,
                  callbacks: list[Callable] = (), checkpoint: str | None = None,
-                 checkpoint_every: int = 0, progress: bool = True):
+                 checkpoint_every: int = 0, progress: bool = True, shards: int | None = None):
         self.batch_size = check_count(batch_size, "batch_size")
         self.seed = check_count(seed, "seed", 0)
         self.checkpoint_every = check_count(checkpoint_every, "checkpoint_every", 0)
@@ -109,23 +119,46 @@ class Trainer:
         if not params:
             raise ValueError("the model has no parameters to train")
         self.rank, self.world = _distributed(params[0].device)
-        self.model, self.objective = model, objective
+        self.shards = self.world if shards is None else check_count(shards, "shards")
+        if self.shards % self.world:
+            raise ValueError(f"shards ({self.shards}: chains, buffers and generators of the run's "
+                             f"shards) cannot be split evenly over {self.world} processes: run a "
+                             f"number of processes that divides {self.shards}")
+        self.model = model
         self.data = _check_data(model, data, params[0])
-        if isinstance(self.data, torch.Tensor) and len(self.data) // self.world < 1:
-            raise ValueError(f"{len(self.data)} examples cannot be shared by {self.world} ranks")
+        if isinstance(self.data, torch.Tensor) and len(self.data) // self.shards < 1:
+            raise ValueError(f"{len(self.data)} examples cannot be shared by {self.shards} shards")
+        if not isinstance(self.data, torch.Tensor) and self.shards != self.world:
+            raise ValueError(f"shards ({self.shards}) must equal the number of processes "
+                             f"({self.world}) for an iterable of batches")
+        per_rank = self.shards // self.world
+        self.local_shards = range(self.rank * per_rank, (self.rank + 1) * per_rank)
+        # Shard objectives share the model (a sampler refers to it), not their state.
+        self.objectives = [objective] + [copy.deepcopy(objective, {id(model): model})
+                                         for _ in self.local_shards[1:]]
         self.optimizer = self._make_optimizer(optimizer, params, lr, momentum, weight_decay)
         self.base_lrs = [group["lr"] for group in self.optimizer.param_groups]
         self.schedule, self.grad_clip = schedule, grad_clip
         self.ema = None if ema is None else EMA(model, ema)
         self.callbacks = list(callbacks)
         self.checkpoint, self.progress = checkpoint, progress
-        self.generator = torch.Generator().manual_seed(self.seed + self.rank)
+        self.generators = [torch.Generator().manual_seed(self.seed + s) for s in self.local_shards]
         self.epoch, self.step_in_epoch, self.global_step = 0, 0, 0
         self.history: list[dict] = []
         self.extra: dict = {}  # more fields for the checkpoint (e.g. the CLI's job config)
         if self.world > 1:
             for p in params:
                 dist.broadcast(p.data, 0)
+
+    @property
+    def objective(self):
+        """The first local shard's objective (the only one when shards equal processes)."""
+        return self.objectives[0]
+
+    @property
+    def generator(self) -> torch.Generator:
+        """The first local shard's sampling generator."""
+        return self.generators[0]
 
     @staticmethod
     def _make_optimizer(optimizer, params, lr, momentum, weight_decay):
@@ -148,27 +181,29 @@ class Trainer:
     # ------------------------------------------------------------------ data order
     def steps_per_epoch(self) -> int | None:
         if isinstance(self.data, torch.Tensor):
-            return math.ceil((len(self.data) // self.world) / self.batch_size)
+            return math.ceil((len(self.data) // self.shards) / self.batch_size)
         return len(self.data) if hasattr(self.data, "__len__") else None
 
     def _epoch_seed(self, epoch: int) -> int:
         return self.seed * 1_000_003 + epoch
 
-    def _epoch_rows(self, epoch: int) -> torch.Tensor:
-        """This rank's rows of tensor data for an epoch, in the order drawn from (seed, epoch)."""
+    def _epoch_rows(self, epoch: int) -> list[torch.Tensor]:
+        """This rank's shards' rows of tensor data for an epoch ([⌊N/S⌋, ...] each), in the
+        order drawn from (seed, epoch)."""
         g = torch.Generator().manual_seed(self._epoch_seed(epoch))
         perm = torch.randperm(len(self.data), generator=g)
-        share = len(self.data) // self.world
-        return self.data.index_select(0, perm[self.rank * share:(self.rank + 1) * share])
+        share = len(self.data) // self.shards
+        return [self.data.index_select(0, perm[s * share:(s + 1) * share]) for s in self.local_shards]
 
-    def _remaining_batches(self, rows: torch.Tensor | None):
-        """(step, batch) of the epoch from step_in_epoch on: slices of ``rows`` (tensor data in
-        the epoch's order), or the iterable's batches, replayed from its start and skipped up to
-        there (a resume mid-epoch)."""
+    def _remaining_batches(self, rows: list[torch.Tensor] | None):
+        """(step, batches) of the epoch from step_in_epoch on, one batch per local shard: slices
+        of each shard's ``rows`` (tensor data in the epoch's order), or the iterable's batches,
+        replayed from its start and skipped up to there (a resume mid-epoch)."""
         if rows is not None:
             B = self.batch_size
-            return ((i // B, rows[i:i + B]) for i in range(self.step_in_epoch * B, len(rows), B))
-        return ((step, batch) for step, batch in enumerate(self._loader_batches(self.epoch))
+            return ((i // B, [r[i:i + B] for r in rows])
+                    for i in range(self.step_in_epoch * B, len(rows[0]), B))
+        return ((step, [batch]) for step, batch in enumerate(self._loader_batches(self.epoch))
                 if step >= self.step_in_epoch)
 
     def _loader_batches(self, epoch: int):
@@ -194,11 +229,19 @@ class Trainer:
             raise
         return self.history
 
-    def _step(self, batch) -> dict:
-        if isinstance(batch, torch.Tensor) and not isinstance(self.data, torch.Tensor):
-            batch = batch.to(self.base_device)
-        self.optimizer.zero_grad(set_to_none=True)
-        metrics = self.objective.compute_grads(self.model, batch, self.generator)
+    def _step(self, batches: list) -> dict:
+        """One step over this rank's shards' ``batches``; the first shard's metrics."""
+        if isinstance(batches[0], torch.Tensor) and not isinstance(self.data, torch.Tensor):
+            batches = [batches[0].to(self.base_device)]
+        metrics, summed = [], None  # the local shards' gradients, added in shard order
+        for objective, generator, batch in zip(self.objectives, self.generators, batches):
+            self.optimizer.zero_grad(set_to_none=True)
+            metrics.append(objective.compute_grads(self.model, batch, generator))
+            grads = [p.grad for p in self.model.parameters()]
+            summed = grads if summed is None else [
+                g if a is None else a if g is None else a + g for a, g in zip(summed, grads)]
+        for p, g in zip(self.model.parameters(), summed):
+            p.grad = g
         self._average_grads()
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
@@ -209,7 +252,7 @@ class Trainer:
         self.optimizer.step()
         if self.ema is not None:
             self.ema.update()
-        return metrics
+        return metrics[0]
 
     @property
     def base_device(self) -> torch.device:
@@ -247,7 +290,7 @@ class Trainer:
     def _fusable(self) -> bool:
         """Whether tensor data's steps may run several per call (objective.run_steps): one
         process, and nothing asked for between steps (schedule, EMA, clipping, checkpoints)."""
-        return (self.world == 1 and self.schedule is None and self.ema is None and self.grad_clip is None
+        return (self.shards == 1 and self.schedule is None and self.ema is None and self.grad_clip is None
                 and not self.checkpoint_every and hasattr(self.objective, "run_steps"))
 
     def _run_fused(self, bar, rows: torch.Tensor) -> None:
@@ -258,7 +301,7 @@ class Trainer:
         n_steps = self.steps_per_epoch()
         while self.step_in_epoch < n_steps:
             n = min(STEPS_PER_CALL, n_steps - self.step_in_epoch)
-            chunk = rows[self.step_in_epoch * B:(self.step_in_epoch + n) * B]
+            chunk = rows[0][self.step_in_epoch * B:(self.step_in_epoch + n) * B]
             if not self.objective.run_steps(self.model, self.optimizer, chunk, B, self.generator):
                 return
             self.step_in_epoch += n
@@ -266,46 +309,50 @@ class Trainer:
             bar.update(n)
 
     def _average_grads(self) -> None:
-        if self.world == 1:
+        """The local sum of the shards' gradients -> their mean over all shards."""
+        if self.shards == 1:
             return
         for p in self.model.parameters():
             if p.grad is not None:
-                dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
-                p.grad /= self.world
+                if self.world > 1:
+                    dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
+                p.grad /= self.shards
 
     # ------------------------------------------------------------------ checkpoints
-    def _rank_state(self) -> dict:
-        """What differs between ranks: the sampling generator and the objective's chains."""
-        return {"generator": self.generator.get_state(), "objective": self.objective.state_dict()}
+    def _local_states(self) -> list[dict]:
+        """What differs between shards: the sampling generator and the objective's chains."""
+        return [{"generator": g.get_state(), "objective": o.state_dict()}
+                for g, o in zip(self.generators, self.objectives)]
 
     def state_dict(self) -> dict:
-        """The trainer's state; ``ranks`` holds every rank's own part (one entry per rank).
+        """The trainer's state; ``shards`` holds every shard's own part, in shard order.
         A collective call under torch.distributed: every rank must make it."""
-        ranks = [self._rank_state()]
+        shards = self._local_states()
         if self.world > 1:
             ranks = [None] * self.world
-            dist.all_gather_object(ranks, self._rank_state())
+            dist.all_gather_object(ranks, shards)
+            shards = [part for rank in ranks for part in rank]
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                 "ema": None if self.ema is None else self.ema.state_dict(),
-                "ranks": ranks, "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
+                "shards": shards, "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
                 "global_step": self.global_step, "history": self.history, "seed": self.seed,
-                "batch_size": self.batch_size, "world": self.world, "base_lrs": self.base_lrs}
+                "batch_size": self.batch_size, "base_lrs": self.base_lrs}
 
     def load_state_dict(self, state: dict) -> None:
         if state["batch_size"] != self.batch_size or state["seed"] != self.seed:
             raise CheckpointError("checkpoint was written with another batch_size or seed")
-        if state["world"] != self.world:
-            raise CheckpointError(f"checkpoint was written by {state['world']} processes, "
-                                  f"this run has {self.world}")
+        if len(state["shards"]) != self.shards:
+            raise CheckpointError(f"checkpoint holds {len(state['shards'])} shards (chains and "
+                                  f"generators), this run has {self.shards}")
         if state["base_lrs"] != self.base_lrs or (state["ema"] is None) != (self.ema is None):
             raise CheckpointError("checkpoint was written with another learning rate or EMA setting")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"])
-        own = state["ranks"][self.rank]
-        self.objective.load_state_dict(own["objective"])
-        self.generator.set_state(own["generator"])
+        for s, objective, generator in zip(self.local_shards, self.objectives, self.generators):
+            objective.load_state_dict(state["shards"][s]["objective"])
+            generator.set_state(state["shards"][s]["generator"])
         self.epoch, self.step_in_epoch = state["epoch"], state["step_in_epoch"]
         self.global_step, self.history = state["global_step"], list(state["history"])
 
@@ -320,10 +367,14 @@ class Trainer:
 
     @classmethod
     def resume(cls, checkpoint: str, model, objective, data, **kwargs) -> "Trainer":
-        """A trainer restored from ``checkpoint``: same arguments as the original run."""
+        """A trainer restored from ``checkpoint``: same arguments as the original run, on any
+        number of processes that divides the checkpoint's shards (``shards`` defaults to the
+        checkpoint's)."""
         state = load_checkpoint(checkpoint)
-        if "trainer" not in state:
-            raise CheckpointError(f"{checkpoint} holds no trainer state")
+        if "trainer" not in state or "shards" not in state["trainer"]:
+            raise CheckpointError(f"{checkpoint} holds no trainer state of this version")
+        if kwargs.get("shards") is None:
+            kwargs["shards"] = len(state["trainer"]["shards"])
         trainer = cls(model, objective, data, checkpoint=checkpoint, **kwargs)
         trainer.load_state_dict(state["trainer"])
         return trainer

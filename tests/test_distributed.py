@@ -9,7 +9,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from fastebm import data
+from fastebm import data, train
 from fastebm.checkpoint import load_checkpoint
 from fastebm.models import BernoulliRBM
 from fastebm.objectives import PCD
@@ -53,6 +53,27 @@ def worker(rank: int, world: int, port: int, folder: str, epochs: int, resume: b
         torch.save(state, os.path.join(folder, f"rank{rank}.pt"))
     finally:
         dist.destroy_process_group()
+
+
+def single(folder, epochs: int, resume: bool = False) -> list:
+    """The worker's run in this one process with shards=2: per shard, what that rank saves."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model = BernoulliRBM(64, 16, generator=torch.Generator().manual_seed(0))
+        kwargs = dict(lr=5e-3, batch_size=50, seed=4, progress=False, shards=2)
+        path = os.path.join(folder, "ckpt.pt")
+        rows = data.digits().train[:800]
+        if resume:
+            trainer = Trainer.resume(path, model, PCD(50, 1), rows, **kwargs)
+        else:
+            trainer = Trainer(model, PCD(50, 1), rows, checkpoint=path, **kwargs)
+        assert trainer.steps_per_epoch() == 8
+        trainer.fit(epochs)
+    finally:
+        torch.set_num_threads(threads)
+    params = [p.detach() for p in model.parameters()]
+    return [params + [o.sampler.chains] for o in trainer.objectives]
 
 
 def run(folder, epochs: int, resume: bool = False, die_after: int = 0) -> list:
@@ -116,3 +137,33 @@ def test_ais_over_two_ranks_equals_one_process_with_the_same_blocks(tmp_path):
         assert all(torch.equal(a, b) for a, b in zip(got, one))
     # The blocks are real: one block of 30 chains draws other bits.
     assert not torch.equal(ais_both()[0], one[0])
+
+
+def test_shards_make_the_run_independent_of_the_number_of_processes(tmp_path, monkeypatch):
+    """Two shards: one process equals two (parameters and every shard's chains); a checkpoint of
+    either resumes on the other; three processes are refused."""
+    for sub in "abc":
+        (tmp_path / sub).mkdir()
+    two = run(tmp_path / "a", 3)
+    one = single(tmp_path / "b", 3)
+    for ours, theirs in zip(one, two):
+        assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
+    run(tmp_path / "c", 2)  # 2 processes -> 1
+    for ours, theirs in zip(single(tmp_path / "c", 3, resume=True), two):
+        assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
+    (tmp_path / "b" / "ckpt.pt").unlink()  # 1 process -> 2
+    single(tmp_path / "b", 2)
+    for ours, theirs in zip(run(tmp_path / "b", 3, resume=True), two):
+        assert all(torch.equal(a, b) for a, b in zip(ours, theirs))
+    model = BernoulliRBM(64, 16)
+    rows = data.digits().train[:800]
+    with pytest.raises(Exception, match="holds 2 shards"):
+        Trainer(model, PCD(50, 1), rows, shards=1, batch_size=50, seed=4,
+                progress=False).load_state_dict(
+            load_checkpoint(tmp_path / "b" / "ckpt.pt")["trainer"])
+    monkeypatch.setattr(train, "_distributed", lambda device: (0, 3))  # rank 0 of 3
+    with pytest.raises(ValueError, match="over 3 processes"):
+        Trainer.resume(str(tmp_path / "b" / "ckpt.pt"), model, PCD(50, 1), rows, batch_size=50,
+                       seed=4, progress=False)
+    with pytest.raises(Exception, match="shards"):
+        Trainer(model, PCD(50, 1), rows, shards=0, progress=False)

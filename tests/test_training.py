@@ -226,7 +226,7 @@ def test_ctrl_c_mid_epoch_saves_and_resumes(tmp_path):
     full, split = small_trainer(tmp_path / "a")
     full.fit(2)
     broken, _ = small_trainer(tmp_path / "b")
-    broken.objective = InterruptAt(broken.objective, 17)  # 12 steps per epoch: mid epoch 2
+    broken.objectives[0] = InterruptAt(broken.objective, 17)  # 12 steps per epoch: mid epoch 2
     with pytest.raises(KeyboardInterrupt):
         broken.fit(2)
     state = load_checkpoint(tmp_path / "b" / "ckpt.pt")["trainer"]

@@ -5,7 +5,6 @@ from these declarations; nothing about a job is written anywhere else."""
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -113,6 +112,9 @@ RUN_ARGS = [
     Arg("--checkpoint-every", count(0), 0, "steps between checkpoints; 0 = every epoch",
         resume_may_change=True),
     Arg("--no-progress", None, False, "no progress bars"),
+    Arg("--shards", count(), None, "shards of each step's data, chains and generators (default: "
+        "the number of processes); one process with --shards N trains what N torchrun "
+        "processes do, and a run resumes on any number of processes that divides it"),
 ]
 #: Flags of every ``fastebm sample`` run: seed, folder, progress.
 SAMPLE_RUN_ARGS = [Arg("--seed", count(0), 0, "seed of the chains' starts and draws"),
@@ -158,16 +160,17 @@ def fit(job: str, config: dict, model, objective, data, run, progress: bool,
     """Train ``model`` on tensor ``data`` with the job's training flags (``training_args`` and
     ``RUN_ARGS``), resuming the run's checkpoint when there is one: (trainer, seconds). ``ema``:
     the Trainer's EMA decay of the parameters, or None."""
-    steps = config["epochs"] * math.ceil(len(data) / config["batch_size"])
-    schedule = None if config["lr_schedule"] == "constant" else SCHEDULES[config["lr_schedule"]](steps)
     kwargs = dict(optimizer=config["optimizer"], lr=config["lr"], momentum=config["momentum"],
                   weight_decay=config["weight_decay"], batch_size=config["batch_size"],
-                  seed=config["seed"], schedule=schedule, checkpoint_every=config["checkpoint_every"],
-                  callbacks=list(callbacks), progress=progress, ema=ema)
+                  seed=config["seed"], checkpoint_every=config["checkpoint_every"],
+                  callbacks=list(callbacks), progress=progress, ema=ema, shards=config["shards"])
     if os.path.exists(run.checkpoint):
         trainer = Trainer.resume(run.checkpoint, model, objective, data, **kwargs)
     else:
         trainer = Trainer(model, objective, data, checkpoint=run.checkpoint, **kwargs)
+    if config["lr_schedule"] != "constant":  # sized by the shards' steps per epoch
+        steps = config["epochs"] * trainer.steps_per_epoch()
+        trainer.schedule = SCHEDULES[config["lr_schedule"]](steps)
     trainer.extra = {"job": job, "config": config}
     start = time.perf_counter()
     trainer.fit(config["epochs"])

@@ -168,7 +168,7 @@ def evaluate(config: dict, options: dict, state: dict, run) -> dict:
     metrics.json and the sample grids."""
     split, mean, std, model, objective = build(config)
     model.load_state_dict(state["trainer"]["model"])
-    objective.load_state_dict(state["trainer"]["ranks"][0]["objective"])
+    objective.load_state_dict(state["trainer"]["shards"][0]["objective"])
     config = {**config, **options}
     measured, samples = measure(model, objective, split, config)
     draw(samples, mean, std, config, run)
