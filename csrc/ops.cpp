@@ -59,7 +59,7 @@ TORCH_LIBRARY(fastebm, m) {
       "gaussian_diffusion_step(Tensor x_t, Tensor mu, Tensor var, Tensor beta, Tensor? noise,"
       " int seed) -> Tensor");
   m.def("binomial_diffusion_step(Tensor p, int seed) -> Tensor");
-  m.def("svgd_rbf(Tensor x, Tensor score, float? bandwidth) -> (Tensor, Tensor)");
+  m.def("svgd_rbf(Tensor x, Tensor score, float? bandwidth, int[]? rows=None) -> (Tensor, Tensor)");
   m.def(
       "bm_gibbs(Tensor x, Tensor J, Tensor b, int n_sweeps, Tensor beta, int seed,"
       " int sweep0=0) -> Tensor");

@@ -144,6 +144,7 @@ double median_distance(const at::Tensor& x, const at::Tensor& xt, int64_t s,
 
 std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x_in, const at::Tensor& score_in,
                                                std::optional<double> bandwidth,
+                                               at::OptionalIntArrayRef rows,
                                                const SvgdPasses& passes) {
   const int64_t dim = x_in.dim();
   TORCH_CHECK_VALUE(dim == 2 || dim == 3, "fastebm: argument 'x' must be [n, d] or [S, n, d] ",
@@ -159,6 +160,12 @@ std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x_in, const at:
   check_finite(x_in, "x");
   check_finite(score_in, "score");
   if (bandwidth) check_positive_finite(*bandwidth, "bandwidth");
+  TORCH_CHECK_VALUE(!rows || rows->size() == 2, "fastebm: argument 'rows' must be [begin, end), ",
+                    "got ", *rows);
+  const int64_t begin = rows ? (*rows)[0] : 0, end = rows ? (*rows)[1] : n;  // φ's particles
+  TORCH_CHECK_VALUE(0 <= begin && begin < end && end <= n, "fastebm: argument 'rows' must be ",
+                    "[begin, end) with 0 <= begin < end <= n = ", n, ", got [", begin, ", ", end,
+                    ")");
   const at::NoGradGuard no_grad;
   const at::Tensor x = (x3 - x3.mean({1}, true)).contiguous();  // [S, n, d]: distances kept
   const at::Tensor score = (dim == 2 ? score_in.unsqueeze(0) : score_in).contiguous();
@@ -178,8 +185,8 @@ std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x_in, const at:
     h = values.to(x.options());
   }
   const at::Tensor vt = transposed(score - h.reciprocal().mul(2).view({S, 1, 1}) * x);
-  at::Tensor phi = at::empty_like(x);
-  passes.phi(x, xt, vt, h, phi);
+  at::Tensor phi = at::empty({S, end - begin, d}, x.options());
+  passes.phi(x, xt, vt, h, begin, phi);
   return {dim == 2 ? phi.squeeze(0) : phi, dim == 2 ? h.squeeze(0) : h};
 }
 

@@ -17,6 +17,7 @@ import os
 import sys
 
 from .checkpoint import CheckpointError
+from .distributed import leave_process_group
 from .jobs import JOBS
 from .runs import Run, UsageError
 
@@ -90,6 +91,8 @@ def train(args: argparse.Namespace, rest: list[str]) -> None:
         metrics = job.train(config, run, not args.no_progress)
     except KeyboardInterrupt:  # the Trainer saved the checkpoint before re-raising
         sys.exit(f"interrupted: {run.checkpoint} is saved; rerun with --resume to continue")
+    finally:
+        leave_process_group()
     if metrics:
         _report(job, metrics, run)
 

@@ -264,7 +264,7 @@ def make_svgd_rbf(device, dtype, g, big=False):
     S, n, d = (2, 700, 9) if big else (3, 50, 4)
     x = (2 * torch.randn(S, n, d, generator=g, dtype=torch.float64) + 1).to(device, dtype)
     score = torch.randn(S, n, d, generator=g, dtype=torch.float64).to(device, dtype)
-    return dict(x=x, score=score, bandwidth=None)
+    return dict(x=x, score=score, bandwidth=None, rows=[37, 402] if big else None)
 
 
 def _symmetric(n, g, scale):
@@ -460,13 +460,15 @@ SPECS = [
             Bad(_with(p=lambda p: -p), "p", True), Bad(_with(p=_nan), "p", True)],
            ("binary",), batch="p"),
     OpSpec("svgd_rbf", make_svgd_rbf,
-           lambda a, s: reference.svgd_rbf(a["x"], a["score"], a["bandwidth"]),
+           lambda a, s: reference.svgd_rbf(a["x"], a["score"], a["bandwidth"], a["rows"]),
            [Bad(_with(x=lambda x: x[0, 0]), "x"), Bad(_with(x=lambda x: x.long()), "x"),
             Bad(_with(score=lambda t: t[:, :, :-1]), "score"),
             Bad(_with(score=lambda t: t.float() if t.dtype == torch.float64 else t.double()), "score"),
             Bad(_with(x=lambda x: x[:, :1], score=lambda t: t[:, :1]), "x"),
             Bad(_with(bandwidth=0.0), "bandwidth"), Bad(_with(bandwidth=-1.0), "bandwidth"),
             Bad(_with(bandwidth=float("nan")), "bandwidth"),
+            Bad(_with(rows=[5, 3]), "rows"), Bad(_with(rows=[0, 51]), "rows"),
+            Bad(_with(rows=[-1, 3]), "rows"), Bad(_with(rows=[2]), "rows"),
             Bad(_with(score=_nan), "score", True), Bad(_with(x=_inf), "x", True)],
            ("close", "close"), batch=("x", "score"), empty_batch_ok=False, seeded=False,
            sync_free=_with(bandwidth=0.7)),

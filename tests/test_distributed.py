@@ -14,6 +14,7 @@ from fastebm.checkpoint import load_checkpoint
 from fastebm.models import BernoulliRBM
 from fastebm.objectives import PCD
 from fastebm.partition import ais, reverse_ais
+from fastebm.samplers import SVGD
 from fastebm.train import Trainer
 
 from test_partition import random_20x12
@@ -167,3 +168,46 @@ def test_shards_make_the_run_independent_of_the_number_of_processes(tmp_path, mo
                        seed=4, progress=False)
     with pytest.raises(Exception, match="shards"):
         Trainer(model, PCD(50, 1), rows, shards=0, progress=False)
+
+
+def svgd_run(particles: torch.Tensor, rule: str, bandwidth, distributed: bool = False):
+    """SVGD on an anisotropic Gaussian (autograd score, per particle) from ``particles``."""
+    scale = torch.tensor([0.5, 1.0, 2.0], dtype=particles.dtype)
+
+    def log_prob(x):
+        return -0.5 * ((x - 1) / scale).square().sum(-1)
+
+    return SVGD(log_prob, step_size=0.05, rule=rule, bandwidth=bandwidth,
+                progress=False).run(particles, 40, distributed=distributed)
+
+
+def svgd_particles(dtype=torch.float64) -> torch.Tensor:
+    return torch.randn(2, 101, 3, generator=torch.Generator().manual_seed(8), dtype=dtype)
+
+
+SVGD_CASES = [("adagrad", None, torch.float64), ("adam", 0.7, torch.float32)]
+
+
+def svgd_worker(rank: int, world: int, port: int, folder: str) -> None:
+    join(rank, world, port)
+    dist.init_process_group("gloo")
+    try:
+        mine = slice(0, 51) if rank == 0 else slice(51, 101)  # uneven shares
+        torch.save([svgd_run(svgd_particles(dtype)[:, mine], rule, h, distributed=True)
+                    for rule, h, dtype in SVGD_CASES], os.path.join(folder, f"svgd{rank}.pt"))
+        with pytest.raises(ValueError, match="every rank's particles"):
+            svgd_run(svgd_particles()[:, :4 + rank, :2 + rank], "sgd", None, distributed=True)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_svgd_over_two_ranks_equals_one_process(tmp_path):
+    """101 particles split 51 + 50: the ranks' shares, in order, are the one-process run's
+    particles bit for bit (median bandwidth with AdaGrad in float64, a fixed one with Adam in
+    float32); ranks whose shares disagree in shape are refused on every rank."""
+    mp.spawn(svgd_worker, args=(2, free_port(), str(tmp_path)), nprocs=2, join=True)
+    ranks = [torch.load(tmp_path / f"svgd{r}.pt") for r in (0, 1)]
+    for case, (rule, h, dtype) in enumerate(SVGD_CASES):
+        one = svgd_run(svgd_particles(dtype), rule, h)
+        assert torch.equal(torch.cat([ranks[0][case], ranks[1][case]], 1), one)
+        assert not torch.equal(one, svgd_particles(dtype))

@@ -108,3 +108,19 @@ def test_batched_equals_per_set_calls():
     for s in range(4):
         one, h_s = ops.svgd_rbf(x[s], score[s])
         assert torch.equal(phi[s], one) and torch.equal(h[s], h_s)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_rows_are_those_rows_of_the_whole_call_bit_for_bit(dtype):
+    """A rank's share of distributed SVGD: any row range (block-aligned or not, one particle, all
+    of them) of a set large enough for the median's counting passes, batched and not."""
+    g = torch.Generator().manual_seed(5)
+    x = (3 * torch.randn(2, 600, 7, generator=g, dtype=torch.float64) + 1).to(dtype)
+    score = torch.randn(2, 600, 7, generator=g, dtype=torch.float64).to(dtype)
+    whole, h = ops.svgd_rbf(x, score)
+    for begin, end in ((0, 600), (0, 300), (300, 600), (3, 4), (123, 457)):
+        part, h_part = ops.svgd_rbf(x, score, rows=(begin, end))
+        assert part.shape == (2, end - begin, 7) and torch.equal(h_part, h)
+        assert torch.equal(part, whole[:, begin:end])
+        one, _ = ops.svgd_rbf(x[1], score[1], 0.8, rows=(begin, end))
+        assert torch.equal(one, ops.svgd_rbf(x[1], score[1], 0.8)[0][begin:end])

@@ -75,13 +75,17 @@ def class_coverage(samples: torch.Tensor, split) -> dict:
             "sample_class_histogram": [round(float(p), 4) for p in predicted]}
 
 
-def measure(model, split, config: dict) -> dict:
+def measure(model, split, config: dict, blocks: int = 1, distributed: bool = False) -> dict:
     """AIS and reverse-AIS log Z, the log-likelihoods they give, PL, the base-rate model's test
-    log-likelihood for scale (plus the exact values when a layer is small), class coverage."""
+    log-likelihood for scale (plus the exact values when a layer is small), class coverage.
+    The AIS chains run in ``blocks`` (split over the ranks when ``distributed``: a collective
+    call)."""
     g = torch.Generator().manual_seed(config["seed"])
     n, n_betas = config["ais_chains"], config["ais_betas"]
-    fwd = ais(model, n, n_betas, data=split.train, generator=g)
-    rev = reverse_ais(model, split.train[:n], n_betas, data=split.train, generator=g)
+    split_chains = dict(blocks=blocks, distributed=distributed)
+    fwd = ais(model, n, n_betas, data=split.train, generator=g, **split_chains)
+    rev = reverse_ais(model, split.train[:n], n_betas, data=split.train, generator=g,
+                      **split_chains)
     base_b = base_rate_biases(split.train, model.n_visible).double()
     base_ll = split.test.double() @ base_b - torch.nn.functional.softplus(base_b).sum()
     out = {"log_z_ais": fwd.log_z, "log_z_ais_stderr": fwd.stderr,
@@ -123,12 +127,13 @@ def train(config: dict, run, progress: bool) -> dict:
     split, model, objective = build(config)
     trainer, seconds = fit("rbm", config, model, objective, split.train, run, progress,
                            [lambda t: pl_metrics(t.model, split)])
-    if trainer.rank:  # under torchrun, rank 0 alone measures and writes
+    # Every rank runs its blocks of AIS chains (one block a shard); rank 0 alone writes.
+    measured = measure(model, split, config, trainer.shards, trainer.world > 1)
+    if trainer.rank:
         return {}
     run.written.append("checkpoint.pt")
     v, p = draw_samples(model, config["seed"])
-    metrics = {**config, "train_seconds": seconds, **measure(model, split, config),
-               **class_coverage(v, split)}
+    metrics = {**config, "train_seconds": seconds, **measured, **class_coverage(v, split)}
     sample_grid(p[:100], split.shape, run.path("samples.png"),
                 f"{title(config, model.n_visible)}: p(v | h) after {_SAMPLE_SWEEPS} Gibbs sweeps")
     training_curves(trainer.history, run.path("curves.png"), title(config, model.n_visible))

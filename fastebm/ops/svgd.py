@@ -8,8 +8,8 @@ import torch
 from .common import check_float_tensor, check_positive_finite, check_same_shape
 
 
-def svgd_rbf(x: torch.Tensor, score: torch.Tensor,
-             bandwidth: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def svgd_rbf(x: torch.Tensor, score: torch.Tensor, bandwidth: float | None = None,
+             rows: tuple[int, int] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(φ, h) for particles x and their scores ∇log p(x), both [n, d] or [S, n, d] (S independent
     particle sets), with k(x, y) = exp(-‖x - y‖²/h) (Liu & Wang 2016):
 
@@ -20,13 +20,18 @@ def svgd_rbf(x: torch.Tensor, score: torch.Tensor,
     for an even count; h = 1 when med = 0): from all pairs for sets of at most 256 particles,
     else by counting passes over distances computed on the fly, bracketed by a sample's
     quantiles. Extra memory O(n·d). h: [] or [S], x's dtype. Not differentiable (φ is an update
-    direction)."""
-    phi, h = torch.ops.fastebm.svgd_rbf.default(x, score, bandwidth)
+    direction).
+
+    ``rows`` = (begin, end): φ of particles begin .. end - 1 alone ([..., end - begin, d]), the
+    sums still over all n particles: those rows of the whole call, bit for bit (a rank's share
+    of distributed SVGD)."""
+    phi, h = torch.ops.fastebm.svgd_rbf.default(x, score, bandwidth,
+                                                None if rows is None else list(rows))
     return phi, h
 
 
 @torch.library.register_fake("fastebm::svgd_rbf")
-def _svgd_rbf_fake(x, score, bandwidth):
+def _svgd_rbf_fake(x, score, bandwidth, rows=None):
     if x.dim() not in (2, 3):
         raise ValueError(f"fastebm: argument 'x' must be [n, d] or [S, n, d] particles, got shape "
                          f"{list(x.shape)}")
@@ -39,5 +44,17 @@ def _svgd_rbf_fake(x, score, bandwidth):
         raise ValueError(f"fastebm: argument 'x' has an empty dimension: {list(x.shape)}")
     if bandwidth is not None:
         check_positive_finite(bandwidth, "bandwidth")
-    return (torch.empty_like(x, memory_format=torch.contiguous_format),
-            x.new_empty(x.shape[:-2]))
+    n = x.shape[-2]
+    begin, end = (0, n) if rows is None else _row_range(rows, n)
+    return x.new_empty((*x.shape[:-2], end - begin, x.shape[-1])), x.new_empty(x.shape[:-2])
+
+
+def _row_range(rows, n: int) -> tuple[int, int]:
+    """(begin, end) of a valid ``rows``; the op's message for a bad one."""
+    if len(rows) != 2:
+        raise ValueError(f"fastebm: argument 'rows' must be [begin, end), got {list(rows)}")
+    begin, end = rows
+    if not 0 <= begin < end <= n:
+        raise ValueError(f"fastebm: argument 'rows' must be [begin, end) with 0 <= begin < end <= "
+                         f"n = {n}, got [{begin}, {end})")
+    return begin, end

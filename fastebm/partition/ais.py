@@ -11,6 +11,7 @@ import torch
 import torch.distributed as dist
 
 from ..checks import check_beta, check_count, check_generator
+from ..distributed import process_group
 from ..models.base import annealing_path, check_model, check_parameters, check_visible
 from ..ops.common import draw_seeds
 
@@ -62,17 +63,6 @@ def _estimate(log_w: torch.Tensor, log_z_base: float, sign: int) -> LogZ:
     return LogZ(log_z_base + sign * float(log_mean), stderr, log_w, log_z_base)
 
 
-def _world(distributed: bool) -> tuple[int, int]:
-    """(rank, world size) of the chains' split: (0, 1) unless ``distributed``, which needs an
-    initialised torch.distributed process group."""
-    if not distributed:
-        return 0, 1
-    if not dist.is_available() or not dist.is_initialized():
-        raise RuntimeError("distributed=True needs an initialised torch.distributed process group "
-                           "(e.g. under torchrun); every rank must make the call")
-    return dist.get_rank(), dist.get_world_size()
-
-
 def _blocked(run, n: int, blocks: int | None, distributed: bool, generator) -> torch.Tensor:
     """log-weights [n] of ``n`` chains run as ``blocks`` contiguous blocks (sizes as even as
     tensor_split makes them): block j runs ``run(lo, hi, g_j)`` on chains lo..hi-1 with its own
@@ -82,7 +72,7 @@ def _blocked(run, n: int, blocks: int | None, distributed: bool, generator) -> t
     log-weights one process gets with the same ``blocks``: the estimate does not depend on the
     number of processes. One block (the default without ``distributed``) runs on ``generator``
     itself."""
-    rank, world = _world(distributed)
+    rank, world = process_group(distributed)
     blocks = world if blocks is None else check_count(blocks, "blocks")
     if blocks > n:
         raise ValueError(f"blocks ({blocks}) must not exceed the number of chains ({n})")

@@ -23,9 +23,10 @@ def median_bandwidth(x: torch.Tensor) -> torch.Tensor:
     return torch.where(med > 0, med / math.log(n + 1), torch.ones_like(med))
 
 
-def svgd_rbf(x: torch.Tensor, score: torch.Tensor, bandwidth: float | None = None):
+def svgd_rbf(x: torch.Tensor, score: torch.Tensor, bandwidth: float | None = None,
+             rows: tuple[int, int] | None = None):
     """Oracle of ``fastebm.ops.svgd_rbf``: K = exp(-D/h) dense, φ = (K score + (2/h)(x Σⱼ K -
-    K x)) / n."""
+    K x)) / n; ``rows`` (begin, end) keeps φ's particles begin .. end - 1."""
     batched = x.dim() == 3
     x3, s3 = (x, score) if batched else (x[None], score[None])
     h = (median_bandwidth(x3) if bandwidth is None
@@ -33,4 +34,6 @@ def svgd_rbf(x: torch.Tensor, score: torch.Tensor, bandwidth: float | None = Non
     k = torch.exp(-pair_distances(x3) / h[:, None, None])         # [S, n, n]
     repulsion = x3 * k.sum(2, keepdim=True) - k @ x3
     phi = (k @ s3 + (2 / h[:, None, None]) * repulsion) / x3.shape[1]
+    if rows is not None:
+        phi = phi[:, rows[0]:rows[1]]
     return (phi, h) if batched else (phi[0], h[0])

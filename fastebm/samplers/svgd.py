@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
+import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
+from ..distributed import all_gather_rows, process_group
 from ..optim import Adam
 
 STEP_RULES = ("adagrad", "sgd", "adam")
@@ -121,24 +123,43 @@ class SVGD:
         return self.data[idx.to(self.data.device)]
 
     def run(self, particles: torch.Tensor, n_steps: int, *, generator=None,
-            callback: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:
+            callback: Callable[[int, torch.Tensor], None] | None = None,
+            distributed: bool = False) -> torch.Tensor:
         """The particles [n, d] (or [S, n, d]: S independent sets) after ``n_steps`` SVGD steps
-        (a new tensor). ``callback(step, particles)`` after each step."""
+        (a new tensor). ``callback(step, particles)`` after each step.
+
+        ``distributed``: the particle set is split across the ranks of the torch.distributed
+        process group, ``particles`` being this rank's share [..., n_r, d] (n_r >= 1; shares in
+        rank order make the set). Each rank computes its particles' scores, the particles and
+        scores are all-gathered, and each rank's φ sums the kernel over all Σ n_r particles
+        (``ops.svgd_rbf``'s ``rows``): every rank returns its share of the particles one process
+        gets from the whole set, bit for bit where the score of a particle does not depend on
+        the others in its call. The median bandwidth needs all pairs and is computed on every
+        rank (give ``bandwidth`` to split all of a step's kernel work). With ``data``, every
+        rank must pass a generator in the same state (the minibatch is shared)."""
         if not isinstance(particles, torch.Tensor) or particles.dim() not in (2, 3):
             raise ValueError("particles must be a tensor [n, d] or [S, n, d]")
         if not particles.is_floating_point() or not torch.isfinite(particles).all():
             raise ValueError("particles must be finite floating-point values")
-        if particles.shape[-2] < 2:
-            raise ValueError(f"SVGD needs at least 2 particles, got {particles.shape[-2]}")
+        counts = self._shares(particles, distributed)
+        if sum(counts) < 2:
+            raise ValueError(f"SVGD needs at least 2 particles, got {sum(counts)}")
         check_count(n_steps, "n_steps", 0)
         check_generator(generator)
+        rank = process_group(distributed)[0]
+        rows = (sum(counts[:rank]), sum(counts[:rank + 1]))
         x = particles.detach().clone()
         adam = Adam([x], lr=self.step_size, betas=self.betas) if self.rule == "adam" else None
         state = {}
-        for step in tqdm(range(n_steps), delay=2.0, disable=not self.progress, leave=False,
-                         desc="svgd"):
-            phi, self.bandwidths = ops.svgd_rbf(x, self.score(x, self._batch(generator)),
-                                                self.bandwidth)
+        for step in tqdm(range(n_steps), delay=2.0, disable=not self.progress or rank,
+                         leave=False, desc="svgd"):
+            score = self.score(x, self._batch(generator))
+            if len(counts) > 1:
+                phi, self.bandwidths = ops.svgd_rbf(all_gather_rows(x, counts),
+                                                    all_gather_rows(score, counts),
+                                                    self.bandwidth, rows)
+            else:
+                phi, self.bandwidths = ops.svgd_rbf(x, score, self.bandwidth)
             if adam is not None:  # the fused Adam, descending -φ
                 x.grad = phi.neg_()
                 adam.step()
@@ -147,6 +168,21 @@ class SVGD:
             if callback is not None:
                 callback(step, x)
         return x
+
+    @staticmethod
+    def _shares(particles: torch.Tensor, distributed: bool) -> list[int]:
+        """Every rank's count of particles, in rank order ([n] in one process); ValueError
+        (on every rank) when a rank has none or the ranks' shapes disagree otherwise."""
+        if process_group(distributed)[1] == 1:
+            return [particles.shape[-2]]
+        shapes = [None] * dist.get_world_size()
+        dist.all_gather_object(shapes, (tuple(particles.shape), particles.dtype))
+        rest = {(s[:-2] + s[-1:], dtype) for s, dtype in shapes}
+        counts = [s[-2] for s, _ in shapes]
+        if len(rest) > 1 or min(counts) < 1:
+            raise ValueError(f"every rank's particles must be [..., n_r, d] with n_r >= 1 and the "
+                             f"same other dimensions and dtype, got {shapes}")
+        return counts
 
     def _direction(self, phi: torch.Tensor, state: dict, step: int) -> torch.Tensor:
         """The update's direction from φ under the "sgd" or "adagrad" rule (state: AdaGrad's

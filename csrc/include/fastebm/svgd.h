@@ -76,26 +76,28 @@ FEBM_HD constexpr T flush_below() {
 }
 
 // φ for IB particles of one set per row call: row = set · blocks + block, particles
-// block · IB .. + IB - 1. φ's rows hold Σⱼ kᵢⱼ vⱼ while the tiles are walked, then φ itself.
+// begin + block · IB .. + IB - 1 (of the set's rows begin .. end - 1, all n particles j summed).
+// φ's rows hold Σⱼ kᵢⱼ vⱼ while the tiles are walked, then φ itself. A particle's φ does not
+// depend on the others in its block: a row range gives the bits of the whole set's call.
 template <class T, int IB, int J>
 struct SvgdPhiKernel {
   const T* x;   // [S, n, d] (centred per set)
   const T* xt;  // [S, d, np]
   const T* vt;  // [S, d, np]: score - (2/h) x, transposed
   const T* h;   // [S] bandwidths
-  T* phi;       // [S, n, d]
-  int64_t n, np, d, blocks;
+  T* phi;       // [S, end - begin, d]
+  int64_t n, np, d, blocks, begin, end;
   FEBM_HD void operator()(int64_t row) const {
-    const int64_t s = row / blocks, i0 = (row - s * blocks) * IB;
-    const int rows = n - i0 < IB ? static_cast<int>(n - i0) : IB;
+    const int64_t s = row / blocks, i0 = begin + (row - s * blocks) * IB;
+    const int rows = end - i0 < IB ? static_cast<int>(end - i0) : IB;
     const T* xs = x + s * n * d;
     const T* xts = xt + s * d * np;
     const T* vts = vt + s * d * np;
-    T* out = phi + s * n * d;
+    T* out = phi + (s * (end - begin) + i0 - begin) * d;  // [rows, d]: particles i0 .. i0 + rows - 1
     const T neg_inv_h = T(-1) / h[s];
     T ksum[IB] = {};
     for (int r = 0; r < rows; ++r) {
-      for (int64_t c = 0; c < d; ++c) out[(i0 + r) * d + c] = T(0);
+      for (int64_t c = 0; c < d; ++c) out[r * d + c] = T(0);
     }
     T k[IB * J];
     for (int64_t j0 = 0; j0 < n; j0 += J) {
@@ -112,15 +114,15 @@ struct SvgdPhiKernel {
       for (int r = 0; r < rows; ++r) {
         ksum[r] = ksum[r] + tile_sum<T, J>(k + r * J);
         for (int64_t c = 0; c < d; ++c) {
-          out[(i0 + r) * d + c] = out[(i0 + r) * d + c] + tile_dot<T, J>(k + r * J, vts + c * np + j0);
+          out[r * d + c] = out[r * d + c] + tile_dot<T, J>(k + r * J, vts + c * np + j0);
         }
       }
     }
     const T two_over_h = T(2) / h[s], inv_n = T(1) / static_cast<T>(n);
     for (int r = 0; r < rows; ++r) {
       for (int64_t c = 0; c < d; ++c) {
-        const int64_t e = (i0 + r) * d + c;
-        out[e] = (out[e] + two_over_h * ksum[r] * xs[e]) * inv_n;
+        const int64_t e = r * d + c;
+        out[e] = (out[e] + two_over_h * ksum[r] * xs[i0 * d + e]) * inv_n;
       }
     }
   }
@@ -163,17 +165,19 @@ FEBM_HD void pair_tiles(const T* x, const T* xt, int64_t n, int64_t np, int64_t 
 }
 
 // The φ pass on a driver's run_rows: IB particles and tiles of J per row call (a backend's
-// choice: the CPU blocks for its caches and vectors, CUDA runs a particle per thread).
+// choice: the CPU blocks for its caches and vectors, CUDA runs a particle per thread); phi
+// [S, m, d] holds particles begin .. begin + m - 1.
 template <class Driver, int IB, int J>
 void phi_pass(const at::Tensor& x, const at::Tensor& xt, const at::Tensor& vt, const at::Tensor& h,
-              at::Tensor& phi) {
-  const int64_t S = x.size(0), n = x.size(1), d = x.size(2), np = xt.size(2);
-  const int64_t blocks = (n + IB - 1) / IB;
+              int64_t begin, at::Tensor& phi) {
+  const int64_t S = x.size(0), n = x.size(1), d = x.size(2), np = xt.size(2), m = phi.size(1);
+  const int64_t blocks = (m + IB - 1) / IB;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::svgd_phi", [&] {
     Driver::run_rows(x, S * blocks, IB * n * (2 * d + 8),
                      SvgdPhiKernel<scalar_t, IB, J>{x.data_ptr<scalar_t>(), xt.data_ptr<scalar_t>(),
                                                     vt.data_ptr<scalar_t>(), h.data_ptr<scalar_t>(),
-                                                    phi.data_ptr<scalar_t>(), n, np, d, blocks});
+                                                    phi.data_ptr<scalar_t>(), n, np, d, blocks, begin,
+                                                    begin + m});
   });
 }
 

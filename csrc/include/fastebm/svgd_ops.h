@@ -24,10 +24,10 @@ struct RangePass {
 };
 
 struct SvgdPasses {
-  // phi [S, n, d] <- φ of every set from x [S, n, d] (centred), xt, vt [S, d, np] (svgd.h) and
-  // the bandwidths h [S].
+  // phi [S, m, d] <- φ of every set's particles begin .. begin + m - 1 from x [S, n, d]
+  // (centred), xt, vt [S, d, np] (svgd.h) and the bandwidths h [S].
   void (*phi)(const at::Tensor& x, const at::Tensor& xt, const at::Tensor& vt,
-              const at::Tensor& h, at::Tensor& phi);
+              const at::Tensor& h, int64_t begin, at::Tensor& phi);
   // counts [bins + 2] int64 <- one counting pass over the pairs of set `set`: the bins, then
   // the count below `low`, then the least key at or above the range's end (as bits; all ones
   // when none).
@@ -38,9 +38,12 @@ struct SvgdPasses {
 // (φ, h) of SVGD with the RBF kernel k(x, y) = exp(-‖x - y‖²/h) for x, score [n, d] or
 // [S, n, d] (S independent particle sets): φᵢ = (1/n) Σⱼ [k(xⱼ, xᵢ) scoreⱼ + (2/h) k(xⱼ, xᵢ)
 // (xᵢ - xⱼ)]; h = bandwidth, or (None) med / log(n + 1) with med the exact median of ‖xᵢ - xⱼ‖²
-// over the pairs i < j (numpy's median; h = 1 when med = 0). h: [] or [S], x's dtype.
+// over the pairs i < j (numpy's median; h = 1 when med = 0). h: [] or [S], x's dtype. With
+// rows = [begin, end): φ of particles begin .. end - 1 only ([end - begin, d] a set), the sums
+// still over all n: those rows of the whole call, bit for bit.
 std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x, const at::Tensor& score,
                                                std::optional<double> bandwidth,
+                                               at::OptionalIntArrayRef rows,
                                                const SvgdPasses& passes);
 
 }  // namespace fastebm

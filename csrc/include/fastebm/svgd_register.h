@@ -11,8 +11,8 @@ namespace fastebm {
 template <const SvgdPasses& passes>
 void register_svgd_ops(torch::Library& m) {
   m.impl("svgd_rbf", [](const at::Tensor& x, const at::Tensor& score,
-                        std::optional<double> bandwidth) {
-    return svgd_rbf_op(x, score, bandwidth, passes);
+                        std::optional<double> bandwidth, at::OptionalIntArrayRef rows) {
+    return svgd_rbf_op(x, score, bandwidth, rows, passes);
   });
 }
 

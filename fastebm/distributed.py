@@ -1,0 +1,36 @@
+"""What the distributed estimators and samplers share: the process group a call splits its work
+over, and gathering every rank's rows in rank order."""
+
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+
+
+def process_group(distributed: bool) -> tuple[int, int]:
+    """(rank, world size) of a call's split: (0, 1) unless ``distributed``, which needs an
+    initialised torch.distributed process group."""
+    if not distributed:
+        return 0, 1
+    if not dist.is_available() or not dist.is_initialized():
+        raise RuntimeError("distributed=True needs an initialised torch.distributed process group "
+                           "(e.g. under torchrun); every rank must make the call")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def leave_process_group() -> None:
+    """Destroy the process group the Trainer joined under torchrun, if any: a rank whose work is
+    done (rank 1 while rank 0 measures and draws) then exits cleanly instead of tearing gloo's
+    connections down at interpreter exit."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def all_gather_rows(x: torch.Tensor, counts: list[int]) -> torch.Tensor:
+    """[..., Σ counts, d]: every rank's x [..., counts[rank], d], concatenated in rank order
+    (padded to the largest count for the all-gather, which needs equal shapes)."""
+    most = max(counts)
+    padded = torch.nn.functional.pad(x, (0, 0, 0, most - x.shape[-2])).contiguous()
+    parts = [torch.empty_like(padded) for _ in counts]
+    dist.all_gather(parts, padded)
+    return torch.cat([part[..., :c, :] for part, c in zip(parts, counts)], -2)
