@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="shorter timing runs")
     p.add_argument("--ais", action="store_true",
                    help="also time AIS, 1,000 chains x 10,000 betas on a 784-500 RBM (minutes)")
+    p.add_argument("--out", help="also write the report to this Markdown file")
     p.set_defaults(func=bench)
     return parser
 
@@ -135,6 +136,7 @@ def bench(args: argparse.Namespace, rest: list[str]) -> None:
     if not script.exists():
         raise UsageError(f"fastebm bench needs the source checkout's bench/ folder ({script} is missing)")
     flags = [flag for flag, on in (("--quick", args.quick), ("--ais", args.ais)) if on]
+    flags += ["--out", args.out] if args.out else []
     runpy.run_path(str(script), run_name="fastebm_bench")["main"](flags)
 
 
