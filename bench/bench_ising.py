@@ -15,14 +15,15 @@ from common import isa_paths, markdown_table, on_path, script_main, side_by_side
 
 CASES = [(64, 1), (64, 16), (256, 1), (256, 16), (1024, 1), (1024, 16)]  # (L, B)
 TARGET_SITES = 1 << 24  # site updates per timed call (at least 4 sweeps)
+QUICK_SITES = 1 << 21   # --quick: at least 1 sweep
 
 
-def run(min_run_time: float = 1.0, device: str = "cpu") -> str:
+def run(min_run_time: float = 1.0, device: str = "cpu", quick: bool = False) -> str:
     rows = []
     paths = isa_paths() if device == "cpu" else [device]
     for L, B in CASES:
         sites = B * L * L
-        k = max(4, TARGET_SITES // sites)
+        k = max(1, QUICK_SITES // sites) if quick else max(4, TARGET_SITES // sites)
         g = torch.Generator().manual_seed(0)
         s = torch.where(torch.rand(B, L, L, generator=g) < 0.5, 1.0, -1.0).to(device)
         logits = torch.zeros(sites, device=device)

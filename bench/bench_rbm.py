@@ -69,7 +69,8 @@ def bernoulli_row(name: str, hidden: int, batch: int, gflops: float, min_run_tim
         state["chains"] = torch_pcd_epoch(x, W, b, c, state["chains"], batch, g)
 
     fns = {isa: on_path(isa, lambda t=t: t.fit(t.epoch + 1)) for isa, t in trainers.items()}
-    t = side_by_side({**fns, "sklearn": lambda: sk.fit(x_np), "torch": torch_epoch}, min_run_time)
+    t = side_by_side({**fns, "sklearn": lambda: sk.fit(x_np), "torch": torch_epoch}, min_run_time,
+                     settle_after=("sklearn",))
     best = t[paths[0]]
     floor = gemm_floor_seconds(len(x), V, hidden, batch, gflops)
     return ([f"{name} {V}-{hidden}, batch {batch}"]

@@ -43,8 +43,10 @@ except ImportError:  # the bench environment without pykeops
 
 GRID = [(1000, 2), (1000, 16), (1000, 64), (5000, 2), (5000, 16), (5000, 64), (20000, 2),
         (20000, 16), (20000, 64), (100000, 16)]
+QUICK_GRID = [(1000, 2), (1000, 16), (5000, 16)]  # --quick: seconds, and two pykeops builds
 DENSE_MAX = 20000   # n² float32 kernels, distances and the median's copy: ~5 GB at 20,000
 PYRO_MAX = 4e8      # Pyro's n×n×d tensors (elements)
+QUICK_PYRO_MAX = 2e7  # --quick: Pyro's step at 5,000 × 16 takes 14 s
 SLOW_N = 100000     # one call timed, not a blocked range
 
 
@@ -102,11 +104,11 @@ def peak_extra_mb(fn) -> float:
     return max(peak[0] - start, 0) / 2**20
 
 
-def rows(min_run_time: float) -> tuple[list, list]:
+def rows(min_run_time: float, grid: list, pyro_max: float) -> tuple[list, list]:
     g = torch.Generator().manual_seed(0)
     out = []
     best = isa_paths()[0]
-    for n, d in GRID:
+    for n, d in grid:
         x, score = torch.randn(n, d, generator=g), torch.randn(n, d, generator=g)
         _, h = ops.svgd_rbf(x[:2000], score[:2000])
         h = float(h)
@@ -115,7 +117,7 @@ def rows(min_run_time: float) -> tuple[list, list]:
         fns["fastebm φ only"] = on_path(best, lambda: ops.svgd_rbf(x, score, h))
         if n <= DENSE_MAX:
             fns["dense PyTorch"] = lambda: dense_phi(x, score)
-        if pyro is not None and n * n * d <= PYRO_MAX:
+        if pyro is not None and n * n * d <= pyro_max:
             fns["Pyro SVGD.step"] = pyro_step(n, d)
         if LazyTensor is not None:
             keops_phi(x[:100], score[:100], h)  # compile once, outside the timing
@@ -152,8 +154,9 @@ def rows(min_run_time: float) -> tuple[list, list]:
     return header, out
 
 
-def run(min_run_time: float = 1.0) -> str:
-    header, table = rows(min_run_time)
+def run(min_run_time: float = 1.0, quick: bool = False) -> str:
+    header, table = (rows(min_run_time, QUICK_GRID, QUICK_PYRO_MAX) if quick
+                     else rows(min_run_time, GRID, PYRO_MAX))
     return "### SVGD direction φ with the median bandwidth (float32)\n\n" + markdown_table(header, table)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import platform
 import statistics
+import time
 
 import torch
 from torch.utils import benchmark
@@ -22,15 +24,26 @@ def median_seconds(fn, min_run_time: float = 1.0) -> float:
     return timer.blocked_autorange(min_run_time=min_run_time).median
 
 
-def side_by_side(fns: dict, min_run_time: float = 1.0, rounds: int = 5) -> dict:
+#: Seconds to wait after a contender whose thread pool keeps spinning when its call returns
+#: (NumPy's OpenBLAS, under scikit-learn: about 0.1 s), so the next one has the cores.
+SETTLE_SECONDS = 0.2
+
+
+def side_by_side(fns: dict, min_run_time: float = 1.0, rounds: int = 5,
+                 settle_after: tuple[str, ...] = ()) -> dict:
     """{name: seconds} for each fn(): the median over `rounds` interleaved rounds of each one's
-    blocked median, so a slow spell of the machine hits every contender alike."""
+    blocked median, so a slow spell of the machine hits every contender alike. After each
+    contender named in ``settle_after`` the next waits SETTLE_SECONDS: without it, the one
+    timed after scikit-learn ran at half speed beside OpenBLAS's spinning threads (fastebm's
+    AVX-512 path read 2× slower than its AVX2 path on Zen 4; both are as fast)."""
     for fn in fns.values():
         fn()  # warm-up
     times = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
             times[name].append(median_seconds(fn, min_run_time / rounds))
+            if name in settle_after:
+                time.sleep(SETTLE_SECONDS)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -91,7 +104,8 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
 
 def script_main(run, doc: str) -> None:
     """A family bench run as a script: ``--device cpu|cuda`` and ``--quick``; the machine's line
-    (CPU and floor) or the GPU's name, then ``run(min_run_time, device)``'s table."""
+    (CPU and floor) or the GPU's name, then ``run(min_run_time, device)``'s table (``quick=True``
+    too where run takes it: a smaller grid)."""
     import argparse
 
     parser = argparse.ArgumentParser(description=doc)
@@ -102,4 +116,5 @@ def script_main(run, doc: str) -> None:
         print(machine_line(machine_floor()) + "\n")
     else:
         print(f"Device: {torch.cuda.get_device_name()}, torch {torch.__version__}\n")
-    print(run(0.2 if args.quick else 1.0, args.device))
+    quick = {"quick": True} if args.quick and "quick" in inspect.signature(run).parameters else {}
+    print(run(0.2 if args.quick else 1.0, args.device, **quick))

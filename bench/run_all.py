@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> None:
                 lambda: bench_rbm.run(min_run_time, floor["gemm_gflops"], with_ais=args.ais),
                 lambda: bench_langevin.run(min_run_time, floor["copy_gbs"]),
                 lambda: bench_diffusion.run(min_run_time, floor["copy_gbs"]),
-                lambda: bench_svgd.run(min_run_time),
-                lambda: bench_ising.run(min_run_time),
+                lambda: bench_svgd.run(min_run_time, quick=args.quick),
+                lambda: bench_ising.run(min_run_time, quick=args.quick),
                 lambda: bench_bm.run(min_run_time),
                 lambda: bench_vae.run(min_run_time, floor["copy_gbs"])]
     report = []
