@@ -141,12 +141,12 @@ class SVGD:
             raise ValueError("particles must be a tensor [n, d] or [S, n, d]")
         if not particles.is_floating_point() or not torch.isfinite(particles).all():
             raise ValueError("particles must be finite floating-point values")
-        counts = self._shares(particles, distributed)
+        rank, world = process_group(distributed)
+        counts = self._shares(particles, world)
         if sum(counts) < 2:
             raise ValueError(f"SVGD needs at least 2 particles, got {sum(counts)}")
         check_count(n_steps, "n_steps", 0)
         check_generator(generator)
-        rank = process_group(distributed)[0]
         rows = (sum(counts[:rank]), sum(counts[:rank + 1]))
         x = particles.detach().clone()
         adam = Adam([x], lr=self.step_size, betas=self.betas) if self.rule == "adam" else None
@@ -170,12 +170,12 @@ class SVGD:
         return x
 
     @staticmethod
-    def _shares(particles: torch.Tensor, distributed: bool) -> list[int]:
+    def _shares(particles: torch.Tensor, world: int) -> list[int]:
         """Every rank's count of particles, in rank order ([n] in one process); ValueError
         (on every rank) when a rank has none or the ranks' shapes disagree otherwise."""
-        if process_group(distributed)[1] == 1:
+        if world == 1:
             return [particles.shape[-2]]
-        shapes = [None] * dist.get_world_size()
+        shapes = [None] * world
         dist.all_gather_object(shapes, (tuple(particles.shape), particles.dtype))
         rest = {(s[:-2] + s[-1:], dtype) for s, dtype in shapes}
         counts = [s[-2] for s, _ in shapes]
