@@ -75,17 +75,22 @@ def class_coverage(samples: torch.Tensor, split) -> dict:
             "sample_class_histogram": [round(float(p), 4) for p in predicted]}
 
 
-def measure(model, split, config: dict, blocks: int = 1, distributed: bool = False) -> dict:
-    """AIS and reverse-AIS log Z, the log-likelihoods they give, PL, the base-rate model's test
-    log-likelihood for scale (plus the exact values when a layer is small), class coverage.
-    The AIS chains run in ``blocks`` (split over the ranks when ``distributed``: a collective
-    call)."""
+def ais_estimates(model, split, config: dict, blocks: int = 1, distributed: bool = False):
+    """(AIS, reverse AIS) log Z with the configuration's chains and betas, the chains run in
+    ``blocks`` (split over the ranks when ``distributed``: a collective call)."""
     g = torch.Generator().manual_seed(config["seed"])
     n, n_betas = config["ais_chains"], config["ais_betas"]
     split_chains = dict(blocks=blocks, distributed=distributed)
     fwd = ais(model, n, n_betas, data=split.train, generator=g, **split_chains)
     rev = reverse_ais(model, split.train[:n], n_betas, data=split.train, generator=g,
                       **split_chains)
+    return fwd, rev
+
+
+def measure(model, split, fwd, rev) -> dict:
+    """The AIS and reverse-AIS log Z (``ais_estimates``), the log-likelihoods they give, PL, the
+    base-rate model's test log-likelihood for scale (plus the exact values when a layer is
+    small)."""
     base_b = base_rate_biases(split.train, model.n_visible).double()
     base_ll = split.test.double() @ base_b - torch.nn.functional.softplus(base_b).sum()
     out = {"log_z_ais": fwd.log_z, "log_z_ais_stderr": fwd.stderr,
@@ -127,13 +132,15 @@ def train(config: dict, run, progress: bool) -> dict:
     split, model, objective = build(config)
     trainer, seconds = fit("rbm", config, model, objective, split.train, run, progress,
                            [lambda t: pl_metrics(t.model, split)])
-    # Every rank runs its blocks of AIS chains (one block a shard); rank 0 alone writes.
-    measured = measure(model, split, config, trainer.shards, trainer.world > 1)
+    # Every rank runs its blocks of AIS chains (one block a shard); rank 0 alone measures the
+    # rest and writes.
+    estimates = ais_estimates(model, split, config, trainer.shards, trainer.world > 1)
     if trainer.rank:
         return {}
     run.written.append("checkpoint.pt")
     v, p = draw_samples(model, config["seed"])
-    metrics = {**config, "train_seconds": seconds, **measured, **class_coverage(v, split)}
+    metrics = {**config, "train_seconds": seconds, **measure(model, split, *estimates),
+               **class_coverage(v, split)}
     sample_grid(p[:100], split.shape, run.path("samples.png"),
                 f"{title(config, model.n_visible)}: p(v | h) after {_SAMPLE_SWEEPS} Gibbs sweeps")
     training_curves(trainer.history, run.path("curves.png"), title(config, model.n_visible))
@@ -148,7 +155,8 @@ def evaluate(config: dict, options: dict, state: dict, run) -> dict:
     model.load_state_dict(state["trainer"]["model"])
     config = {**config, **options}
     v, _ = draw_samples(model, config["seed"])
-    metrics = {**config, **measure(model, split, config), **class_coverage(v, split)}
+    metrics = {**config, **measure(model, split, *ais_estimates(model, split, config)),
+               **class_coverage(v, split)}
     run.write_metrics(metrics)
     return metrics
 
