@@ -33,21 +33,21 @@ T, T_STEP = 1000, 500
 SIZES = (1 << 20, 1 << 24)
 
 
-def plain_ddpm(x, eps, t: int, ac: torch.Tensor, g):
+def plain_ddpm(x, noise_pred, t: int, ac: torch.Tensor, g):
     """DDPM's step in plain PyTorch ops, scalars as Python floats (fixed_small, clip ±1)."""
     ab, ab_prev = float(ac[t]), float(ac[t - 1]) if t > 0 else 1.0
     beta = 1 - ab / ab_prev
-    x0 = ((x - math.sqrt(1 - ab) * eps) / math.sqrt(ab)).clamp(-1, 1)
+    x0 = ((x - math.sqrt(1 - ab) * noise_pred) / math.sqrt(ab)).clamp(-1, 1)
     mean = (math.sqrt(ab_prev) * beta / (1 - ab)) * x0 + \
         (math.sqrt(1 - beta) * (1 - ab_prev) / (1 - ab)) * x
     return mean + math.sqrt(beta * (1 - ab_prev) / (1 - ab)) * torch.randn(x.shape, generator=g)
 
 
-def plain_ddim(x, eps, t: int, t_prev: int, ac: torch.Tensor):
+def plain_ddim(x, noise_pred, t: int, t_prev: int, ac: torch.Tensor):
     """DDIM's deterministic step (η = 0) in plain PyTorch ops."""
     ab, ab_p = float(ac[t]), float(ac[t_prev]) if t_prev >= 0 else 1.0
-    x0 = (x - math.sqrt(1 - ab) * eps) / math.sqrt(ab)
-    return math.sqrt(ab_p) * x0 + math.sqrt(1 - ab_p) * eps
+    x0 = (x - math.sqrt(1 - ab) * noise_pred) / math.sqrt(ab)
+    return math.sqrt(ab_p) * x0 + math.sqrt(1 - ab_p) * noise_pred
 
 
 def step_rows(copy_gbs: float, min_run_time: float) -> tuple[list, list]:
@@ -56,21 +56,21 @@ def step_rows(copy_gbs: float, min_run_time: float) -> tuple[list, list]:
     g = torch.Generator().manual_seed(0)
     rows = []
     for n in SIZES:
-        x, eps = torch.randn(n // 1024, 1, 32, 32, generator=g), torch.randn(n // 1024, 1, 32, 32, generator=g)
+        x, noise_pred = torch.randn(n // 1024, 1, 32, 32, generator=g), torch.randn(n // 1024, 1, 32, 32, generator=g)
         t_prev = T_STEP - T // 50
         fns = {}
         for isa in isa_paths():
-            fns[f"ddpm {isa}"] = on_path(isa, lambda: ops.ddpm_step(x, eps, T_STEP, ac, clip_sample=1.0,
+            fns[f"ddpm {isa}"] = on_path(isa, lambda: ops.ddpm_step(x, noise_pred, T_STEP, ac, clip_sample=1.0,
                                                                     generator=g))
-            fns[f"ddim {isa}"] = on_path(isa, lambda: ops.ddim_step(x, eps, T_STEP, t_prev, ac))
-        fns["ddpm torch"] = lambda: plain_ddpm(x, eps, T_STEP, ac, g)
-        fns["ddim torch"] = lambda: plain_ddim(x, eps, T_STEP, t_prev, ac)
+            fns[f"ddim {isa}"] = on_path(isa, lambda: ops.ddim_step(x, noise_pred, T_STEP, t_prev, ac))
+        fns["ddpm torch"] = lambda: plain_ddpm(x, noise_pred, T_STEP, ac, g)
+        fns["ddim torch"] = lambda: plain_ddim(x, noise_pred, T_STEP, t_prev, ac)
         if DDPMScheduler is not None:
             ddpm = DDPMScheduler(num_train_timesteps=T)
             ddim = DDIMScheduler(num_train_timesteps=T, clip_sample=False)
             ddim.set_timesteps(50)
-            fns["ddpm diffusers"] = lambda: ddpm.step(eps, T_STEP, x, generator=g).prev_sample
-            fns["ddim diffusers"] = lambda: ddim.step(eps, T_STEP, x).prev_sample
+            fns["ddpm diffusers"] = lambda: ddpm.step(noise_pred, T_STEP, x, generator=g).prev_sample
+            fns["ddim diffusers"] = lambda: ddim.step(noise_pred, T_STEP, x).prev_sample
         t = side_by_side(fns, min_run_time, rounds=3)
         floor = 12 * n / (copy_gbs * 1e9)
         for kind in ("ddpm", "ddim"):
@@ -119,7 +119,7 @@ def loop_rows(min_run_time: float, batch: int = 256) -> tuple[list, list]:
         return x
 
     fns = {f"fastebm ReverseDiffusionSampler ({isa})":
-           on_path(isa, lambda: sampler.sample(x_T, generator=g)) for isa in isa_paths()}
+           on_path(isa, lambda: sampler.run(x_T, generator=g)) for isa in isa_paths()}
     fns["PyTorch loop"] = plain
     if DDPMScheduler is not None:
         scheduler = DDPMScheduler(num_train_timesteps=T)

@@ -53,11 +53,11 @@ void check_alphas_cumprod(const at::Tensor& ac, const at::Tensor& x) {
              "must be strictly decreasing in t");
 }
 
-ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& t,
+ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                                const at::Tensor& t_prev, const at::Tensor& ac,
                                const std::optional<at::Tensor>& noise) {
   check_batched(x_t, "x_t");
-  check_same_shape(eps, "eps", x_t, "x_t");
+  check_same_shape(noise_pred, "noise_pred", x_t, "x_t");
   if (noise.has_value()) check_same_shape(*noise, "noise", x_t, "x_t");
   check_timesteps(t, "t", x_t);
   if (t_prev.defined()) check_timesteps(t_prev, "t_prev", x_t);
@@ -71,7 +71,7 @@ ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& eps, con
     }
   }
   return {x_t.contiguous(),
-          eps.contiguous(),
+          noise_pred.contiguous(),
           noise.has_value() ? noise->contiguous() : at::Tensor(),
           t.contiguous(),
           t_prev.defined() ? t_prev.contiguous() : at::Tensor(),
@@ -82,38 +82,38 @@ ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& eps, con
 
 }  // namespace
 
-at::Tensor ddpm_step_op(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& t,
+at::Tensor ddpm_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                         const at::Tensor& alphas_cumprod, int64_t variance,
                         std::optional<double> clip_sample, const std::optional<at::Tensor>& noise,
                         int64_t seed, const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
-  const ReverseTensors r = reverse_tensors(x_t, eps, t, at::Tensor(), alphas_cumprod, noise);
+  const ReverseTensors r = reverse_tensors(x_t, noise_pred, t, at::Tensor(), alphas_cumprod, noise);
   TORCH_CHECK_VALUE(variance == 0 || variance == 1, "fastebm: argument 'variance' must be 0 "
                     "(fixed_small) or 1 (fixed_large), got ", variance);
   if (clip_sample.has_value()) check_positive_finite(*clip_sample, "clip_sample");
   passes.reverse(r, variance == 1, 0.0,
                  clip_sample.value_or(std::numeric_limits<double>::infinity()),
                  static_cast<uint64_t>(seed));
-  check_step_finite(r.out, {{&r.x, "x_t"}, {&r.eps, "eps"}, {&r.noise, "noise"}});
+  check_step_finite(r.out, {{&r.x, "x_t"}, {&r.noise_pred, "noise_pred"}, {&r.noise, "noise"}});
   return r.out;
 }
 
-at::Tensor ddim_step_op(const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& t,
+at::Tensor ddim_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                         const at::Tensor& t_prev, const at::Tensor& alphas_cumprod, double eta,
                         const std::optional<at::Tensor>& noise, int64_t seed,
                         const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
-  const ReverseTensors r = reverse_tensors(x_t, eps, t, t_prev, alphas_cumprod, noise);
+  const ReverseTensors r = reverse_tensors(x_t, noise_pred, t, t_prev, alphas_cumprod, noise);
   TORCH_CHECK_VALUE(std::isfinite(eta) && eta >= 0, "fastebm: argument 'eta' must be finite "
                     "and >= 0, got ", eta);
   passes.reverse(r, false, eta, std::numeric_limits<double>::infinity(),
                  static_cast<uint64_t>(seed));
-  check_step_finite(r.out, {{&r.x, "x_t"}, {&r.eps, "eps"}, {&r.noise, "noise"}});
+  check_step_finite(r.out, {{&r.x, "x_t"}, {&r.noise_pred, "noise_pred"}, {&r.noise, "noise"}});
   return r.out;
 }
 
 at::Tensor gaussian_diffusion_step_op(const at::Tensor& x_t, const at::Tensor& mu,
-                                      const at::Tensor& var, const at::Tensor& beta,
+                                      const at::Tensor& var, const at::Tensor& noise_var,
                                       const std::optional<at::Tensor>& noise, int64_t seed,
                                       const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
@@ -121,14 +121,14 @@ at::Tensor gaussian_diffusion_step_op(const at::Tensor& x_t, const at::Tensor& m
   check_same_shape(mu, "mu", x_t, "x_t");
   check_same_shape(var, "var", x_t, "x_t");
   if (noise.has_value()) check_same_shape(*noise, "noise", x_t, "x_t");
-  check_float_tensor(beta, "beta", 1);
-  check_same_kind(beta, "beta", x_t, "x_t");
-  check_size(beta, "beta", 0, x_t.size(0), "batch = x_t.size(0)");
-  if (values_checked(beta)) {
-    check_none(at::logical_and(at::gt(beta, 0), at::lt(beta, 1)).logical_not(), "beta",
+  check_float_tensor(noise_var, "noise_var", 1);
+  check_same_kind(noise_var, "noise_var", x_t, "x_t");
+  check_size(noise_var, "noise_var", 0, x_t.size(0), "batch = x_t.size(0)");
+  if (values_checked(noise_var)) {
+    check_none(at::logical_and(at::gt(noise_var, 0), at::lt(noise_var, 1)).logical_not(), "noise_var",
                "must lie in (0, 1)");
   }
-  const at::Tensor b = beta.to(at::kDouble);
+  const at::Tensor b = noise_var.to(at::kDouble);
   const at::Tensor coef =
       at::stack({b.neg().add(1).sqrt(), b.sqrt(), b.log().sub(b.neg().log1p())}, 1).to(x_t.scalar_type());
   const at::Tensor noise_ = noise.has_value() ? noise->contiguous() : at::Tensor();

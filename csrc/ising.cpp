@@ -53,7 +53,7 @@ void check_finite_value(double value, const char* name) {
 }  // namespace
 
 at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tensor& b,
-                       int64_t n_sweeps, const at::Tensor& beta, int64_t seed, int64_t sweep0,
+                       int64_t n_steps, const at::Tensor& beta, int64_t seed, int64_t sweep0,
                        const IsingPasses& passes) {
   const at::NoGradGuard no_grad;
   check_float_tensor(x, "x", 2);
@@ -65,7 +65,7 @@ at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tenso
   check_size(J, "J", 0, n, "n = x.size(1)");
   check_size(J, "J", 1, n, "n = x.size(1)");
   check_size(b, "b", 0, n, "n = x.size(1)");
-  check_at_least(n_sweeps, "n_sweeps", 1);
+  check_at_least(n_steps, "n_steps", 1);
   check_at_least(sweep0, "sweep0", 0);
   const at::Tensor beta_ = checked_beta(beta, x, "x");
   check_finite(J, "J");
@@ -80,7 +80,7 @@ at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tenso
   if (x.size(0) == 0 || n == 0) return state;
   const at::Tensor J_ = J.contiguous(), b_ = b.contiguous();
   at::Tensor delta = at::empty({x.size(0), std::min(kBmBlock, n)}, x.options());  // [B, K]
-  for (int64_t sweep = sweep0; sweep < sweep0 + n_sweeps; ++sweep) {
+  for (int64_t sweep = sweep0; sweep < sweep0 + n_steps; ++sweep) {
     at::Tensor u = at::addmm(b_, state, J_);  // [B, n]: b + x J (J symmetric)
     for (int64_t k0 = 0; k0 < n; k0 += kBmBlock) {
       const int64_t k1 = std::min(k0 + kBmBlock, n);
@@ -95,7 +95,7 @@ at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tenso
   return state;
 }
 
-at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_sweeps, const at::Tensor& beta,
+at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_steps, const at::Tensor& beta,
                           double J, double h, int64_t seed, int64_t sweep0,
                           const IsingPasses& passes) {
   const at::NoGradGuard no_grad;
@@ -104,7 +104,7 @@ at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_sweeps, const at::Tenso
   TORCH_CHECK_VALUE(s.size(2) == L && L >= 2 && L % 2 == 0, "fastebm: argument 's' must be [B, L, L] "
                     "with L even and >= 2 (a checkerboard on a periodic lattice), got shape ",
                     s.sizes());
-  check_at_least(n_sweeps, "n_sweeps", 1);
+  check_at_least(n_steps, "n_steps", 1);
   check_at_least(sweep0, "sweep0", 0);
   const at::Tensor beta_ = checked_beta(beta, s, "s");
   check_finite_value(J, "J");
@@ -119,7 +119,7 @@ at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_sweeps, const at::Tenso
   at::Tensor planes[2] = {at::empty({B * L, L / 2 + 2}, s.options()),
                           at::empty({B * L, L / 2 + 2}, s.options())};
   passes.ising_layout(input, planes[0], planes[1], L, true);
-  for (int64_t sweep = sweep0; sweep < sweep0 + n_sweeps; ++sweep) {
+  for (int64_t sweep = sweep0; sweep < sweep0 + n_steps; ++sweep) {
     for (int64_t c = 0; c < 2; ++c) {
       passes.ising_half_sweep(planes[c], planes[1 - c], prob, L, c, static_cast<uint64_t>(seed),
                               2 * static_cast<uint64_t>(sweep) + static_cast<uint64_t>(c));

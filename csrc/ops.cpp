@@ -6,10 +6,10 @@ TORCH_LIBRARY(fastebm, m) {
   m.def("philox4x32(Tensor counter, int seed) -> Tensor");
   m.def("bernoulli_sigmoid(Tensor logits, int seed) -> Tensor");
   m.def(
-      "rbm_gibbs(Tensor v, Tensor W, Tensor b, Tensor c, int k, int seed, int sweep0=0)"
+      "rbm_gibbs(Tensor v, Tensor W, Tensor b, Tensor c, int n_steps, int seed, int sweep0=0)"
       " -> (Tensor, Tensor)");
   m.def(
-      "grbm_gibbs(Tensor v, Tensor W, Tensor b, Tensor c, Tensor sigma, int k, int seed,"
+      "grbm_gibbs(Tensor v, Tensor W, Tensor b, Tensor c, Tensor sigma, int n_steps, int seed,"
       " int sweep0=0) -> (Tensor, Tensor)");
   m.def(
       "rbm_cd_grad(Tensor v_data, Tensor v_chain, Tensor W, Tensor b, Tensor c, int k, int seed,"
@@ -50,21 +50,21 @@ TORCH_LIBRARY(fastebm, m) {
       "gmm_langevin(Tensor x, Tensor log_weights, Tensor means, Tensor stds, float step_size,"
       " int n_steps, bool mala, int seed, int step0=0) -> (Tensor, Tensor)");
   m.def(
-      "ddpm_step(Tensor x_t, Tensor eps, Tensor t, Tensor alphas_cumprod, int variance,"
+      "ddpm_step(Tensor x_t, Tensor noise_pred, Tensor t, Tensor alphas_cumprod, int variance,"
       " float? clip_sample, Tensor? noise, int seed) -> Tensor");
   m.def(
-      "ddim_step(Tensor x_t, Tensor eps, Tensor t, Tensor t_prev, Tensor alphas_cumprod,"
+      "ddim_step(Tensor x_t, Tensor noise_pred, Tensor t, Tensor t_prev, Tensor alphas_cumprod,"
       " float eta, Tensor? noise, int seed) -> Tensor");
   m.def(
-      "gaussian_diffusion_step(Tensor x_t, Tensor mu, Tensor var, Tensor beta, Tensor? noise,"
+      "gaussian_diffusion_step(Tensor x_t, Tensor mu, Tensor var, Tensor noise_var, Tensor? noise,"
       " int seed) -> Tensor");
   m.def("binomial_diffusion_step(Tensor p, int seed) -> Tensor");
   m.def("svgd_rbf(Tensor x, Tensor score, float? bandwidth, int[]? rows=None) -> (Tensor, Tensor)");
   m.def(
-      "bm_gibbs(Tensor x, Tensor J, Tensor b, int n_sweeps, Tensor beta, int seed,"
+      "bm_gibbs(Tensor x, Tensor J, Tensor b, int n_steps, Tensor beta, int seed,"
       " int sweep0=0) -> Tensor");
   m.def(
-      "ising_gibbs(Tensor s, int n_sweeps, Tensor beta, float J, float h, int seed,"
+      "ising_gibbs(Tensor s, int n_steps, Tensor beta, float J, float h, int seed,"
       " int sweep0=0) -> Tensor");
   m.def("reparameterize(Tensor mu, Tensor log_sigma, Tensor? noise, int seed) -> (Tensor, Tensor)");
 }

@@ -99,7 +99,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
     const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0,
     const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
-  const RbmShapes s = check_rbm_args(v_chain, W, b, c, k, sweep0, "sweep0", "v_chain");
+  const RbmShapes s = check_rbm_args(v_chain, W, b, c, sweep0, "sweep0", "v_chain");
+  check_at_least(k, "k", 1);
   check_cd_data(v_data, W, s.batch);
   CdBuffers buf(s.batch, v_data.size(0), W);
   run_rbm_cd_grad(v_data, v_chain, W.contiguous(), b.contiguous(), c.contiguous(), k, seed, sweep0,
@@ -112,7 +113,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> grbm_cd_g
     const at::Tensor& b, const at::Tensor& c, const at::Tensor& sigma, int64_t k, int64_t seed,
     int64_t sweep0, const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
-  const RbmShapes s = check_grbm_args(v_chain, W, b, c, sigma, k, sweep0, "sweep0", "v_chain");
+  const RbmShapes s = check_grbm_args(v_chain, W, b, c, sigma, sweep0, "sweep0", "v_chain");
+  check_at_least(k, "k", 1);
   check_cd_data(v_data, W, s.batch);
   const at::Tensor W_ = W.contiguous(), b_ = b.contiguous(), c_ = c.contiguous();
   const at::Tensor sigma_ = sigma.contiguous();
@@ -153,7 +155,8 @@ void rbm_pcd_sgd_steps(const at::Tensor& W, const at::Tensor& b, const at::Tenso
   // Every argument is checked once here, the parameters again at the end (a diverged run
   // names them); the steps run unchecked, in buffers allocated once: the chains live in the
   // statistics' rows from the first sweep on and are copied back at the end.
-  const RbmShapes s = check_rbm_args(chains, W, b, c, k, 0, "sweep0", "chains");
+  const RbmShapes s = check_rbm_args(chains, W, b, c, 0, "sweep0", "chains");
+  check_at_least(k, "k", 1);
   check_cd_data(data, W, s.batch);
   const at::Tensor params[] = {W, b, c};
   CdBuffers buf(s.batch, std::min(batch_size, M), W);

@@ -14,15 +14,15 @@ struct RbmShapes {
   int64_t batch, visible, hidden;
 };
 
-// v [B, V], W [V, H], b [V], c [H]: float, one device and dtype, finite; k >= 1, first >= 0
+// v [B, V], W [V, H], b [V], c [H]: float, one device and dtype, finite; first >= 0
 // (named first_name; v named v_name in errors).
 RbmShapes check_rbm_args(const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
-                         const at::Tensor& c, int64_t k, int64_t first,
+                         const at::Tensor& c, int64_t first,
                          const char* first_name = "sweep0", const char* v_name = "v");
 
 // check_rbm_args plus sigma [V], finite and > 0.
 RbmShapes check_grbm_args(const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
-                          const at::Tensor& c, const at::Tensor& sigma, int64_t k, int64_t first,
+                          const at::Tensor& c, const at::Tensor& sigma, int64_t first,
                           const char* first_name = "sweep0", const char* v_name = "v");
 
 // k Bernoulli-RBM sweeps from input [B, V] on checked, contiguous parameters into vk [B, V] (which

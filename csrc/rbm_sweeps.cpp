@@ -57,7 +57,7 @@ void check_betas(at::ArrayRef<double> betas) {
 
 // Shapes, dtypes, devices and finiteness shared by both RBM kinds.
 RbmShapes check_rbm_args(const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
-                         const at::Tensor& c, int64_t k, int64_t first, const char* first_name,
+                         const at::Tensor& c, int64_t first, const char* first_name,
                          const char* v_name) {
   check_float_tensor(W, "W", 2);
   check_float_tensor(v, v_name, 2);
@@ -70,7 +70,6 @@ RbmShapes check_rbm_args(const at::Tensor& v, const at::Tensor& W, const at::Ten
   check_size(v, v_name, 1, s.visible, "n_visible = W.size(0)");
   check_size(b, "b", 0, s.visible, "n_visible = W.size(0)");
   check_size(c, "c", 0, s.hidden, "n_hidden = W.size(1)");
-  check_at_least(k, "k", 1);
   check_at_least(first, first_name, 0);
   check_finite(W, "W");
   check_finite(b, "b");
@@ -81,9 +80,9 @@ RbmShapes check_rbm_args(const at::Tensor& v, const at::Tensor& W, const at::Ten
 
 // check_rbm_args plus sigma [V], finite and > 0.
 RbmShapes check_grbm_args(const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
-                          const at::Tensor& c, const at::Tensor& sigma, int64_t k, int64_t first,
+                          const at::Tensor& c, const at::Tensor& sigma, int64_t first,
                           const char* first_name, const char* v_name) {
-  const RbmShapes s = check_rbm_args(v, W, b, c, k, first, first_name, v_name);
+  const RbmShapes s = check_rbm_args(v, W, b, c, first, first_name, v_name);
   check_float_tensor(sigma, "sigma", 1);
   check_same_kind(sigma, "sigma", W, "W");
   check_size(sigma, "sigma", 0, s.visible, "n_visible = W.size(0)");
@@ -119,7 +118,8 @@ std::tuple<at::Tensor, at::Tensor> rbm_gibbs_sweeps(const at::Tensor& v, const a
                                                     int64_t k, int64_t seed, int64_t sweep0,
                                                     const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;  // sampling is not differentiable: no graph, even for parameters
-  check_rbm_args(v, W, b, c, k, sweep0);
+  check_rbm_args(v, W, b, c, sweep0);
+  check_at_least(k, "n_steps", 1);
   auto [vk, h] = sweep_buffers(v, W);
   run_rbm_sweeps(v, vk, h, W.contiguous(), b.contiguous(), c.contiguous(), k, seed, sweep0, ew);
   return {vk, h};
@@ -141,7 +141,8 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
                                                      int64_t seed, int64_t sweep0,
                                                      const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
-  check_grbm_args(v, W, b, c, sigma, k, sweep0);
+  check_grbm_args(v, W, b, c, sigma, sweep0);
+  check_at_least(k, "n_steps", 1);
   auto [vk, h] = sweep_buffers(v, W);
   run_grbm_sweeps(v, vk, h, W.contiguous(), b.contiguous(), c.contiguous(), sigma.contiguous(), k,
                   seed, sweep0, ew);
@@ -154,7 +155,7 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
                                                   at::ArrayRef<double> betas, int64_t seed,
                                                   int64_t step0, const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
-  const RbmShapes s = check_rbm_args(v0, W, b, c, 1, step0, "step0", "v0");
+  const RbmShapes s = check_rbm_args(v0, W, b, c, step0, "step0", "v0");
   check_float_tensor(base_b, "base_b", 1);
   check_same_kind(base_b, "base_b", W, "W");
   check_size(base_b, "base_b", 0, s.visible, "n_visible = W.size(0)");
@@ -191,7 +192,7 @@ std::tuple<at::Tensor, at::Tensor> grbm_ais_sweeps(const at::Tensor& v0, const a
                                                    at::ArrayRef<double> betas, int64_t seed,
                                                    int64_t step0, const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
-  const RbmShapes s = check_grbm_args(v0, W, b, c, sigma, 1, step0, "step0", "v0");
+  const RbmShapes s = check_grbm_args(v0, W, b, c, sigma, step0, "step0", "v0");
   check_betas(betas);
   const at::Tensor W_ = W.contiguous(), b_ = b.contiguous(), c_ = c.contiguous();
   const at::Tensor sigma_ = sigma.contiguous();

@@ -17,6 +17,15 @@ from .ops import bernoulli_sigmoid, grbm_gibbs, rbm_gibbs
 __version__ = "0.1.0"
 
 
+def load_run(path: str):
+    """A ``fastebm train`` run (its folder or checkpoint) back in Python: a
+    :class:`fastebm.run_loading.LoadedRun` with ``model`` (trained, EMA weights where kept),
+    ``config`` and ``metrics``."""
+    from .run_loading import load_run as load
+
+    return load(path)
+
+
 def build_info() -> dict:
     """How the extension was built and runs: ``cuda`` (CUDA kernels compiled in), ``openmp``,
     ``cpu_isa`` (the vector path the CPU kernels run now) and ``cpu_isa_best`` (the best this CPU
@@ -52,6 +61,6 @@ if "FASTEBM_CPU_ISA" in os.environ:
     set_cpu_isa(os.environ["FASTEBM_CPU_ISA"])
 set_cuda_value_checks(os.environ.get("FASTEBM_CUDA_VALUE_CHECKS", "0") == "1")
 
-__all__ = ["bernoulli_sigmoid", "build_info", "cpu_isa", "data", "grbm_gibbs", "models",
+__all__ = ["bernoulli_sigmoid", "build_info", "cpu_isa", "data", "grbm_gibbs", "load_run", "models",
            "objectives", "ops", "optim", "partition", "rbm_gibbs", "reference",
            "samplers", "set_cpu_isa", "set_cuda_value_checks"]

@@ -16,6 +16,7 @@ import json
 import os
 import sys
 
+from . import __version__
 from .checkpoint import CheckpointError
 from .distributed import leave_process_group
 from .jobs import JOBS
@@ -46,6 +47,7 @@ def _add_job_parsers(sub, sampling: bool = False) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fastebm", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"fastebm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     train_p = sub.add_parser("train", help="train a model: fastebm train <job> ...",
                              description="jobs: " + "; ".join(f"{j.name}: {j.help}"
@@ -62,10 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_job_parsers(samplers, sampling=True)
     sample_p.set_defaults(func=sample)
 
-    p = sub.add_parser("evaluate", help="re-measure a training run (fastebm evaluate DIR --help "
-                                        "lists its job's options)")
-    p.add_argument("out", help="the run's folder (--out of fastebm train)")
-    p.set_defaults(func=evaluate)
+    p = sub.add_parser("evaluate", add_help=False,
+                       help="re-measure a training run (fastebm evaluate DIR --help lists its "
+                            "job's options)")
+    p.add_argument("out", nargs="?", help="the run's folder (--out of fastebm train)")
+    p.add_argument("-h", "--help", action="store_true", dest="evaluate_help",
+                   help="show this help (with DIR: the options of DIR's job)")
+    p.set_defaults(func=evaluate, evaluate_parser=p)
 
     p = sub.add_parser("bench", help="print the benchmark tables (bench/run_all.py)")
     p.add_argument("--quick", action="store_true", help="shorter timing runs")
@@ -111,14 +116,22 @@ def sample(args: argparse.Namespace, rest: list[str]) -> None:
 
 
 def evaluate(args: argparse.Namespace, rest: list[str]) -> None:
+    if args.out is None:
+        if args.evaluate_help:
+            args.evaluate_parser.print_help()
+            sys.exit(0)
+        args.evaluate_parser.error("the following arguments are required: out")
     run = Run.existing(args.out)
     state = run.saved(JOBS)
     job = JOBS[state["job"]]
     p = _Parser(prog=f"fastebm evaluate {args.out}",
-                description=f"re-measure a {job.name} run; rewrites its metrics.json")
+                description=f"re-measure a {job.name} run; rewrites its metrics.json (options "
+                            f"default to the run's own settings)")
     for arg in job.evaluate_args():
         arg.add_to(p)
-    options = vars(p.parse_args(rest))
+    p.set_defaults(**{a.dest: state["config"][a.dest] for a in job.evaluate_args()
+                      if a.dest in state["config"]})
+    options = vars(p.parse_args(rest + (["--help"] if args.evaluate_help else [])))
     _report(job, job.evaluate(state["config"], options, state, run), run)
 
 

@@ -46,3 +46,13 @@ class EMA:
         with torch.no_grad():
             for dst, src in zip(self.shadow, state["shadow"]):
                 dst.copy_(src)
+
+
+def load_averaged_weights(model: torch.nn.Module, ema_state: dict | None) -> None:
+    """Copy an EMA state's averaged parameters (``EMA.state_dict()``, e.g. a checkpoint's
+    ``trainer["ema"]``) into ``model``; None (no EMA kept) leaves it unchanged."""
+    if ema_state is None:
+        return
+    with torch.no_grad():
+        for p, shadow in zip(model.parameters(), ema_state["shadow"]):
+            p.copy_(shadow)

@@ -1,98 +1,111 @@
-"""SGD (with momentum) and Adam whose whole update is one fused C++ call (``fastebm::sgd_step_``,
-``fastebm::adam_step_``), for training steps where torch.optim's Python per-parameter work
-would cost more than the model's arithmetic. Same formulas as torch.optim.SGD / Adam (L2 weight
-decay added to the gradient); tests hold them to torch.optim.
+"""SGD (with momentum) and Adam as ``torch.optim.Optimizer`` subclasses (param groups,
+``zero_grad(set_to_none)``, ``state_dict``, every ``torch.optim.lr_scheduler``) whose update of a
+group's parameters is one fused C++ call (``fastebm::sgd_step_``, ``fastebm::adam_step_``), for
+training steps where torch.optim's per-parameter Python work would cost more than the model's
+arithmetic. Same formulas as torch.optim.SGD / Adam (L2 weight decay added to the gradient;
+parameters without a gradient are skipped); tests hold them to torch.optim.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from . import _C  # noqa: F401  (registers the ops)
+from .checks import check_real
 
 
-class _FusedOptimizer:
-    """Shared plumbing: parameters, hyper-parameter checks, zero_grad, state_dict."""
-
-    def __init__(self, params, **hyper):
-        self.params = [p for p in params]
-        if not self.params:
-            raise ValueError("optimizer got an empty parameter list")
-        for name, value in hyper.items():
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be finite and >= 0, got {value}")
-        self.hyper = hyper
-        self.param_groups = [hyper]  # as torch.optim's: a schedule sets param_groups[0]["lr"]
-        self.steps = 0
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        for p in self.params:
-            p.grad = None
-
-    def _grads(self) -> list[torch.Tensor]:
-        return [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
-
-    def state_dict(self) -> dict:
-        return {"steps": self.steps, "hyper": dict(self.hyper),
-                "buffers": {name: [t.clone() for t in ts] for name, ts in self._buffers().items()}}
-
-    def load_state_dict(self, state: dict) -> None:
-        """Restores the buffers, step count and lr (which a schedule may have changed); every other
-        hyper-parameter must match."""
-        fixed = {k: v for k, v in state["hyper"].items() if k != "lr"}
-        if fixed != {k: v for k, v in self.hyper.items() if k != "lr"}:
-            raise ValueError(f"optimizer state has hyper-parameters {state['hyper']}, this one {self.hyper}")
-        self.hyper["lr"] = state["hyper"]["lr"]
-        self.steps = int(state["steps"])
-        for name, tensors in self._buffers().items():
-            for dst, src in zip(tensors, state["buffers"][name]):
-                dst.copy_(src)
+def _with_grads(group: dict) -> list[torch.Tensor]:
+    return [p for p in group["params"] if p.grad is not None]
 
 
-class SGD(_FusedOptimizer):
+def _closure_loss(closure):
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
+
+
+class SGD(torch.optim.Optimizer):
     """SGD with momentum and L2 weight decay, as torch.optim.SGD (dampening 0, not Nesterov):
-    g = ∇ + wd·p,  buf = momentum·buf + g (buf = g at the first step),  p ← p - lr·buf."""
+
+        g = ∇ + wd·p,  buf = momentum·buf + g (buf = g at a parameter's first step),  p ← p - lr·buf.
+
+    Each parameter's ``state[p]["momentum_buffer"]`` is kept (contiguous) from its first step on.
+    """
 
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-        if momentum >= 1:
-            raise ValueError(f"momentum must be < 1, got {momentum}")
-        self.momentum_buffers = [torch.zeros_like(p, memory_format=torch.contiguous_format)
-                                 for p in self.params]
+        defaults = dict(lr=check_real(lr, "lr", low=0.0, low_open=True),
+                        momentum=check_real(momentum, "momentum", low=0.0, high=1.0,
+                                            high_open=True),
+                        weight_decay=check_real(weight_decay, "weight_decay", low=0.0))
+        super().__init__(params, defaults)
 
-    def _buffers(self) -> dict:
-        return {"momentum_buffers": self.momentum_buffers}
+    def momentum_buffers(self, params: list[torch.Tensor]) -> tuple[list[torch.Tensor], bool]:
+        """(buffers, first_step) for ``params`` stepped together: their momentum buffers (made,
+        zero, where a parameter has none yet) and whether this is their first step. Fused
+        multi-step paths (ops.rbm_pcd_sgd_) update the buffers in place."""
+        first = [p for p in params if "momentum_buffer" not in self.state[p]]
+        if first and len(first) != len(params):
+            raise ValueError("the parameters stepped together must all have stepped before, or "
+                             "none of them")
+        for p in first:
+            self.state[p]["momentum_buffer"] = torch.zeros_like(
+                p, memory_format=torch.contiguous_format)
+        return [self.state[p]["momentum_buffer"] for p in params], bool(first)
 
     @torch.no_grad()
-    def step(self) -> None:
-        h = self.hyper
-        torch.ops.fastebm.sgd_step_(self.params, self._grads(), self.momentum_buffers, h["lr"],
-                                    h["momentum"], h["weight_decay"], self.steps == 0)
-        self.steps += 1
+    def step(self, closure=None):
+        loss = _closure_loss(closure)
+        for group in self.param_groups:
+            params = _with_grads(group)
+            fresh = [p for p in params if "momentum_buffer" not in self.state[p]]
+            stepped = [p for p in params if "momentum_buffer" in self.state[p]]
+            for batch in (fresh, stepped):  # a first step sets buf = g
+                if batch:
+                    buffers, first = self.momentum_buffers(batch)
+                    torch.ops.fastebm.sgd_step_(batch, [p.grad for p in batch], buffers,
+                                                group["lr"], group["momentum"],
+                                                group["weight_decay"], first)
+        return loss
 
 
-class Adam(_FusedOptimizer):
+class Adam(torch.optim.Optimizer):
     """Adam (Kingma & Ba 2015) with L2 weight decay, as torch.optim.Adam:
-    m ← β₁m + (1-β₁)g, v ← β₂v + (1-β₂)g², p ← p - lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + eps)."""
+
+        m ← β₁m + (1-β₁)g,  v ← β₂v + (1-β₂)g²,  p ← p - lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + eps).
+
+    ``betas`` are the moment decay rates (β₁, β₂), as in torch.optim.Adam. Each parameter's
+    ``state[p]`` holds ``step`` (t), ``exp_avg`` (m) and ``exp_avg_sq`` (v).
+    """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0):
-        super().__init__(params, lr=lr, beta1=betas[0], beta2=betas[1], eps=eps,
-                         weight_decay=weight_decay)
-        if not (betas[0] < 1 and betas[1] < 1 and eps > 0):
-            raise ValueError(f"need betas < 1 and eps > 0, got {betas}, {eps}")
-        self.exp_avgs = [torch.zeros_like(p, memory_format=torch.contiguous_format) for p in self.params]
-        self.exp_avg_sqs = [torch.zeros_like(p, memory_format=torch.contiguous_format) for p in self.params]
-
-    def _buffers(self) -> dict:
-        return {"exp_avgs": self.exp_avgs, "exp_avg_sqs": self.exp_avg_sqs}
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        defaults = dict(
+            lr=check_real(lr, "lr", low=0.0, low_open=True),
+            betas=tuple(check_real(b, "betas", low=0.0, high=1.0, high_open=True) for b in betas),
+            eps=check_real(eps, "eps", low=0.0, low_open=True),
+            weight_decay=check_real(weight_decay, "weight_decay", low=0.0))
+        super().__init__(params, defaults)
 
     @torch.no_grad()
-    def step(self) -> None:
-        h = self.hyper
-        self.steps += 1
-        torch.ops.fastebm.adam_step_(self.params, self._grads(), self.exp_avgs, self.exp_avg_sqs,
-                                     self.steps, h["lr"], h["beta1"], h["beta2"], h["eps"],
-                                     h["weight_decay"])
+    def step(self, closure=None):
+        loss = _closure_loss(closure)
+        for group in self.param_groups:
+            by_step: dict[int, list[torch.Tensor]] = {}  # parameters stepped together
+            for p in _with_grads(group):
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["exp_avg"] = torch.zeros_like(p, memory_format=torch.contiguous_format)
+                    state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.contiguous_format)
+                state["step"] += 1
+                by_step.setdefault(state["step"], []).append(p)
+            beta1, beta2 = group["betas"]
+            for t, params in by_step.items():
+                torch.ops.fastebm.adam_step_(
+                    params, [p.grad for p in params], [self.state[p]["exp_avg"] for p in params],
+                    [self.state[p]["exp_avg_sq"] for p in params], t, group["lr"], beta1, beta2,
+                    group["eps"], group["weight_decay"])
+        return loss

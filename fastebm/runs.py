@@ -9,6 +9,8 @@ import json
 import os
 import tempfile
 
+import torch
+
 from .checkpoint import load_checkpoint
 
 CHECKPOINT = "checkpoint.pt"
@@ -81,6 +83,18 @@ class Run:
         return os.path.join(self.out, name)
 
     def write_metrics(self, metrics: dict) -> None:
+        """metrics.json; a re-measurement (no ``train_seconds``) keeps the training time the
+        folder's metrics.json recorded."""
+        path = os.path.join(self.out, "metrics.json")
+        if "train_seconds" not in metrics and os.path.isfile(path):
+            with open(path) as f:
+                recorded = json.load(f).get("train_seconds")
+            if recorded is not None:
+                metrics = {**metrics, "train_seconds": recorded}
         with open(self.path("metrics.json"), "w") as f:
             json.dump(metrics, f, indent=2)
+
+    def write_samples(self, samples: torch.Tensor) -> None:
+        """samples.pt: the run's final samples, a CPU tensor [N, ...] in data space."""
+        torch.save(samples.detach().cpu().clone(), self.path("samples.pt"))
 

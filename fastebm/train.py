@@ -36,6 +36,10 @@ def _distributed(device: torch.device) -> tuple[int, int]:
     return 0, 1
 
 
+def _is_scheduler(schedule) -> bool:
+    return isinstance(schedule, torch.optim.lr_scheduler.LRScheduler)
+
+
 def _check_data(model, data, like: torch.Tensor):
     """A tensor [N, ...] checked once (finite; in the model's domain for a GibbsModel) and moved
     to the model's device (and dtype, when floating); an iterable is passed through."""
@@ -91,9 +95,13 @@ class Trainer:
     Args:
         model: an nn.Module. objective: has compute_grads / state_dict / load_state_dict.
         data: a tensor [N, ...] or an iterable of batches.
-        optimizer: "adam" or "sgd" (the fused fastebm.optim versions, with ``lr``, ``momentum``,
-            ``weight_decay``), or a callable ``params -> torch.optim.Optimizer`` (its own lr).
-        schedule: ``step -> factor`` of the base learning rates (fastebm.schedules), or None.
+        optimizer: a ``torch.optim.Optimizer`` over the model's parameters (e.g.
+            ``fastebm.optim.Adam(model.parameters(), lr=1e-3)``; its own lr), a callable
+            ``params -> torch.optim.Optimizer``, or "adam" / "sgd" (fastebm.optim's fused
+            versions, built with ``lr``, ``momentum``, ``weight_decay``).
+        schedule: ``step -> factor`` of the base learning rates (fastebm.schedules), or a
+            ``torch.optim.lr_scheduler`` instance on this optimizer (stepped after every
+            optimizer step, its state checkpointed), or None.
         ema: EMA decay in [0, 1) (``trainer.ema``; ``with trainer.ema.swapped_in(): ...``).
         grad_clip: max global gradient norm, or None.
         batch_size: examples per step and shard (tensor data). seed: data order and sampling.
@@ -102,7 +110,8 @@ class Trainer:
         progress: show a tqdm bar.
     """
 
-    def __init__(self, model, objective, data, *, optimizer: str | Callable = "adam",
+    def __init__(self, model, objective, data, *,
+                 optimizer: str | Callable | torch.optim.Optimizer = "adam",
                  lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 0.0,
                  batch_size: int = 100, seed: int = 0, schedule: Callable | None = None,
                  ema: float | None = None, grad_clip: float | None = None,
@@ -113,8 +122,9 @@ class Trainer:
         self.checkpoint_every = check_count(checkpoint_every, "checkpoint_every", 0)
         if grad_clip is not None:
             check_real(grad_clip, "grad_clip", low=0.0, low_open=True)
-        if schedule is not None and not callable(schedule):
-            raise TypeError(f"schedule must be a callable step -> factor, got {type(schedule).__name__}")
+        if schedule is not None and not callable(schedule) and not _is_scheduler(schedule):
+            raise TypeError(f"schedule must be a callable step -> factor or a "
+                            f"torch.optim.lr_scheduler instance, got {type(schedule).__name__}")
         params = list(model.parameters())
         if not params:
             raise ValueError("the model has no parameters to train")
@@ -137,7 +147,10 @@ class Trainer:
         self.objectives = [objective] + [copy.deepcopy(objective, {id(model): model})
                                          for _ in self.local_shards[1:]]
         self.optimizer = self._make_optimizer(optimizer, params, lr, momentum, weight_decay)
-        self.base_lrs = [group["lr"] for group in self.optimizer.param_groups]
+        if _is_scheduler(schedule) and schedule.optimizer is not self.optimizer:
+            raise ValueError("schedule is a torch.optim.lr_scheduler of another optimizer: build "
+                             "it on the optimizer given to the Trainer")
+        self.base_lrs = [group.get("initial_lr", group["lr"]) for group in self.optimizer.param_groups]
         self.schedule, self.grad_clip = schedule, grad_clip
         self.ema = None if ema is None else EMA(model, ema)
         self.callbacks = list(callbacks)
@@ -162,15 +175,19 @@ class Trainer:
 
     @staticmethod
     def _make_optimizer(optimizer, params, lr, momentum, weight_decay):
-        if callable(optimizer):
-            built = optimizer(params)
-            if not all(hasattr(built, a) for a in ("step", "zero_grad", "param_groups",
-                                                   "state_dict", "load_state_dict")):
-                raise TypeError("optimizer(params) must return a torch.optim-style optimizer")
+        if isinstance(optimizer, torch.optim.Optimizer) or callable(optimizer):
+            built = optimizer if isinstance(optimizer, torch.optim.Optimizer) else optimizer(params)
+            if not isinstance(built, torch.optim.Optimizer):
+                raise TypeError(f"optimizer(params) must return a torch.optim.Optimizer, got "
+                                f"{type(built).__name__}")
+            owned = {id(p) for group in built.param_groups for p in group["params"]}
+            if not owned <= {id(p) for p in params} or not owned:
+                raise ValueError(f"the {type(built).__name__} optimizer must optimise parameters "
+                                 f"of the model being trained (build it on model.parameters())")
             return built
         if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)} or a callable "
-                             f"params -> optimizer, got {optimizer!r}")
+            raise ValueError(f"optimizer must be a torch.optim.Optimizer, a callable params -> "
+                             f"optimizer, or one of {sorted(OPTIMIZERS)}; got {optimizer!r}")
         check_real(lr, "lr", low=0.0, low_open=True)
         check_real(weight_decay, "weight_decay", low=0.0)
         check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
@@ -245,11 +262,13 @@ class Trainer:
         self._average_grads()
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-        if self.schedule is not None:
+        if self.schedule is not None and not _is_scheduler(self.schedule):
             factor = float(self.schedule(self.global_step))
             for group, base in zip(self.optimizer.param_groups, self.base_lrs):
                 group["lr"] = base * factor
         self.optimizer.step()
+        if _is_scheduler(self.schedule):
+            self.schedule.step()
         if self.ema is not None:
             self.ema.update()
         return metrics[0]
@@ -333,6 +352,7 @@ class Trainer:
             dist.all_gather_object(ranks, shards)
             shards = [part for rank in ranks for part in rank]
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "lr_scheduler": self.schedule.state_dict() if _is_scheduler(self.schedule) else None,
                 "ema": None if self.ema is None else self.ema.state_dict(),
                 "shards": shards, "epoch": self.epoch, "step_in_epoch": self.step_in_epoch,
                 "global_step": self.global_step, "history": self.history, "seed": self.seed,
@@ -348,6 +368,8 @@ class Trainer:
             raise CheckpointError("checkpoint was written with another learning rate or EMA setting")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
+        if _is_scheduler(self.schedule) and state.get("lr_scheduler") is not None:
+            self.schedule.load_state_dict(state["lr_scheduler"])
         if self.ema is not None:
             self.ema.load_state_dict(state["ema"])
         for s, objective, generator in zip(self.local_shards, self.objectives, self.generators):

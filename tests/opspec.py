@@ -102,8 +102,8 @@ def _rbm_bad(v: str) -> list[Bad]:
     ]
 
 
-def _k_bad() -> list[Bad]:
-    return [Bad(_with(k=0), "k"), Bad(_with(k=-2), "k")]
+def _count_bad(name: str) -> list[Bad]:
+    return [Bad(_with(**{name: 0}), name), Bad(_with(**{name: -2}), name)]
 
 
 # ---------------------------------------------------------------- rows
@@ -112,7 +112,7 @@ def make_rbm_gibbs(device, dtype, g, big=False):
     V, H, B = (96, 200, 300) if big else (37, 29, 53)
     W, b, c = _rbm_params(V, H, device, dtype, g, 0.3 if big else 1.0)
     return dict(v=_binary(B, V, device, dtype, g), W=W, b=b, c=c,
-                k=3 if dtype == torch.float64 else 1)
+                n_steps=3 if dtype == torch.float64 else 1)
 
 
 def make_grbm_gibbs(device, dtype, g, big=False):
@@ -121,21 +121,21 @@ def make_grbm_gibbs(device, dtype, g, big=False):
     args["W"] = args["W"] * 0.3
     args["v"] = args["v"] + 0.1 * torch.randn(args["v"].shape, generator=g, dtype=torch.float64).to(args["v"])
     sigma = (0.5 + torch.rand(V, generator=g, dtype=torch.float64)).to(device, dtype)
-    return dict(v=args["v"], W=args["W"], b=args["b"], c=args["c"], sigma=sigma, k=args["k"])
+    return dict(v=args["v"], W=args["W"], b=args["b"], c=args["c"], sigma=sigma, n_steps=args["n_steps"])
 
 
 def make_rbm_cd_grad(device, dtype, g, big=False):
     args = make_rbm_gibbs(device, dtype, g, big)
     v_data = _binary(args["v"].shape[0] // 2 + 1, args["W"].shape[0], device, dtype, g)
     return dict(v_data=v_data, v_chain=args["v"], W=args["W"], b=args["b"], c=args["c"],
-                k=args["k"])
+                k=args["n_steps"])
 
 
 def make_grbm_cd_grad(device, dtype, g, big=False):
     args = make_grbm_gibbs(device, dtype, g, big)
     v_data = args["v"][: args["v"].shape[0] // 2 + 1] + 0.5
     return dict(v_data=v_data, v_chain=args["v"], W=args["W"], b=args["b"], c=args["c"],
-                sigma=args["sigma"], k=args["k"])
+                sigma=args["sigma"], k=args["n_steps"])
 
 
 def make_rbm_ais(device, dtype, g, big=False):
@@ -233,7 +233,7 @@ def make_ddpm_step(device, dtype, g, big=False):
     to = dict(device=device, dtype=dtype)
     double = dtype == torch.float64
     return dict(x_t=torch.randn(shape, generator=g, dtype=torch.float64).to(**to),
-                eps=torch.randn(shape, generator=g, dtype=torch.float64).to(**to),
+                noise_pred=torch.randn(shape, generator=g, dtype=torch.float64).to(**to),
                 t=t.to(device), alphas_cumprod=_alphas_cumprod(T, device, dtype),
                 variance=1 if double else 0, clip_sample=1.5 if double else None, noise=None)
 
@@ -242,7 +242,7 @@ def make_ddim_step(device, dtype, g, big=False):
     args = make_ddpm_step(device, dtype, g, big)
     t = args["t"].cpu()
     t_prev = (torch.rand(t.shape, generator=g, dtype=torch.float64) * (t + 1)).long() - 1
-    return dict(x_t=args["x_t"], eps=args["eps"], t=args["t"], t_prev=t_prev.to(device),
+    return dict(x_t=args["x_t"], noise_pred=args["noise_pred"], t=args["t"], t_prev=t_prev.to(device),
                 alphas_cumprod=args["alphas_cumprod"],
                 eta=1.0 if dtype == torch.float64 else 0.5, noise=None)
 
@@ -251,8 +251,8 @@ def make_gaussian_diffusion_step(device, dtype, g, big=False):
     shape = (300, 7, 11) if big else (13, 5, 3)
     to = dict(device=device, dtype=dtype)
     x_t, mu, var = (torch.randn(shape, generator=g, dtype=torch.float64).to(**to) for _ in range(3))
-    beta = (0.01 + 0.3 * torch.rand(shape[0], generator=g, dtype=torch.float64)).to(**to)
-    return dict(x_t=x_t, mu=mu, var=var, beta=beta, noise=None)
+    noise_var = (0.01 + 0.3 * torch.rand(shape[0], generator=g, dtype=torch.float64)).to(**to)
+    return dict(x_t=x_t, mu=mu, var=var, noise_var=noise_var, noise=None)
 
 
 def make_binomial_diffusion_step(device, dtype, g, big=False):
@@ -280,7 +280,7 @@ def make_bm_gibbs(device, dtype, g, big=False):
     to = dict(device=device, dtype=dtype)
     return dict(x=_binary(B, n, device, dtype, g), J=_symmetric(n, g, 0.4).to(**to),
                 b=(0.5 * torch.randn(n, generator=g, dtype=torch.float64)).to(**to),
-                n_sweeps=2 if dtype == torch.float64 else 1,
+                n_steps=2 if dtype == torch.float64 else 1,
                 beta=(0.5 + torch.rand(B, generator=g, dtype=torch.float64)).to(**to))
 
 
@@ -289,7 +289,7 @@ def make_ising_gibbs(device, dtype, g, big=False):
     B, L = (4, 128) if big else (3, 8)
     to = dict(device=device, dtype=dtype)
     s = torch.where(torch.rand(B, L, L, generator=g, dtype=torch.float64) < 0.5, 1.0, -1.0)
-    return dict(s=s.to(**to), n_sweeps=3 if dtype == torch.float64 else 2,
+    return dict(s=s.to(**to), n_steps=3 if dtype == torch.float64 else 2,
                 beta=(0.2 + 0.6 * torch.rand(B, generator=g, dtype=torch.float64)).to(**to),
                 J=1.0 if dtype == torch.float64 else 0.7, h=0.1)
 
@@ -303,7 +303,7 @@ def _beta_bad(state: str) -> list[Bad]:
     return [Bad(_with(beta=lambda b: b[1:]), "beta"), Bad(_with(beta=lambda b: b[:, None]), "beta"),
             Bad(_with(beta=_other_dtype), "beta"), Bad(_with(beta=lambda b: b.long()), "beta"),
             Bad(_with(beta=lambda b: -b), "beta", True), Bad(_with(beta=_nan), "beta", True),
-            Bad(_with(n_sweeps=0), "n_sweeps"), Bad(_with(**{state: lambda x: x[0]}), state),
+            Bad(_with(n_steps=0), "n_steps"), Bad(_with(**{state: lambda x: x[0]}), state),
             Bad(_with(**{state: lambda x: x.long()}), state),
             Bad(_with(**{state: lambda x: 0.5 * x}), state, True),
             Bad(_with(**{state: _nan}), state, True)]
@@ -321,8 +321,8 @@ def make_reparameterize(device, dtype, g, big=False):
 def _reverse_bad() -> list[Bad]:
     """The bad inputs DDPM and DDIM steps share."""
     return [
-        Bad(_with(x_t=lambda t: t[0, 0, 0]), "x_t"), Bad(_with(eps=lambda e: e[:, :2]), "eps"),
-        Bad(_with(eps=lambda e: e.float() if e.dtype == torch.float64 else e.double()), "eps"),
+        Bad(_with(x_t=lambda t: t[0, 0, 0]), "x_t"), Bad(_with(noise_pred=lambda e: e[:, :2]), "noise_pred"),
+        Bad(_with(noise_pred=lambda e: e.float() if e.dtype == torch.float64 else e.double()), "noise_pred"),
         Bad(_with(noise=lambda _: torch.zeros(2)), "noise"),
         Bad(_with(t=lambda t: t.double()), "t"), Bad(_with(t=lambda t: t[1:]), "t"),
         Bad(_with(t=lambda t: t + 50), "t", True), Bad(_with(t=lambda t: t - 60), "t", True),
@@ -330,7 +330,7 @@ def _reverse_bad() -> list[Bad]:
         Bad(_with(alphas_cumprod=lambda a: a.flip(0)), "alphas_cumprod", True),
         Bad(_with(alphas_cumprod=lambda a: a * 1.2), "alphas_cumprod", True),
         Bad(_with(alphas_cumprod=_nan), "alphas_cumprod", True),
-        Bad(_with(eps=_nan), "eps", True), Bad(_with(x_t=_inf), "x_t", True)]
+        Bad(_with(noise_pred=_nan), "noise_pred", True), Bad(_with(x_t=_inf), "x_t", True)]
 
 
 def _inv_mass_bad() -> list[Bad]:
@@ -363,19 +363,19 @@ def _betas_bad() -> list[Bad]:
 
 SPECS = [
     OpSpec("rbm_gibbs", make_rbm_gibbs,
-           lambda a, s: reference.rbm_gibbs(a["v"], a["W"], a["b"], a["c"], a["k"], s),
-           _rbm_bad("v") + _k_bad(), ("binary", "binary"), batch="v"),
+           lambda a, s: reference.rbm_gibbs(a["v"], a["W"], a["b"], a["c"], a["n_steps"], s),
+           _rbm_bad("v") + _count_bad("n_steps"), ("binary", "binary"), batch="v"),
     OpSpec("grbm_gibbs", make_grbm_gibbs,
-           lambda a, s: reference.grbm_gibbs(a["v"], a["W"], a["b"], a["c"], a["sigma"], a["k"], s),
-           _rbm_bad("v") + _k_bad() + _sigma_bad(), ("close", "binary"), batch="v"),
+           lambda a, s: reference.grbm_gibbs(a["v"], a["W"], a["b"], a["c"], a["sigma"], a["n_steps"], s),
+           _rbm_bad("v") + _count_bad("n_steps") + _sigma_bad(), ("close", "binary"), batch="v"),
     OpSpec("rbm_cd_grad", make_rbm_cd_grad,
            lambda a, s: reference.rbm_cd_grad(a["v_data"], a["v_chain"], a["W"], a["b"], a["c"], a["k"], s),
-           _rbm_bad("v_chain") + _k_bad() + _cd_data_bad(),
+           _rbm_bad("v_chain") + _count_bad("k") + _cd_data_bad(),
            ("close", "close", "close", "binary"), batch="v_chain", empty_batch_ok=False),
     OpSpec("grbm_cd_grad", make_grbm_cd_grad,
            lambda a, s: reference.grbm_cd_grad(a["v_data"], a["v_chain"], a["W"], a["b"], a["c"],
                                                a["sigma"], a["k"], s),
-           _rbm_bad("v_chain") + _k_bad() + _cd_data_bad() + _sigma_bad(),
+           _rbm_bad("v_chain") + _count_bad("k") + _cd_data_bad() + _sigma_bad(),
            ("close", "close", "close", "close", "close"), batch="v_chain", empty_batch_ok=False),
     OpSpec("rbm_ais", make_rbm_ais,
            lambda a, s: reference.rbm_ais(a["v0"], a["W"], a["b"], a["c"], a["base_b"], a["betas"], s),
@@ -436,24 +436,24 @@ SPECS = [
            _reverse_bad() + [
                Bad(_with(variance=2), "variance"), Bad(_with(clip_sample=-1.0), "clip_sample"),
                Bad(_with(clip_sample=float("nan")), "clip_sample")],
-           ("close",), batch=("x_t", "eps", "t")),
+           ("close",), batch=("x_t", "noise_pred", "t")),
     OpSpec("ddim_step", make_ddim_step, lambda a, s: (reference.ddim_step(*a.values(), s),),
            _reverse_bad() + [
                Bad(_with(t_prev=lambda t: t[:, None]), "t_prev"),
                Bad(_with(t_prev=lambda t: t + 60), "t_prev", True),
                Bad(_with(t_prev=lambda t: t - 60), "t_prev", True),
                Bad(_with(eta=-0.5), "eta"), Bad(_with(eta=float("inf")), "eta")],
-           ("close",), batch=("x_t", "eps", "t", "t_prev")),
+           ("close",), batch=("x_t", "noise_pred", "t", "t_prev")),
     OpSpec("gaussian_diffusion_step", make_gaussian_diffusion_step,
            lambda a, s: (reference.gaussian_diffusion_step(*a.values(), s),),
            [Bad(_with(x_t=lambda t: t[0, 0, 0]), "x_t"), Bad(_with(mu=lambda t: t[:, :2]), "mu"),
             Bad(_with(var=lambda t: t.float() if t.dtype == torch.float64 else t.double()), "var"),
-            Bad(_with(beta=lambda b: b[1:]), "beta"), Bad(_with(beta=lambda b: b[None]), "beta"),
-            Bad(_with(beta=torch.zeros_like), "beta", True),
-            Bad(_with(beta=lambda b: b + 1), "beta", True), Bad(_with(beta=_nan), "beta", True),
+            Bad(_with(noise_var=lambda b: b[1:]), "noise_var"), Bad(_with(noise_var=lambda b: b[None]), "noise_var"),
+            Bad(_with(noise_var=torch.zeros_like), "noise_var", True),
+            Bad(_with(noise_var=lambda b: b + 1), "noise_var", True), Bad(_with(noise_var=_nan), "noise_var", True),
             Bad(_with(var=_nan), "var", True), Bad(_with(mu=_inf), "mu", True),
             Bad(_with(noise=lambda _: torch.zeros(2)), "noise")],
-           ("close",), batch=("x_t", "mu", "var", "beta")),
+           ("close",), batch=("x_t", "mu", "var", "noise_var")),
     OpSpec("binomial_diffusion_step", make_binomial_diffusion_step,
            lambda a, s: (reference.binomial_diffusion_step(a["p"], s),),
            [Bad(_with(p=lambda p: p.long()), "p"), Bad(_with(p=lambda p: p + 1.5), "p", True),

@@ -50,7 +50,7 @@ def chain(m: BinomialDiffusion, tilt=None, known=None) -> torch.Tensor:
     """[8] the exact law of the sampler's x⁰: p(xᵀ) = B(½) pushed through each step's [8, 8]
     transition matrix (its logits shifted by ``tilt`` [D]), then, with ``known`` (bit 0's value),
     bit 0 re-drawn from q(xᵗ⁻¹ | known) as replacement does."""
-    betas = m.betas().detach()
+    betas = m.noise_vars().detach()
     alpha_bar = torch.cumprod(1 - betas, 0)
     p = torch.full((2 ** D,), 1 / 2 ** D, dtype=torch.float64)
     for k in range(T - 1, -1, -1):
@@ -95,7 +95,7 @@ def test_forward_diffusion_reaches_a_fair_coin_at_T():
     t = T it is a fair coin whatever x⁰ was."""
     m, g = model(), torch.Generator().manual_seed(1)
     x = torch.ones(40_000, D, dtype=torch.float64)
-    betas = m.betas()
+    betas = m.noise_vars()
     assert betas[-1] == 1
     for k in range(T):
         x = m._marginal(x, 1 - betas[k], g)
@@ -169,7 +169,7 @@ def test_entropy_bounds_hold_and_are_met(family):
     data in between (strictly inside), from t = 2 (at t = 1 a point's Gaussian lower bound is
     -∞)."""
     if family == "gaussian":
-        m = GaussianDiffusion(nn.Identity(), 1, 10, beta_1=1e-3, beta_T=0.3, learn_betas=False).double()
+        m = GaussianDiffusion(nn.Identity(), 1, 10, noise_var_1=1e-3, noise_var_T=0.3, learn_noise_vars=False).double()
         spreads = {"lower": 0.0, "upper": 1.0, "inside": 0.5}  # data N(0, s²)
         entropy = lambda ab, s: 0.5 * torch.log(2 * math.pi * math.e * (ab * s ** 2 + 1 - ab))  # noqa: E731
     else:
@@ -178,7 +178,7 @@ def test_entropy_bounds_hold_and_are_met(family):
         entropy = lambda ab, rho: -(lambda q: q * q.log() + (1 - q) * (1 - q).log())(  # noqa: E731
             rho * ab + (1 - ab) / 2)
     lower, upper = m.reverse_entropy_bounds()
-    betas = m.betas().detach()
+    betas = m.noise_vars().detach()
     alpha_bar = torch.cumprod(1 - betas, 0)[1:]
     previous = torch.cumprod(1 - betas, 0)[:-1]
     for where, spread in spreads.items():

@@ -9,6 +9,9 @@ import subprocess
 import sys
 
 import pytest
+import torch
+
+import fastebm
 
 from fastebm.cli import build_parser, main as cli_main
 from fastebm.jobs import JOBS
@@ -44,11 +47,44 @@ def test_train_resume_evaluate(tmp_path, capsys):
     fails(["train", "rbm", *QUICK, "--out", out, "--epochs", "3", "--resume"], "12 epochs done",
           capsys)
     capsys.readouterr()
+    trained = json.load(open(os.path.join(out, "metrics.json")))
     cli_main(["evaluate", out, "--ais-chains", "20", "--ais-betas", "300"])
     said = capsys.readouterr().out
     assert "log_z_ais" in said and "metrics.json" in said and "samples.png" not in said
-    assert json.load(open(os.path.join(out, "metrics.json")))["ais_chains"] == 20
+    evaluated = json.load(open(os.path.join(out, "metrics.json")))
+    assert evaluated["ais_chains"] == 20 and evaluated["train_seconds"] == trained["train_seconds"]
+    cli_main(["evaluate", out])  # options default to the run's own settings, not the job's
+    assert json.load(open(os.path.join(out, "metrics.json")))["ais_betas"] == 1000
     fails(["evaluate", out, "--ais-chains", "0"], "--ais-chains", capsys)
+
+
+def test_load_run_returns_the_trained_model_and_samples_pt(tmp_path, capsys):
+    """load_run gives back the trained RBM (same weights as the checkpoint), its config and
+    metrics; samples.pt holds the job's final samples."""
+    out = str(tmp_path / "run")
+    cli_main(["train", "rbm", *QUICK, "--epochs", "2", "--out", out])
+    run = fastebm.load_run(out)
+    state = torch.load(os.path.join(out, "checkpoint.pt"), weights_only=False)
+    assert run.job == "rbm" and run.config["hidden"] == 16 and "test_log_likelihood" in run.metrics
+    assert torch.equal(run.model.W, state["trainer"]["model"]["W"])
+    assert fastebm.load_run(os.path.join(out, "checkpoint.pt")).config == run.config
+    v = run.model.sample(5, 10, generator=torch.Generator().manual_seed(0))
+    assert v.shape == (5, 64) and set(v.unique().tolist()) <= {0.0, 1.0}
+    samples = torch.load(os.path.join(out, "samples.pt"))
+    assert samples.shape == (500, 64) and set(samples.unique().tolist()) <= {0.0, 1.0}
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        fastebm.load_run(str(tmp_path))
+
+
+def test_version_and_evaluate_help_list_the_jobs_options(tmp_path, capsys):
+    text = subprocess.run([sys.executable, "-m", "fastebm", "--version"],
+                          capture_output=True, text=True, check=True).stdout
+    assert text.strip() == f"fastebm {fastebm.__version__}"
+    out = str(tmp_path / "run")
+    cli_main(["train", "rbm", *QUICK, "--epochs", "1", "--out", out])
+    helped = subprocess.run([sys.executable, "-m", "fastebm", "evaluate", out, "--help"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "--ais-chains" in helped and "--ais-betas" in helped
 
 
 BAD_FLAGS = [

@@ -45,7 +45,7 @@ def moments_match(sampler: ReverseDiffusionSampler, seed: int = 0) -> bool:
     """Whether N samples' means lie within 4 standard errors of m and their standard deviations
     within 2% of s."""
     g = torch.Generator().manual_seed(seed)
-    x = sampler.sample(sampler.initial_noise(N, (2,), dtype=torch.float64, generator=g), generator=g)
+    x = sampler.sample(N, (2,), dtype=torch.float64, generator=g)
     mean_ok = ((x.mean(0) - M).abs() < 4 * S / math.sqrt(N)).all()
     std_ok = ((x.std(0) / S - 1).abs() < 0.02).all()
     return bool(mean_ok and std_ok)
@@ -54,12 +54,12 @@ def moments_match(sampler: ReverseDiffusionSampler, seed: int = 0) -> bool:
 SCHEDULE = NoiseSchedule.linear(1000)
 
 
-@pytest.mark.parametrize("method,steps,variance", [("ddpm", None, "fixed_small"),
+@pytest.mark.parametrize("method,n_steps,variance", [("ddpm", None, "fixed_small"),
                                                    ("ddpm", None, "fixed_large"),
                                                    ("ddim", 250, "fixed_small")])
-def test_sampling_with_the_optimal_denoiser_reproduces_gaussian_data(method, steps, variance):
+def test_sampling_with_the_optimal_denoiser_reproduces_gaussian_data(method, n_steps, variance):
     assert moments_match(ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, method=method,
-                                                 steps=steps, variance=variance, progress=False))
+                                                 n_steps=n_steps, variance=variance, progress=False))
 
 
 def test_the_moment_check_rejects_wrong_samplers():
@@ -72,11 +72,11 @@ def test_the_moment_check_rejects_wrong_samplers():
 
 
 def test_ddim_with_eta_zero_is_deterministic_given_x_T():
-    sampler = ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, method="ddim", steps=20,
+    sampler = ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, method="ddim", n_steps=20,
                                       progress=False)
     x_T = torch.randn(64, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    a = sampler.sample(x_T, generator=torch.Generator().manual_seed(2))
-    b = sampler.sample(x_T, generator=torch.Generator().manual_seed(3))
+    a = sampler.run(x_T, generator=torch.Generator().manual_seed(2))
+    b = sampler.run(x_T, generator=torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
 
 
@@ -105,10 +105,10 @@ def inpaint(resample: int, n: int = 20_000, every_step: bool = True):
     known[:, 0] = 2.0
     mask = torch.zeros(n, 2, dtype=torch.bool)
     mask[:, 0] = True
-    x_T = sampler.initial_noise(n, (2,), dtype=torch.float64, generator=g)
     if every_step:
-        return sampler.sample(x_T, known=known, mask=mask, resample=resample, generator=g)
-    return torch.where(mask, known, sampler.sample(x_T, generator=g))  # clamped at the end only
+        return sampler.sample(n, (2,), dtype=torch.float64, known=known, mask=mask,
+                              resample=resample, generator=g)
+    return torch.where(mask, known, sampler.sample(n, (2,), dtype=torch.float64, generator=g))  # clamped at the end only
 
 
 def test_inpainting_keeps_the_known_coordinates_and_nears_the_exact_conditional():
@@ -156,7 +156,7 @@ def test_denoiser_bound_and_trajectory_estimate_against_the_exact_log_likelihood
     schedule = NoiseSchedule.linear(50)
     net = OptimalDenoiser(schedule)
     model = DenoiserDiffusion(net, schedule, variance, levels)
-    betas, ac = schedule.betas, schedule.alphas_cumprod
+    betas, ac = schedule.noise_vars, schedule.alphas_cumprod
     mean, var = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
     for k in range(49, -1, -1):
         b, ab = betas[k], ac[k]
@@ -211,10 +211,10 @@ def test_training_an_mlp_denoiser_lowers_the_loss():
 
 def test_schedules():
     linear = NoiseSchedule.linear(1000)
-    assert math.isclose(linear.betas[0].item(), 1e-4) and math.isclose(linear.betas[-1].item(), 0.02)
-    assert torch.allclose(NoiseSchedule.linear(100).betas[[0, -1]], torch.tensor([1e-3, 0.2], dtype=torch.float64))
+    assert math.isclose(linear.noise_vars[0].item(), 1e-4) and math.isclose(linear.noise_vars[-1].item(), 0.02)
+    assert torch.allclose(NoiseSchedule.linear(100).noise_vars[[0, -1]], torch.tensor([1e-3, 0.2], dtype=torch.float64))
     cosine = NoiseSchedule.cosine(1000)
-    assert (cosine.alphas_cumprod.diff() < 0).all() and cosine.betas.max() <= 0.999
+    assert (cosine.alphas_cumprod.diff() < 0).all() and cosine.noise_vars.max() <= 0.999
     x0 = torch.randn(8, 3, dtype=torch.float64)
     noise = torch.randn(8, 3, dtype=torch.float64)
     t = torch.arange(8)
@@ -223,27 +223,27 @@ def test_schedules():
 
 
 @pytest.mark.parametrize("make,match", [
-    (lambda: NoiseSchedule(torch.tensor([0.1, 1.2])), "betas"),
-    (lambda: NoiseSchedule(torch.tensor([[0.1]])), "betas"),
-    (lambda: NoiseSchedule.linear(0), "steps"),
+    (lambda: NoiseSchedule(torch.tensor([0.1, 1.2])), "noise_vars"),
+    (lambda: NoiseSchedule(torch.tensor([[0.1]])), "noise_vars"),
+    (lambda: NoiseSchedule.linear(0), "n_timesteps"),
     (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, method="euler"), "method"),
-    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, steps=10), "steps"),
-    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, method="ddim", steps=2000), "steps"),
+    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, n_steps=10), "n_steps"),
+    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, method="ddim", n_steps=2000), "n_steps"),
     (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, eta=-1.0), "eta"),
     (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, variance="learned"), "variance"),
     (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, clip_sample=0.0), "clip_sample"),
-    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, progress=False).sample(
+    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, progress=False).run(
         torch.full((4, 2), float("nan"))), "NaN"),
-    (lambda: ReverseDiffusionSampler(lambda x, t: x * float("nan"), SCHEDULE, progress=False).sample(
-        torch.ones(4, 2)), "'eps'"),
-    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, progress=False).sample(
+    (lambda: ReverseDiffusionSampler(lambda x, t: x * float("nan"), SCHEDULE, progress=False).run(
+        torch.ones(4, 2)), "'noise_pred'"),
+    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, progress=False).run(
         torch.ones(4, 2), known=torch.ones(4, 2)), "both"),
-    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, progress=False).sample(
+    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, progress=False).run(
         torch.ones(4, 2), known=torch.ones(4, 3), mask=torch.ones(4, 3, dtype=torch.bool)), "shape"),
-    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, progress=False).sample(
+    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, progress=False).run(
         torch.ones(4, 2), known=torch.full((4, 2), float("nan")), mask=torch.ones(4, 2, dtype=torch.bool)),
      "NaN"),
-    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, progress=False).sample(
+    (lambda: ReverseDiffusionSampler(OptimalDenoiser(SCHEDULE), SCHEDULE, progress=False).run(
         torch.ones(4, 2), known=torch.ones(4, 2), mask=torch.ones(4, 2, dtype=torch.bool), resample=0),
      "resample"),
 ])

@@ -18,7 +18,7 @@ from fastebm.mmd import mmd2
 
 from test_cli import fails
 
-QUICK = ["--no-progress", "--steps", "100", "--hidden", "128", "--depth", "2"]
+QUICK = ["--no-progress", "--timesteps", "100", "--hidden", "128", "--depth", "2"]
 
 
 def untrained_mmd(config: dict) -> float:
@@ -50,13 +50,13 @@ def test_ddpm_trains_resumes_and_evaluates(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("flags,match", [
-    (["--kind", "vae"], "--kind"), (["--data", "moons"], "--data"), (["--steps", "1"], "--steps"),
+    (["--kind", "vae"], "--kind"), (["--data", "moons"], "--data"), (["--timesteps", "1"], "--timesteps"),
     (["--schedule", "quadratic"], "--schedule"), (["--hidden", "0"], "--hidden"),
     (["--ema", "1"], "--ema"), (["--sampler", "euler"], "--sampler"),
     (["--sample-steps", "0"], "--sample-steps"), (["--eta", "-1"], "--eta"),
-    (["--sampler", "ddim", "--steps", "10", "--sample-steps", "20"], "sample-steps"),
+    (["--sampler", "ddim", "--timesteps", "10", "--sample-steps", "20"], "sample-steps"),
     (["--kind", "gaussian", "--data", "digits"], "--kind gaussian"),
-    (["--kind", "ddpm", "--data", "moons"], "--kind ddpm"), (["--fixed-betas", "1"], "unrecognized"),
+    (["--kind", "ddpm", "--data", "moons"], "--kind ddpm"), (["--fixed-noise-vars", "1"], "unrecognized"),
     (["--kind", "binomial", "--data", "swissroll"], "--kind binomial"),
 ])
 def test_bad_flags_are_refused_before_any_work(flags, match, tmp_path, capsys):
@@ -77,7 +77,7 @@ def test_gaussian_kind_bound_trajectory_and_samples(tmp_path, capsys):
     sample) below the trajectory estimate, both above a Gaussian fitted to the data (which the
     Swiss roll is far from), and samples closer to the test points than that Gaussian's."""
     out = str(tmp_path / "sd")
-    cli_main(["train", "diffusion", "--kind", "gaussian", "--steps", "10", "--hidden", "64",
+    cli_main(["train", "diffusion", "--kind", "gaussian", "--timesteps", "10", "--hidden", "64",
               "--epochs", "20", "--batch-size", "256", "--no-progress", "--out", out])
     written = capsys.readouterr().out
     for name in ("checkpoint.pt", "samples.png", "curves.png", "metrics.json"):
@@ -85,7 +85,7 @@ def test_gaussian_kind_bound_trajectory_and_samples(tmp_path, capsys):
     m = json.load(open(os.path.join(out, "metrics.json")))
     assert m["bound_bits"] < m["trajectory_log_likelihood_bits"]
     assert m["bound_bits"] > m["gaussian_fit_log_likelihood_bits"], m
-    assert m["betas"][0] == 1e-4 and len(m["betas"]) == 10
+    assert m["noise_vars"][0] == 1e-4 and len(m["noise_vars"]) == 10
     cli_main(["evaluate", out])
     assert "bound_bits" in capsys.readouterr().out
 
@@ -96,7 +96,7 @@ def test_binomial_kind_bound_trajectory_inpainting_and_denoising(tmp_path, capsy
     pixels -36.5, reached by the default run's 500 epochs); inpainting beats chance and
     denoising does not add errors to the noisy input; every picture written."""
     out = str(tmp_path / "binomial")
-    cli_main(["train", "diffusion", "--kind", "binomial", "--steps", "20", "--hidden", "256",
+    cli_main(["train", "diffusion", "--kind", "binomial", "--timesteps", "20", "--hidden", "256",
               "--depth", "2", "--epochs", "40", "--no-progress", "--out", out])
     written = capsys.readouterr().out
     for name in ("checkpoint.pt", "samples.png", "inpainting.png", "denoising.png", "curves.png",

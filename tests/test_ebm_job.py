@@ -42,8 +42,8 @@ def test_an_untrained_energy_fails_the_mmd_threshold():
 def test_every_method_trains_resumes_and_evaluates(method, tmp_path, capsys):
     out = str(tmp_path / method)
     args = ["train", "ebm", "--method", method, "--hidden", "16", *QUICK, "--out", out]
-    cli_main([*args, "--epochs", "1", "--sampler-steps", "5"])
-    cli_main([*args, "--epochs", "2", "--sampler-steps", "5", "--resume"])
+    cli_main([*args, "--epochs", "1", "--n-steps", "5"])
+    cli_main([*args, "--epochs", "2", "--n-steps", "5", "--resume"])
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["epochs"] == 2 and torch.isfinite(torch.tensor(metrics["mmd2_test"]))
     capsys.readouterr()
@@ -55,7 +55,7 @@ def test_every_method_trains_resumes_and_evaluates(method, tmp_path, capsys):
 @pytest.mark.parametrize("flags,match", [
     (["--method", "cd"], "--method"), (["--data", "digits"], "--data"),
     (["--hidden", "0"], "--hidden"), (["--step-size", "0"], "--step-size"),
-    (["--sampler-steps", "0"], "--sampler-steps"), (["--reinit", "1.5"], "--reinit"),
+    (["--n-steps", "0"], "--n-steps"), (["--reinit", "1.5"], "--reinit"),
     (["--alpha", "-1"], "--alpha"), (["--sigma", "nan"], "--sigma"), (["--nu", "0"], "--nu"),
     (["--sample-step-size", "-0.1"], "--sample-step-size"), (["--buffer", "0"], "--buffer"),
 ])

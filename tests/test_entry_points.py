@@ -45,7 +45,7 @@ BAD_CALLS = [
     ("gibbs", lambda: rbm().gibbs(BINARY, beta=-0.5), ValueError, "beta"),
     ("gibbs", lambda: grbm().gibbs(torch.zeros(2, 3), beta=0.0), ValueError, "beta"),
     ("sample", lambda: rbm().sample(0), ValueError, "n"),
-    ("sample", lambda: rbm().sample(5, 1.5), TypeError, "k"),
+    ("sample", lambda: rbm().sample(5, 1.5), TypeError, "n_steps"),
     ("sample", lambda: rbm().sample(10, 3, v0=PIXELS), ValueError, "binary"),
     ("sample", lambda: rbm().sample(4, 3, v0=BINARY), ValueError, "v0"),
     ("GibbsSampler", lambda: GibbsSampler(rbm(), 10, betas=[]), ValueError, "betas"),
@@ -127,6 +127,6 @@ def test_good_calls_of_the_same_entry_points_pass():
     model = rbm()
     log_likelihood(model, BINARY, ais(model, 5, 10))
     reverse_ais(model, BINARY, 10, burn_in=0)
-    GibbsSampler(model, 10, betas=[1.0, 0.5], v0=BINARY).step()
+    GibbsSampler(model, 10, betas=[1.0, 0.5], v0=BINARY).sample()
     Trainer(model, CD(), BINARY, progress=False).fit(1)
     log_pseudo_likelihood(model, BINARY)

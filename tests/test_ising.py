@@ -52,7 +52,7 @@ def exact_probs(model, beta: float = 1.0) -> torch.Tensor:
 def test_bm_gibbs_matches_enumeration(beta, dtype, device):
     model = random_bm(dtype=dtype, device=device)
     g = torch.Generator().manual_seed(1)
-    x = model.sample(20000, 30, g) if beta == 1.0 else model.gibbs(
+    x = model.sample(20000, 30, generator=g) if beta == 1.0 else model.gibbs(
         model.random_visible(20000, g), 30, beta=beta, generator=g)[0]
     assert chi_square_pvalue(x.cpu(), exact_probs(model, beta)) > P_MIN
 
@@ -103,7 +103,7 @@ def test_parallel_tempering_on_a_bimodal_bm():
     sampler = GibbsSampler(model, 400, 1, betas=[1.0, 0.7, 0.5, 0.35, 0.2], v0=start, generator=g)
     ones = []
     for step in range(300):
-        x = sampler.step()
+        x = sampler.sample()
         if step >= 100:
             ones.append((x.sum(1) == n).double().mean())
     plain = model.gibbs(start, 300, generator=g)[0]
@@ -125,7 +125,7 @@ def test_parallel_tempering_on_an_ordered_ising_torus():
                            generator=g)
     up, either = [], []
     for step in range(300):
-        x = sampler.step()
+        x = sampler.sample()
         if step >= 100:
             up.append((x.sum(1) == 16).double().mean())
             either.append(((x.sum(1) == 16) | (x.sum(1) == 0)).double().mean())
@@ -165,7 +165,7 @@ def test_ising_gibbs_matches_enumeration_of_a_4x4_torus(dtype, device):
     L, J, h = 4, 0.8, 0.15
     model = Ising2D(L, J, h, dtype=dtype, device=device)
     betas = torch.tensor([0.3, 0.55], dtype=dtype, device=device).repeat_interleave(10000)
-    s = model.sample(20000, 500, torch.Generator().manual_seed(6), beta=betas)
+    s = model.sample(20000, 500, generator=torch.Generator().manual_seed(6), beta=betas)
     keys = (model.bond_sum(s) * 1000 + s.sum((1, 2))).long().cpu()
     hot, cold = keys[:10000], keys[10000:]
     assert level_pvalue(hot, L, 0.3, J, h) > P_MIN
@@ -187,7 +187,7 @@ def test_ising_l64_agrees_with_onsager(beta):
     L, model = 64, Ising2D(64)
     g = torch.Generator().manual_seed(7)
     s0 = torch.ones(16, L, L) if beta > 0.5 else None
-    s = model.sample(16, 150, g, beta=beta, s0=s0)
+    s = model.sample(16, 150, generator=g, beta=beta, s0=s0)
     energy, mag = [], []
     for _ in range(150):
         s = model.sweep(s, beta=beta, generator=g)

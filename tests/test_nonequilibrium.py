@@ -40,7 +40,7 @@ def exact_marginal(model: GaussianDiffusion, y=None, s=None) -> tuple[torch.Tens
     keeps p Gaussian, its mean and variance propagated from N(0, I). With an observation y
     [D] of noise sd s, each step N(μ, σ²) is multiplied by N(y, s²): μ and σ² shrink by
     w = s²/(σ² + s²) toward y (μ → wμ + (1-w)y, σ² → wσ²), still linear in xᵗ."""
-    betas, net = model.betas().detach().double(), model.net
+    betas, net = model.noise_vars().detach().double(), model.net
     mean, var = torch.zeros(D, dtype=torch.float64), torch.ones(D, dtype=torch.float64)
     for k in range(T - 1, -1, -1):
         b, on = betas[k], float(k > 0)  # the last step (k = 0) is the edge rule: m = b = 0
@@ -65,8 +65,8 @@ def data(n: int, seed: int) -> torch.Tensor:
 
 
 def model(seed: int = 0) -> GaussianDiffusion:
-    return GaussianDiffusion(LinearReverse(torch.Generator().manual_seed(seed)), D, T, beta_1=1e-3,
-                             beta_T=0.3).double()
+    return GaussianDiffusion(LinearReverse(torch.Generator().manual_seed(seed)), D, T, noise_var_1=1e-3,
+                             noise_var_T=0.3).double()
 
 
 def paired_mean(diff: torch.Tensor) -> tuple[float, float]:
@@ -104,7 +104,7 @@ def train_by_bound(m, x0: torch.Tensor, lr: float, seed: int, steps: int = 600):
 @pytest.fixture(scope="module")
 def trained():
     m = model()
-    initial = m.betas().detach().clone()
+    initial = m.noise_vars().detach().clone()
     return train_by_bound(m, data(20_000, 3), 1e-2, 4), initial
 
 
@@ -117,7 +117,7 @@ def test_training_by_the_bound_reaches_the_data_log_likelihood(trained):
     data_log_p = (-0.5 * (math.log(2 * math.pi) + (S ** 2).log() + (x0 - M) ** 2 / S ** 2)).sum(1)
     assert (log_p - K).mean() > 0
     assert (data_log_p - K).mean() < 0.05, (data_log_p - K).mean()
-    betas = m.betas().detach()
+    betas = m.noise_vars().detach()
     assert betas[0] == initial[0] and (betas[1:] - initial[1:]).abs().max() > 0.01
 
 
@@ -159,8 +159,8 @@ def test_denoising_draws_the_tilted_chain(trained):
 def test_bad_inputs():
     with pytest.raises(ValueError, match="steps"):
         GaussianDiffusion(LinearReverse(torch.Generator()), D, 1)
-    with pytest.raises(ValueError, match="beta_T"):
-        GaussianDiffusion(LinearReverse(torch.Generator()), D, T, beta_1=0.2, beta_T=0.1)
+    with pytest.raises(ValueError, match="noise_var_T"):
+        GaussianDiffusion(LinearReverse(torch.Generator()), D, T, noise_var_1=0.2, noise_var_T=0.1)
     class Half(nn.Module):  # returns [B, D], not (m, b) [B, 2D]
         def forward(self, x, k):
             return x

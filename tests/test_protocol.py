@@ -97,7 +97,7 @@ def test_sampler_distribution(betas):
     model = TinyBoltzmann(5, scale=0.8, seed=4)
     sampler = GibbsSampler(model, 3000, betas=betas, generator=torch.Generator().manual_seed(1))
     for _ in range(25):
-        v = sampler.step()
+        v = sampler.sample()
     p = torch.softmax(-model.free_energy(all_states(5)).detach(), 0)
     assert chi_square_pvalue(v, p) > 1e-3
     q = torch.softmax(-model.free_energy(all_states(5), 0.5).detach(), 0)  # the wrong target

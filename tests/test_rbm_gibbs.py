@@ -33,7 +33,7 @@ def rbm_visible_log_probs(W, b, c):
 def test_rbm_chi_square_against_enumeration():
     v, W, b, c, _ = make_rbm(6, 4, 20000, seed=4, scale=0.8)
     g = torch.Generator().manual_seed(11)
-    vk, _ = fastebm.rbm_gibbs(v, W, b, c, k=30, generator=g)
+    vk, _ = fastebm.rbm_gibbs(v, W, b, c, n_steps=30, generator=g)
     p = rbm_visible_log_probs(W, b, c).exp()
     assert chi_square_pvalue(vk, p) > 1e-3
     # The same test rejects a sampler whose conditional is off by a small bias shift.
@@ -53,7 +53,7 @@ def test_grbm_against_enumeration():
     _, W, b, c, sigma = make_rbm(3, 4, 1, seed=5, scale=0.6)
     n = 20000
     v0 = torch.randn(n, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    vk, hk = fastebm.grbm_gibbs(v0, W, b, c, sigma, k=30, generator=torch.Generator().manual_seed(8))
+    vk, hk = fastebm.grbm_gibbs(v0, W, b, c, sigma, n_steps=30, generator=torch.Generator().manual_seed(8))
     log_ph = grbm_hidden_log_probs(W, b, c, sigma)
     assert chi_square_pvalue(hk, log_ph.exp()) > 1e-3
     # v | h ~ N(b + σ (W h), σ²): the mixture's mean and variance per coordinate.

@@ -59,10 +59,10 @@ def test_sampler_distribution(betas):
     after the swaps, so a wrong swap rule shows (it fails with the acceptance sign flipped)."""
     model = random_rbm(6, 3, seed=3, scale=2.0)
     v0 = torch.zeros(4000, 6, dtype=torch.float64)
-    sampler = GibbsSampler(model, 4000, k=1, betas=betas, v0=v0,
+    sampler = GibbsSampler(model, 4000, n_steps=1, betas=betas, v0=v0,
                            generator=torch.Generator().manual_seed(5))
     for _ in range(60):
-        v = sampler.step()
+        v = sampler.sample()
     assert chi_square_pvalue(v, exact_visible_probs(model)) > 1e-3
     if betas:
         assert (sampler.swap_rates() > 0.3).all()
@@ -106,12 +106,12 @@ def test_bad_arguments():
 def test_sampler_state_roundtrip():
     model = random_rbm(5, 3)
     s1 = GibbsSampler(model, 8, betas=[1.0, 0.5], generator=torch.Generator().manual_seed(0))
-    s1.step()
+    s1.sample()
     s2 = GibbsSampler(model, 8, betas=[1.0, 0.5])
     s2.load_state_dict(s1.state_dict())
     s2.generator = torch.Generator().manual_seed(1)
     s1.generator = torch.Generator().manual_seed(1)
-    assert torch.equal(s1.step(), s2.step())
+    assert torch.equal(s1.sample(), s2.sample())
     with pytest.raises(ValueError):
         GibbsSampler(model, 8).load_state_dict(s1.state_dict())
     assert s1.swap_rates().shape == (1,)
@@ -120,6 +120,6 @@ def test_sampler_state_roundtrip():
 def test_sample_follows_the_contract_signature():
     """ARCHITECTURE.md: sample(n, k, generator), positionally; same generator state, same samples."""
     model = random_rbm(5, 3, seed=9)
-    a = model.sample(7, 20, torch.Generator().manual_seed(3))
+    a = model.sample(7, 20, generator=torch.Generator().manual_seed(3))
     b = model.sample(7, 20, generator=torch.Generator().manual_seed(3))
     assert a.shape == (7, 5) and torch.equal(a, b)

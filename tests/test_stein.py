@@ -1,5 +1,5 @@
 """Stein CD, SteinGAN and amortized SVGD against exact targets: a correlated 2-D Gaussian's moments
-(learnt by a GaussianEnergy, drawn by a linear generator) and a small GRBM's exact likelihood;
+(learnt by a GaussianEnergy, drawn by a linear sampler network) and a small GRBM's exact likelihood;
 resume through the Trainer; bad inputs."""
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ def energy_moments(model: GaussianEnergy):
         return model.mean, torch.linalg.inv(model.precision)
 
 
-def generator_moments(sampler: AmortizedSVGD, n: int = 20000):
-    x = sampler.sample(n, torch.Generator().manual_seed(5))
+def network_moments(sampler: AmortizedSVGD, n: int = 20000):
+    x = sampler.sample(n, generator=torch.Generator().manual_seed(5))
     return x.mean(0), torch.cov(x.T)
 
 
@@ -71,12 +71,12 @@ def test_amortized_svgd_learns_to_draw_a_correlated_gaussian(exclude_self):
     target = GaussianEnergy(MU, torch.linalg.inv(COV))
     sampler = linear_sampler(exclude_self=exclude_self)
     g = torch.Generator().manual_seed(0)
-    start = generator_moments(sampler)
+    start = network_moments(sampler)
     for step in range(1000):  # Adam's lr decayed linearly to 0, so the end is not its jitter
         sampler.optimizer.param_groups[0]["lr"] = 0.05 * (1 - step / 1000)
-        sampler.step(lambda y: target_score(y, lambda z: -target.energy(z)), g)
+        sampler.update(lambda y: target_score(y, lambda z: -target.energy(z)), generator=g)
     assert not moments_close(*start, 0.1, 0.1)
-    moments = generator_moments(sampler)
+    moments = network_moments(sampler)
     assert moments_close(*moments, 0.05, 0.1)
     assert moments_close(*moments, 0.05, 0.03) == exclude_self
 
@@ -100,13 +100,13 @@ def test_stein_cd_with_a_fixed_tiny_bandwidth_does_not():
     assert not moments_close(*energy_moments(model), 0.03, 0.1, data_moments())
 
 
-def test_steingan_learns_the_energy_and_the_generator():
+def test_steingan_learns_the_energy_and_the_sampler_network():
     """The energy: the data's moments within 0.03 / 0.04; the generator (constant Adam lr, so
     still jittering): within 0.05 / 0.1."""
     model, sampler = gaussian_energy(), linear_sampler()
     train(model, SteinGAN(sampler), data(), 20)
     assert moments_close(*energy_moments(model), 0.03, 0.04, data_moments())
-    assert moments_close(*generator_moments(sampler), 0.05, 0.1)
+    assert moments_close(*network_moments(sampler), 0.05, 0.1)
 
 
 def test_stein_cd_fits_a_grbm_by_exact_likelihood():
@@ -139,7 +139,7 @@ def test_steingan_resumes_bit_for_bit(tmp_path):
         trainer = (Trainer.resume(str(path), model, SteinGAN(sampler), x, **kw) if resume
                    else Trainer(model, SteinGAN(sampler), x, checkpoint=str(path), **kw))
         trainer.fit(epochs)
-        return [p.detach().clone() for p in [*model.parameters(), *sampler.generator.parameters()]]
+        return [p.detach().clone() for p in [*model.parameters(), *sampler.network.parameters()]]
 
     full = run(tmp_path / "full.pt", 4)
     run(tmp_path / "part.pt", 2)
@@ -159,7 +159,7 @@ def test_bad_inputs():
         SteinCD().compute_grads(gaussian_energy(), x[:, :1])
     with pytest.raises(ValueError, match="NaN"):
         SteinCD().compute_grads(gaussian_energy(), torch.full_like(x, float("nan")))
-    for kwargs in ({"step_size": 0.0}, {"k": 0}, {"bandwidth": -1.0}):
+    for kwargs in ({"step_size": 0.0}, {"n_steps": 0}, {"bandwidth": -1.0}):
         with pytest.raises(ValueError):
             SteinCD(**kwargs)
     with pytest.raises(TypeError, match="AmortizedSVGD"):
@@ -173,6 +173,6 @@ def test_bad_inputs():
         SteinGAN(wrong).compute_grads(gaussian_energy(), x)
     exploded = linear_sampler()
     with torch.no_grad():
-        exploded.generator.weight.fill_(float("inf"))
+        exploded.network.weight.fill_(float("inf"))
     with pytest.raises(ValueError, match="NaN or Inf"):
         SteinGAN(exploded).compute_grads(gaussian_energy(), x)

@@ -17,24 +17,24 @@ from fastebm.mmd import mmd2
 from test_cli import fails
 
 QUICK = ["--no-progress", "--sample-particles", "50", "--sample-steps", "20", "--hidden", "4",
-         "--particles", "20", "--generator-hidden", "16"]
+         "--particles", "20", "--network-hidden", "16"]
 
 
-def test_steingan_generator_comes_close_to_held_out_digits(tmp_path, capsys):
+def test_steingan_network_comes_close_to_held_out_digits(tmp_path, capsys):
     out = str(tmp_path / "steingan")
     cli_main(["train", "svgd", "--method", "steingan", "--epochs", "30", "--no-progress",
               "--out", out])
     written = capsys.readouterr().out
-    for name in ("checkpoint.pt", "samples.png", "generator.png", "curves.png", "metrics.json"):
+    for name in ("checkpoint.pt", "samples.png", "network.png", "curves.png", "metrics.json"):
         assert os.path.getsize(os.path.join(out, name)) > 0 and name in written
     metrics = json.load(open(os.path.join(out, "metrics.json")))
-    assert metrics["mmd2_generator_test"] < 0.1, metrics["mmd2_generator_test"]
+    assert metrics["mmd2_network_test"] < 0.1, metrics["mmd2_network_test"]
 
 
-def test_an_untrained_generator_fails_the_mmd_threshold():
+def test_an_untrained_sampler_network_fails_the_mmd_threshold():
     config = {**{a.dest: a.default for a in svgd.JOB.all_args}, "method": "steingan"}
     split, _, _, _, objective = svgd.build(config)
-    samples = objective.sampler.sample(500, torch.Generator().manual_seed(0))
+    samples = objective.sampler.sample(500, generator=torch.Generator().manual_seed(0))
     assert mmd2(samples, split.test, svgd.MMD_BANDWIDTHS) > 0.3
 
 
@@ -46,7 +46,7 @@ def test_every_method_trains_resumes_and_evaluates(method, tmp_path, capsys):
     cli_main([*args, "--epochs", "2", "--resume"])
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["epochs"] == 2 and torch.isfinite(torch.tensor(metrics["test_log_likelihood"]))
-    assert ("mmd2_generator_test" in metrics) == (method == "steingan")
+    assert ("mmd2_network_test" in metrics) == (method == "steingan")
     capsys.readouterr()
     cli_main(["evaluate", out, "--sample-steps", "5"])
     said = capsys.readouterr().out
@@ -55,9 +55,9 @@ def test_every_method_trains_resumes_and_evaluates(method, tmp_path, capsys):
 
 @pytest.mark.parametrize("flags,match", [
     (["--method", "cd"], "--method"), (["--hidden", "21"], "--hidden"),
-    (["--hidden", "0"], "--hidden"), (["--step-size", "0"], "--step-size"), (["--k", "0"], "--k"),
+    (["--hidden", "0"], "--hidden"), (["--step-size", "0"], "--step-size"), (["--n-steps", "0"], "--n-steps"),
     (["--bandwidth", "-1"], "--bandwidth"), (["--bandwidth", "nan"], "--bandwidth"),
-    (["--noise-dim", "0"], "--noise-dim"), (["--generator-lr", "0"], "--generator-lr"),
+    (["--noise-dim", "0"], "--noise-dim"), (["--network-lr", "0"], "--network-lr"),
     (["--particles", "1"], "--particles"), (["--sample-particles", "1"], "--sample-particles"),
     (["--sample-steps", "0"], "--sample-steps"),
 ])

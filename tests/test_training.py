@@ -82,11 +82,16 @@ def test_fused_pcd_steps_refuse_bad_input():
     chains, bufs = torch.zeros(3, 5, dtype=torch.float64), [torch.zeros_like(t) for t in (W, b, c)]
     x = torch.ones(10, 5, dtype=torch.float64)
     with pytest.raises(ValueError, match="seeds"):
-        ops.rbm_pcd_sgd_(W, b, c, chains, bufs, x, 4, [1, 2], 1, 0.1, 0.0, 0.0, True)
+        ops.rbm_pcd_sgd_(W, b, c, chains, bufs, x, batch_size=4, seeds=[1, 2], k=1, lr=0.1,
+                         momentum=0.0, weight_decay=0.0, first_step=True)
     with pytest.raises(ValueError, match="data"):
-        ops.rbm_pcd_sgd_(W, b, c, chains, bufs, x * float("nan"), 4, [1, 2, 3], 1, 0.1, 0.0, 0.0, True)
+        ops.rbm_pcd_sgd_(W, b, c, chains, bufs, x * float("nan"), batch_size=4,
+                         seeds=[1, 2, 3], k=1, lr=0.1, momentum=0.0, weight_decay=0.0,
+                         first_step=True)
     with pytest.raises(ValueError, match="contiguous"):
-        ops.rbm_pcd_sgd_(W.T.contiguous().T, b, c, chains, bufs, x, 4, [1, 2, 3], 1, 0.1, 0.0, 0.0, True)
+        ops.rbm_pcd_sgd_(W.T.contiguous().T, b, c, chains, bufs, x, batch_size=4,
+                         seeds=[1, 2, 3], k=1, lr=0.1, momentum=0.0, weight_decay=0.0,
+                         first_step=True)
     torch.library.opcheck(torch.ops.fastebm.rbm_pcd_sgd_.default,
                           (W, b, c, chains, bufs, x, 4, [1, 2, 3], 1, 0.1, 0.9, 0.0, True))
 
@@ -132,20 +137,69 @@ def test_pseudo_likelihood_exact_and_stochastic():
     (Adam, dict(lr=1e-2, weight_decay=1e-3), torch.optim.Adam, dict(lr=1e-2, weight_decay=1e-3)),
 ])
 def test_fused_optimizers_match_torch(cls, kw, torch_cls, torch_kw):
+    """Two param groups (the second with its own lr), a torch StepLR halving every 2 steps, a
+    parameter without a gradient on one step, and a state_dict round trip mid-run: the fused
+    optimizer follows torch.optim step for step."""
     g = torch.Generator().manual_seed(0)
     ours = [torch.nn.Parameter(torch.randn(5, 4, generator=g)), torch.nn.Parameter(torch.randn(3, generator=g))]
     theirs = [torch.nn.Parameter(p.detach().clone()) for p in ours]
-    opt, ref = cls(ours, **kw), torch_cls(theirs, **torch_kw)
-    for _ in range(5):
+
+    def groups(params):
+        return [{"params": [params[0]]}, {"params": [params[1]], "lr": kw["lr"] / 2}]
+
+    opt, ref = cls(groups(ours), **kw), torch_cls(groups(theirs), **torch_kw)
+    assert isinstance(opt, torch.optim.Optimizer)
+    schedules = [torch.optim.lr_scheduler.StepLR(o, 2, gamma=0.5) for o in (opt, ref)]
+    for step in range(6):
         grads = [torch.randn(p.shape, generator=g) for p in ours]
-        for p, q, gr in zip(ours, theirs, grads):
-            p.grad, q.grad = gr.clone(), gr.clone()
+        for i, (p, q, gr) in enumerate(zip(ours, theirs, grads)):
+            skip = step == 1 and i == 1
+            p.grad, q.grad = (None, None) if skip else (gr.clone(), gr.clone())
         opt.step()
         ref.step()
+        for schedule in schedules:
+            schedule.step()
+        if step == 2:
+            state = opt.state_dict()
+            opt = cls(groups(ours), **kw)
+            opt.load_state_dict(state)
+            schedules[0] = torch.optim.lr_scheduler.StepLR(opt, 2, gamma=0.5)
+            schedules[0].load_state_dict(schedules[1].state_dict())
+        opt.zero_grad(set_to_none=True)
+        assert all(p.grad is None for p in ours)
     for p, q in zip(ours, theirs):
         torch.testing.assert_close(p, q)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="lr"):
         cls(ours, lr=-1.0)
+
+
+def test_trainer_takes_a_torch_optimizer_and_lr_scheduler(tmp_path):
+    """An optimizer instance and a torch lr_scheduler on it: the schedule drives the lr, and a
+    resumed run ends where the uninterrupted one does (scheduler state checkpointed)."""
+    x = data.digits().train[:200]
+
+    def run(epochs, resume=False):
+        model = BernoulliRBM(64, 8, generator=torch.Generator().manual_seed(0))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        kw = dict(optimizer=opt, schedule=torch.optim.lr_scheduler.StepLR(opt, 3, gamma=0.5),
+                  batch_size=50, progress=False)
+        path = str(tmp_path / "ckpt.pt")
+        trainer = (Trainer.resume(path, model, CD(), x, **kw) if resume
+                   else Trainer(model, CD(), x, checkpoint=path, **kw))
+        trainer.fit(epochs)
+        return model, opt
+
+    _, opt = run(2)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 ** (8 // 3))
+    model, _ = run(3, resume=True)
+    (tmp_path / "ckpt.pt").unlink()
+    whole, _ = run(3)
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), whole.parameters()))
+    other = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    with pytest.raises(ValueError, match="parameters of the model"):
+        Trainer(BernoulliRBM(64, 8), CD(), x, optimizer=other)
+    with pytest.raises(ValueError, match="another optimizer"):
+        Trainer(BernoulliRBM(64, 8), CD(), x, schedule=torch.optim.lr_scheduler.StepLR(other, 1))
 
 
 # ---------------------------------------------------------------- learning

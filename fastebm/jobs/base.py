@@ -129,13 +129,16 @@ class Job:
     run (``options``: the values of the job's ``evaluate`` flags). ``check(config)`` raises
     ValueError for flag combinations no single flag's check sees, before any work. A job that
     also samples a model without training (``fastebm sample <job>``) gives ``sample(config, run,
-    progress) -> metrics`` and its flags ``sample_args`` (checked by ``check`` too)."""
+    progress) -> metrics`` and its flags ``sample_args`` (checked by ``check`` too).
+    ``model(config) -> nn.Module``: the job's untrained model of a configuration (what
+    ``fastebm.load_run`` loads a checkpoint into)."""
 
     name: str
     help: str
     args: list[Arg]
     train: Callable
     evaluate: Callable
+    model: Callable
     check: Callable[[dict], None] = lambda config: None
     summary_keys: tuple[str, ...] = ()
     sample: Callable | None = None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 
 from .. import data as datasets
+from ..ema import load_averaged_weights
 from ..plots import training_curves
 from . import diffusion_binomial, diffusion_ddpm, diffusion_gaussian
 from .base import Arg, Job, count, fit, real, training_args
@@ -32,9 +33,9 @@ KINDS = {"ddpm": "DDPM (Ho et al. 2020): ε-prediction, fixed variances, on digi
          "binomial": "Sohl-Dickstein et al. 2015: learnt reverse bit-flip rates, bound K, on the "
                      "binarised digits"}
 #: Each kind's defaults of the flags left unset (None).
-KIND_DEFAULTS = {"ddpm": {"data": "digits", "steps": 1000, "hidden": 512, "epochs": 400},
-                 "gaussian": {"data": "swissroll", "steps": 40, "hidden": 128, "epochs": 100},
-                 "binomial": {"data": "digits", "steps": 100, "hidden": 512, "epochs": 500}}
+KIND_DEFAULTS = {"ddpm": {"data": "digits", "timesteps": 1000, "hidden": 512, "epochs": 400},
+                 "gaussian": {"data": "swissroll", "timesteps": 40, "hidden": 128, "epochs": 100},
+                 "binomial": {"data": "digits", "timesteps": 100, "hidden": 512, "epochs": 500}}
 #: Each kind's build, measure, draw and per-epoch curve.
 KIND_MODULES = {"ddpm": diffusion_ddpm, "gaussian": diffusion_gaussian,
                 "binomial": diffusion_binomial}
@@ -45,10 +46,11 @@ ARGS = [
     Arg("--data", str, None, "data set: digits (ddpm: grey levels, binomial: binarised) or a "
         "2-D point set (gaussian); default: digits / swissroll",
         choices=("digits", *datasets.POINT_SETS)),
-    Arg("--steps", count(2), None, "diffusion steps T (default: ddpm 1000, gaussian 40, "
+    Arg("--timesteps", count(2), None, "diffusion timesteps T (default: ddpm 1000, gaussian 40, "
         "binomial 100)"),
     Arg("--schedule", str, "linear", "β schedule (ddpm)", choices=tuple(diffusion_ddpm.SCHEDULES)),
-    Arg("--fixed-betas", None, False, "keep the initial βs (gaussian; default: learn β₂..β_T)"),
+    Arg("--fixed-noise-vars", None, False, "keep the initial noise variances β_t (gaussian; "
+        "default: learn β₂..β_T)"),
     Arg("--hidden", count(), None, "network MLP width (default: ddpm 512, gaussian 128, "
         "binomial 512)"),
     Arg("--depth", count(), 3, "network MLP hidden layers"),
@@ -72,13 +74,14 @@ def check(config: dict) -> None:
         raise ValueError(f"--kind {config['kind']} takes "
                          f"{'--data digits' if images else 'a 2-D point set'}, "
                          f"got --data {config['data']}")
-    if config["sampler"] == "ddim" and config["sample_steps"] > config["steps"]:
-        raise ValueError(f"--sample-steps {config['sample_steps']} exceeds --steps {config['steps']}")
+    if config["sampler"] == "ddim" and config["sample_steps"] > config["timesteps"]:
+        raise ValueError(f"--sample-steps {config['sample_steps']} exceeds --timesteps "
+                         f"{config['timesteps']}")
 
 
 def title(config: dict) -> str:
     sampler = f", {config['sampler']}" if config["kind"] == "ddpm" else ""
-    return f"{config['kind']} diffusion on {config['data']}, T = {config['steps']}{sampler}"
+    return f"{config['kind']} diffusion on {config['data']}, T = {config['timesteps']}{sampler}"
 
 
 def train(config: dict, run, progress: bool) -> dict:
@@ -92,6 +95,7 @@ def train(config: dict, run, progress: bool) -> dict:
     with trainer.ema.swapped_in():
         measured, pictures = kind.measure(model, split, config, progress)
     metrics = {**config, "train_seconds": seconds, **measured}
+    run.write_samples(pictures["samples"])
     kind.draw(pictures, split, config, run, title(config))
     training_curves(trainer.history, run.path("curves.png"), title(config))
     run.write_metrics(metrics)
@@ -104,11 +108,10 @@ def evaluate(config: dict, options: dict, state: dict, run) -> dict:
     kind = KIND_MODULES[config["kind"]]
     split, model, _ = kind.build(config)
     model.load_state_dict(state["trainer"]["model"])
-    with torch.no_grad():
-        for p, shadow in zip(model.parameters(), state["trainer"]["ema"]["shadow"]):
-            p.copy_(shadow)
+    load_averaged_weights(model, state["trainer"]["ema"])
     config = {**config, **options}
     measured, pictures = kind.measure(model, split, config)
+    run.write_samples(pictures["samples"])
     kind.draw(pictures, split, config, run, title(config))
     metrics = {**config, **measured}
     run.write_metrics(metrics)
@@ -116,7 +119,8 @@ def evaluate(config: dict, options: dict, state: dict, run) -> dict:
 
 
 JOB = Job("diffusion", "a diffusion model: DDPM on the digits, Sohl-Dickstein's Gaussian diffusion "
-          "on 2-D points and binomial diffusion on the binarised digits", ARGS, train, evaluate, check=check,
+          "on 2-D points and binomial diffusion on the binarised digits", ARGS, train, evaluate,
+          lambda config: KIND_MODULES[config["kind"]].build(config)[1], check=check,
           summary_keys=("bound_bits", "trajectory_log_likelihood_bits",
                         "gaussian_fit_log_likelihood_bits", "independent_pixels_log_likelihood_bits",
                         "mmd2_test", "mmd2_train_vs_test", "class_coverage_tv",

@@ -28,8 +28,8 @@ def build(config: dict):
     split = datasets.digits(binary=True)
     torch.manual_seed(config["seed"])  # the MLP's initial weights
     D = split.train.shape[1]
-    net = MLPDenoiser(D, config["steps"], config["hidden"], config["depth"])
-    return split, BinomialDiffusion(net, D, config["steps"]), DiffusionBound()
+    net = MLPDenoiser(D, config["timesteps"], config["hidden"], config["depth"])
+    return split, BinomialDiffusion(net, D, config["timesteps"]), DiffusionBound()
 
 
 def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, dict]:

@@ -31,18 +31,18 @@ def build(config: dict):
     grey = datasets.digits(binary=False)
     split = grey._replace(train=grey.train * 2 - 1, test=grey.test * 2 - 1)
     torch.manual_seed(config["seed"])  # the MLP's initial weights
-    net = MLPDenoiser(split.train.shape[1], config["steps"], config["hidden"], config["depth"])
+    net = MLPDenoiser(split.train.shape[1], config["timesteps"], config["hidden"], config["depth"])
     return split, net, DenoisingDiffusion(schedule_of(config))
 
 
 def schedule_of(config: dict) -> NoiseSchedule:
-    return SCHEDULES[config["schedule"]](config["steps"])
+    return SCHEDULES[config["schedule"]](config["timesteps"])
 
 
 def sampler_of(net, config: dict, progress: bool) -> ReverseDiffusionSampler:
     ddim = config["sampler"] == "ddim"
     return ReverseDiffusionSampler(net, schedule_of(config), method=config["sampler"],
-                                   steps=config["sample_steps"] if ddim else None, eta=config["eta"],
+                                   n_steps=config["sample_steps"] if ddim else None, eta=config["eta"],
                                    clip_sample=1.0, progress=progress)
 
 
@@ -50,13 +50,12 @@ def measure(net, split, config: dict, progress: bool = True) -> tuple[dict, dict
     """(metrics, pictures' tensors in [0, 1]): samples and inpainted test digits."""
     g = torch.Generator().manual_seed(config["seed"])
     sampler = sampler_of(net, config, progress)
-    samples = sampler.sample(sampler.initial_noise(_MEASURE, split.train.shape[1:], generator=g),
-                             generator=g).clamp(-1, 1)
+    samples = sampler.sample(_MEASURE, split.train.shape[1:], generator=g).clamp(-1, 1)
     known = split.test[:_INPAINT]
     mask = torch.zeros_like(known, dtype=torch.bool)
     mask[:, : known.shape[1] // 2] = True  # the top half of each digit is known
-    filled = sampler.sample(sampler.initial_noise(_INPAINT, known.shape[1:], generator=g),
-                            known=known, mask=mask, generator=g).clamp(-1, 1)
+    filled = sampler.sample(_INPAINT, known.shape[1:], known=known, mask=mask,
+                            generator=g).clamp(-1, 1)
     to_unit = lambda x: (x + 1) / 2  # noqa: E731
     likelihood = DenoiserDiffusion(net, schedule_of(config), levels=LEVELS)
     level = lambda x: ((x + 1) * (LEVELS - 1) / 2).round().long()  # noqa: E731
@@ -83,9 +82,9 @@ def quick(trainer, split, config: dict) -> dict:
     test digits."""
     if trainer.epoch % 20:
         return {}
-    fast = {**config, "sampler": "ddim", "sample_steps": min(50, config["steps"]), "eta": 0.0}
+    fast = {**config, "sampler": "ddim", "sample_steps": min(50, config["timesteps"]), "eta": 0.0}
     g = torch.Generator().manual_seed(config["seed"])
     sampler = sampler_of(trainer.model, fast, False)
     with trainer.ema.swapped_in():
-        x = sampler.sample(sampler.initial_noise(200, split.train.shape[1:], generator=g), generator=g)
+        x = sampler.sample(200, split.train.shape[1:], generator=g)
     return {"mmd2_test_quick": mmd2(x.clamp(-1, 1), split.test, BANDWIDTHS)}

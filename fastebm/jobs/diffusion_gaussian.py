@@ -24,8 +24,8 @@ def build(config: dict):
     split = datasets.load(config["data"])
     torch.manual_seed(config["seed"])  # the MLP's initial weights
     D = split.train.shape[1]
-    net = MLPDenoiser(D, config["steps"], config["hidden"], config["depth"], out_dim=2 * D)
-    model = GaussianDiffusion(net, D, config["steps"], learn_betas=not config["fixed_betas"])
+    net = MLPDenoiser(D, config["timesteps"], config["hidden"], config["depth"], out_dim=2 * D)
+    model = GaussianDiffusion(net, D, config["timesteps"], learn_noise_vars=not config["fixed_noise_vars"])
     return split, model, DiffusionBound()
 
 
@@ -45,7 +45,7 @@ def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, di
     metrics = {**metrics,
                "gaussian_fit_log_likelihood_bits": gaussian_fit_log_likelihood(split.train, test) * BITS,
                "mmd2_test": mmd2(samples, test), "mmd2_train_vs_test": mmd2(split.train[:_MEASURE], test),
-               "betas": [round(float(b), 5) for b in model.betas().detach()]}
+               "noise_vars": [round(float(b), 5) for b in model.noise_vars().detach()]}
     return metrics, {"samples": samples}
 
 

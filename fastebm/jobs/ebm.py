@@ -30,7 +30,7 @@ ARGS = [
     Arg("--hidden", count(), 128, "width of the energy MLP's two hidden layers"),
     *training_args(epochs=30, batch_size=256, lr=3e-3),
     Arg("--step-size", real(low=0.0, low_open=True), 0.005, "Langevin step size (sml negatives)"),
-    Arg("--sampler-steps", count(), 40, "Langevin steps per update (sml)"),
+    Arg("--n-steps", count(), 40, "Langevin steps per update (sml)"),
     Arg("--buffer", count(1), 10000, "replay-buffer states (sml)"),
     Arg("--reinit", real(low=0.0, high=1.0), 0.05, "replay-buffer re-initialisation probability (sml)"),
     Arg("--alpha", real(low=0.0), 0.1, "energy-magnitude regulariser (sml)"),
@@ -58,7 +58,7 @@ def build(config: dict):
                         learn_log_normalizer=config["method"] == "nce")
     method = config["method"]
     if method == "sml":
-        sampler = LangevinSampler(model, config["step_size"], config["sampler_steps"], box=BOX,
+        sampler = LangevinSampler(model, config["step_size"], config["n_steps"], box=BOX,
                                   buffer_size=config["buffer"], reinit_prob=config["reinit"],
                                   progress=False)
         objective = MaximumLikelihood(sampler, alpha=config["alpha"])
@@ -100,6 +100,7 @@ def title(config: dict) -> str:
 
 
 def draw(model, split, samples: torch.Tensor, config: dict, run) -> None:
+    run.write_samples(samples)
     point_samples(samples, split.test, run.path("samples.png"),
                   f"{title(config)}: MALA samples (blue), test data (gray)", BOX)
     energy_landscape(model.energy, run.path("energy.png"), f"{title(config)}: learnt energy", BOX)
@@ -134,5 +135,5 @@ def evaluate(config: dict, options: dict, state: dict, run) -> dict:
 
 
 JOB = Job("ebm", "a neural energy model on a 2-D point set (moons, rings, swissroll)", ARGS,
-          train, evaluate,
+          train, evaluate, lambda config: build(config)[1],
           summary_keys=("mmd2_test", "mmd2_train_vs_test", "sample_accept_rate", "train_seconds"))

@@ -108,7 +108,7 @@ def sample(config: dict, run, progress: bool) -> dict:
     if config["start"] == "ordered":
         s = torch.ones(len(beta), L, L, device=device)
     else:
-        s = model.sample(len(beta), 1, g, beta=0.0)
+        s = model.sample(len(beta), 1, generator=g, beta=0.0)
     start = time.perf_counter()
     if config["burn_in"]:
         s = model.sweep(s, config["burn_in"], beta=beta, generator=g)
@@ -132,6 +132,7 @@ def sample(config: dict, run, progress: bool) -> dict:
     if exact:
         metrics["max_energy_deviation_from_onsager"] = max(
             abs(r["energy_per_site"] - r["onsager_energy"]) for r in per_beta)
+    run.write_samples(s)
     draw_sample(config, per_beta, s[::R], run)
     run.write_metrics(metrics)
     return metrics
@@ -167,7 +168,7 @@ def training_data(config: dict) -> torch.Tensor:
     """[samples, L²] flattened states of independent replicas of the true model after burn-in."""
     truth = Ising2D(config["L"], config["true_J"], config["true_h"], device=config["device"])
     g = torch.Generator().manual_seed(config["seed"])
-    s = truth.sample(config["samples"], config["burn_in"], g)
+    s = truth.sample(config["samples"], config["burn_in"], generator=g)
     return truth.states(s)
 
 
@@ -179,7 +180,7 @@ def measure_fit(model: Ising2D, data: torch.Tensor, config: dict) -> tuple[dict,
     """The recovered parameters' errors, and the fitted model's mean energy per site and |m| from
     replicas as many as the data (after the data's burn-in) against the data's."""
     g = torch.Generator().manual_seed(config["seed"] + 1)
-    fitted = model.sample(len(data), config["burn_in"], g)
+    fitted = model.sample(len(data), config["burn_in"], generator=g)
     observed_spins = model.spins(data)
     truth = Ising2D(config["L"], config["true_J"], config["true_h"], device=data.device)
     with torch.no_grad():
@@ -214,6 +215,7 @@ def report(model: Ising2D, data: torch.Tensor, config: dict, history: list, run,
              f"{config['true_J']:g}, h = {config['true_h']:g}")
     if history:
         training_curves(history, run.path("curves.png"), title)
+    run.write_samples(fitted)
     shown = min(4, len(data))
     lattice_snapshots(torch.cat([model.spins(data[:shown]), fitted[:shown]]),
                       [f"data {i}" for i in range(shown)] + [f"fitted model {i}" for i in range(shown)],
@@ -230,7 +232,8 @@ def evaluate(config: dict, options: dict, state: dict, run) -> dict:
 
 
 JOB = Job("ising", "fit an Ising model's J and h to lattice samples by PL, generalised PL or ratio "
-          "matching", TRAIN_ARGS, train, evaluate, check,
+          "matching", TRAIN_ARGS, train, evaluate,
+          lambda config: Ising2D(config["L"], 0.0, 0.0, device=config["device"]), check,
           summary_keys=("fitted_J", "fitted_h", "J_error", "h_error", "data_energy_per_site",
                         "model_energy_per_site", "train_seconds", "per_beta",
                         "spin_updates_per_second", "max_energy_deviation_from_onsager"),

@@ -141,6 +141,7 @@ def train(config: dict, run, progress: bool) -> dict:
     v, p = draw_samples(model, config["seed"])
     metrics = {**config, "train_seconds": seconds, **measure(model, split, *estimates),
                **class_coverage(v, split)}
+    run.write_samples(v)
     sample_grid(p[:100], split.shape, run.path("samples.png"),
                 f"{title(config, model.n_visible)}: p(v | h) after {_SAMPLE_SWEEPS} Gibbs sweeps")
     training_curves(trainer.history, run.path("curves.png"), title(config, model.n_visible))
@@ -162,7 +163,7 @@ def evaluate(config: dict, options: dict, state: dict, run) -> dict:
 
 
 JOB = Job("rbm", "a Bernoulli RBM on embedded binarised images (digits, mnist5k)", ARGS, train,
-          evaluate, check,
+          evaluate, lambda config: build(config)[1], check,
           summary_keys=("log_z_ais", "log_z_ais_stderr", "log_z_reverse_ais", "log_z_exact",
                         "train_log_likelihood", "test_log_likelihood",
                         "base_rate_test_log_likelihood", "test_pseudo_log_likelihood",

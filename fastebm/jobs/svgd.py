@@ -1,12 +1,12 @@
 """The SVGD job: a Gaussian-Bernoulli RBM trained on the embedded digits (grey levels dequantised
 by uniform noise, standardised per pixel) by Stein CD (negatives: SVGD steps of the batch) or
-SteinGAN (negatives: a generator MLP trained by amortized SVGD on the current model). With at
+SteinGAN (negatives: a sampler network (MLP) trained by amortized SVGD on the current model). With at
 most 20 hidden units log Z is exact, so the per-epoch curve and metrics.json give the exact test
 log-likelihood, beside a diagonal and a full-covariance Gaussian fitted to the training digits.
 The model is then sampled by SVGD (and by block Gibbs, the exact sampler, for reference); the
-MMD² of each sample and of the generator's to the test digits, and their class coverage.
+MMD² of each sample and of the network's to the test digits, and their class coverage.
 
-Writes samples.png (SVGD samples), (steingan) generator.png, curves.png, metrics.json and the
+Writes samples.png (SVGD samples), (steingan) network.png, curves.png, metrics.json and the
 checkpoint."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from .base import Arg, Job, count, fit, real, training_args
 from .rbm import EXACT_LIMIT, class_coverage
 
 METHODS = {"steincd": "Stein CD: negatives are SVGD steps of the data batch",
-           "steingan": "SteinGAN: negatives from a generator trained by amortized SVGD"}
+           "steingan": "SteinGAN: negatives from a network trained by amortized SVGD"}
 MMD_BANDWIDTHS = (4.0, 8.0, 16.0)  # standardised 64-pixel digits lie ~11 apart
 _SHOWN = 100
 
@@ -36,13 +36,13 @@ ARGS = [
     Arg("--hidden", count(), 16, f"hidden units (at most {EXACT_LIMIT}: log Z is exact)"),
     *training_args(epochs=100, batch_size=100, lr=1e-3),
     Arg("--step-size", real(low=0.0, low_open=True), 0.5, "SVGD step ε of the negatives (steincd)"),
-    Arg("--k", count(), 1, "SVGD steps of the negatives (steincd)"),
+    Arg("--n-steps", count(), 1, "SVGD steps of the negatives (steincd)"),
     Arg("--bandwidth", real(low=0.0, low_open=True), None,
         "RBF bandwidth h of every SVGD step (default: the median heuristic)"),
-    Arg("--noise-dim", count(), 16, "generator noise width (steingan)"),
-    Arg("--generator-hidden", count(), 256, "generator MLP width (steingan)"),
-    Arg("--generator-lr", real(low=0.0, low_open=True), 1e-3, "generator Adam lr (steingan)"),
-    Arg("--particles", count(2), 500, "generator samples per step (steingan)"),
+    Arg("--noise-dim", count(), 16, "sampler network noise width (steingan)"),
+    Arg("--network-hidden", count(), 256, "sampler network MLP width (steingan)"),
+    Arg("--network-lr", real(low=0.0, low_open=True), 1e-3, "sampler network Adam lr (steingan)"),
+    Arg("--particles", count(2), 500, "sampler network samples per step (steingan)"),
     Arg("--sample-particles", count(2), 500, "SVGD particles of the final samples",
         resume_may_change=True, evaluate=True),
     Arg("--sample-steps", count(), 500, "SVGD steps of the final samples", resume_may_change=True,
@@ -66,8 +66,8 @@ def load(seed: int):
     return grey._replace(train=(train - mean) / std, test=(test - mean) / std), mean, std
 
 
-def generator_net(config: dict, n_visible: int) -> nn.Module:
-    width = config["generator_hidden"]
+def sampler_network(config: dict, n_visible: int) -> nn.Module:
+    width = config["network_hidden"]
     return nn.Sequential(nn.Linear(config["noise_dim"], width), nn.SiLU(), nn.Linear(width, width),
                          nn.SiLU(), nn.Linear(width, n_visible))
 
@@ -79,12 +79,12 @@ def build(config: dict):
     model = GaussianBernoulliRBM(D, config["hidden"],
                                  generator=torch.Generator().manual_seed(config["seed"]))
     if config["method"] == "steincd":
-        objective = SteinCD(config["step_size"], config["k"], config["bandwidth"])
+        objective = SteinCD(config["step_size"], config["n_steps"], config["bandwidth"])
     else:
-        torch.manual_seed(config["seed"])  # the generator's initial weights
-        objective = SteinGAN(AmortizedSVGD(generator_net(config, D), config["noise_dim"],
+        torch.manual_seed(config["seed"])  # the sampler network's initial weights
+        objective = SteinGAN(AmortizedSVGD(sampler_network(config, D), config["noise_dim"],
                                            n_particles=config["particles"],
-                                           lr=config["generator_lr"], bandwidth=config["bandwidth"]))
+                                           lr=config["network_lr"], bandwidth=config["bandwidth"]))
     return split, mean, std, model, objective
 
 
@@ -121,8 +121,8 @@ def measure(model, objective, split, config: dict, progress: bool = True):
     sample kind its MMD² to the test digits and its class coverage."""
     samples = draw_samples(model, config, progress)
     if isinstance(objective, SteinGAN):
-        samples["generator"] = objective.sampler.sample(config["sample_particles"],
-                                                        torch.Generator().manual_seed(config["seed"]))
+        samples["network"] = objective.sampler.sample(
+            config["sample_particles"], generator=torch.Generator().manual_seed(config["seed"]))
     test = split.test
     metrics = {**test_log_likelihood(model, split), **gaussian_baselines(split),
                "mmd2_train_vs_test": mmd2(split.train[:len(test)], test, MMD_BANDWIDTHS)}
@@ -141,11 +141,13 @@ def draw(samples: dict, mean, std, config: dict, run) -> None:
     def pixels(x):
         return (x[:_SHOWN] * std + mean).clamp(0, 1)
 
+    run.write_samples(samples["svgd"] * std + mean)
+
     sample_grid(pixels(samples["svgd"]), (8, 8), run.path("samples.png"),
                 f"{title(config)}: {config['sample_steps']} SVGD steps")
-    if "generator" in samples:
-        sample_grid(pixels(samples["generator"]), (8, 8), run.path("generator.png"),
-                    f"{title(config)}: generator samples")
+    if "network" in samples:
+        sample_grid(pixels(samples["network"]), (8, 8), run.path("network.png"),
+                    f"{title(config)}: sampler network samples")
 
 
 def train(config: dict, run, progress: bool) -> dict:
@@ -178,7 +180,7 @@ def evaluate(config: dict, options: dict, state: dict, run) -> dict:
 
 
 JOB = Job("svgd", "a Gaussian-Bernoulli RBM on the digits by Stein CD or SteinGAN; SVGD samples",
-          ARGS, train, evaluate, check,
+          ARGS, train, evaluate, lambda config: build(config)[3], check,
           summary_keys=("test_log_likelihood", "diagonal_gaussian_test_log_likelihood",
                         "gaussian_test_log_likelihood", "mmd2_svgd_test", "mmd2_gibbs_test",
-                        "mmd2_generator_test", "mmd2_train_vs_test", "train_seconds"))
+                        "mmd2_network_test", "mmd2_train_vs_test", "train_seconds"))

@@ -61,7 +61,9 @@ def measure(model, split, config: dict) -> dict:
 def draw(model, split, config: dict, history: list, run) -> None:
     title = f"VAE {split.train.shape[1]}-{config['hidden']}-{config['latent']} on {config['data']}"
     g = torch.Generator().manual_seed(config["seed"])
-    sample_grid(model.sample(_SHOWN, g), split.shape, run.path("samples.png"),
+    samples = model.sample(_SHOWN, generator=g)
+    run.write_samples(samples)
+    sample_grid(samples, split.shape, run.path("samples.png"),
                 f"{title}: E[x | z], z ~ N(0, I)")
     shown = split.test[:50]
     pairs = torch.stack([shown, model.reconstruct(shown)], 1).flatten(0, 1)  # image, reconstruction
@@ -102,5 +104,6 @@ def evaluate(config: dict, options: dict, state: dict, run) -> dict:
 
 JOB = Job("vae", "a VAE on binarised digits by the reparameterised ELBO; IWAE log-likelihood, "
           "gradient variance of both estimators", ARGS, train, evaluate,
+          lambda config: build(config)[1],
           summary_keys=("test_elbo", "test_iwae", "train_elbo", "train_seconds",
                         "grad_var_score_function", "grad_var_reparameterization"))

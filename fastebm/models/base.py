@@ -48,7 +48,7 @@ class GibbsModel(Protocol):
 
     def free_energy(self, x: torch.Tensor, beta: float = 1.0) -> torch.Tensor: ...
 
-    def gibbs(self, x: torch.Tensor, k: int = 1, *, beta: float = 1.0,
+    def gibbs(self, x: torch.Tensor, n_steps: int = 1, *, beta: float = 1.0,
               generator: torch.Generator | None = None) -> tuple: ...
 
     def random_visible(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor: ...
@@ -112,13 +112,13 @@ def chain_start(model, n: int, v0, generator, count_name: str = "n") -> torch.Te
 
 
 @torch.no_grad()
-def sample_chains(model, n: int, k: int, generator, v0=None, **gibbs_kwargs) -> torch.Tensor:
-    """[n, V] states after k of the model's Gibbs sweeps (``gibbs_kwargs``: e.g. beta) from v0
+def sample_chains(model, n: int, n_steps: int, generator, v0=None, **gibbs_kwargs) -> torch.Tensor:
+    """[n, V] states after n_steps of the model's Gibbs sweeps (``gibbs_kwargs``: e.g. beta) from v0
     [n, V] (checked) or the model's random_visible: what every Gibbs model's ``sample`` does."""
     check_count(n, "n")
-    check_count(k, "k")
+    check_count(n_steps, "n_steps")
     check_generator(generator)
-    return model.gibbs(chain_start(model, n, v0, generator), k, generator=generator,
+    return model.gibbs(chain_start(model, n, v0, generator), n_steps, generator=generator,
                        **gibbs_kwargs)[0]
 
 

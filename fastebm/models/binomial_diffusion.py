@@ -39,23 +39,23 @@ class BinomialDiffusion(NonequilibriumDiffusion):
     Args:
         net: (xᵗ [B, D] in {0, 1}, k int64 [B]) -> [B, D]: the reverse step's flip logits ℓ
             (k = t - 1).
-        dim: D. steps: T >= 2.
+        dim: D. n_timesteps: T >= 2.
     """
 
     binary = True
 
-    def __init__(self, net: nn.Module, dim: int, steps: int):
-        super().__init__(net, dim, steps)
-        t = torch.arange(1, self.steps + 1, dtype=torch.float64)
-        self.register_buffer("beta_values", (1 / (self.steps - t + 1)).float())
+    def __init__(self, net: nn.Module, dim: int, n_timesteps: int):
+        super().__init__(net, dim, n_timesteps)
+        t = torch.arange(1, self.n_timesteps + 1, dtype=torch.float64)
+        self.register_buffer("beta_values", (1 / (self.n_timesteps - t + 1)).float())
 
-    def betas(self) -> torch.Tensor:
+    def noise_vars(self) -> torch.Tensor:
         """[T] βₜ = 1/(T-t+1), t = 1..T (β_T = 1)."""
         return self.beta_values
 
-    def reverse_logits(self, x_t: torch.Tensor, k: torch.Tensor, betas: torch.Tensor) -> torch.Tensor:
+    def reverse_logits(self, x_t: torch.Tensor, k: torch.Tensor, noise_vars: torch.Tensor) -> torch.Tensor:
         """[B, D] logit P(xᵗ⁻¹ = 1 | xᵗ) at step index k [B]: ±(ℓ + logit(βₜ/2)), + where xᵗ = 0."""
-        half = betas[k].to(x_t.dtype)[:, None] / 2
+        half = noise_vars[k].to(x_t.dtype)[:, None] / 2
         flip = self.network(x_t, k, x_t.shape[1]) + torch.log(half) - torch.log1p(-half)
         return (1 - 2 * x_t) * flip
 
@@ -66,8 +66,8 @@ class BinomialDiffusion(NonequilibriumDiffusion):
     def _marginal(self, x0, alpha_bar, generator):
         return ops.binomial_diffusion_step(x0 * alpha_bar + (1 - alpha_bar) / 2, generator=generator)
 
-    def _forward_log_prob(self, nxt, x, beta):
-        return bernoulli_log_prob(nxt, x * (1 - beta) + beta / 2)
+    def _forward_log_prob(self, nxt, x, noise_var):
+        return bernoulli_log_prob(nxt, x * (1 - noise_var) + noise_var / 2)
 
     def _prior(self, n, like, generator):
         half = torch.full((n, *self.event_shape), 0.5, dtype=like.dtype, device=like.device)
@@ -76,29 +76,29 @@ class BinomialDiffusion(NonequilibriumDiffusion):
     def _prior_log_prob(self, x):
         return torch.full((x.shape[0],), -x.shape[1] * math.log(2), dtype=x.dtype, device=x.device)
 
-    def _step_kl(self, x0, x_t, k, alpha_bar, betas):
+    def _step_kl(self, x0, x_t, k, alpha_bar, noise_vars):
         """KL(q(xᵗ⁻¹ | xᵗ, x⁰) ‖ p(xᵗ⁻¹ | xᵗ)) at k >= 1: q's posterior P(xᵗ⁻¹ = 1) ∝ a·q(xᵗ | 1)
         against (1 - a)·q(xᵗ | 0), a = x⁰ᾱₜ₋₁ + ½(1-ᾱₜ₋₁)."""
-        ab_prev, half = (v[:, None].to(x0.dtype) for v in (alpha_bar[k - 1], betas[k] / 2))
+        ab_prev, half = (v[:, None].to(x0.dtype) for v in (alpha_bar[k - 1], noise_vars[k] / 2))
         a = x0 * ab_prev + (1 - ab_prev) / 2
         from_one = x_t * (1 - half) + (1 - x_t) * half    # q(xᵗ | xᵗ⁻¹ = 1)
         q = a * from_one / (a * from_one + (1 - a) * (1 - from_one))
-        logits = self.reverse_logits(x_t, k, betas)
+        logits = self.reverse_logits(x_t, k, noise_vars)
         kl = -binary_entropy(q) - q * logsigmoid(logits) - (1 - q) * logsigmoid(-logits)
         return kl.sum(1)
 
-    def _reverse_log_prob(self, x_prev, x_t, k, betas):
-        logits = self.reverse_logits(x_t, k, betas)
+    def _reverse_log_prob(self, x_prev, x_t, k, noise_vars):
+        logits = self.reverse_logits(x_t, k, noise_vars)
         return -binary_cross_entropy_with_logits(logits, x_prev, reduction="none").sum(1)
 
     def _check_observation_noise(self, noise) -> float:
         return check_real(noise, "observation_noise (the observation's bit-flip probability)",
                           low=0.0, high=0.5, low_open=True, high_open=True)
 
-    def _reverse_draw(self, x, k, betas, generator, observation, flip):
+    def _reverse_draw(self, x, k, noise_vars, generator, observation, flip):
         """One fused step (ops.binomial_diffusion_step); with an observation y whose bits were
         flipped with probability ε, B(p) times r: logit p + (2y - 1)·logit(1 - ε)."""
-        logits = self.reverse_logits(x, k, betas)
+        logits = self.reverse_logits(x, k, noise_vars)
         if observation is not None:
             logits = logits + (2 * observation - 1) * math.log((1 - flip) / flip)
         return ops.binomial_diffusion_step(torch.sigmoid(logits), generator=generator)

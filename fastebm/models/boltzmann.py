@@ -106,14 +106,14 @@ class BoltzmannMachine(nn.Module):
         return set_log_conditionals(self.local_fields(x)[:, sets],
                                     J[sets[:, :, None], sets[:, None, :]], x[:, sets])
 
-    def gibbs(self, x: torch.Tensor, k: int = 1, *, beta: float | torch.Tensor = 1.0,
+    def gibbs(self, x: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor = 1.0,
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, None]:
-        """k sequential-scan sweeps from x [B, n] at inverse temperature beta (a float, or one
+        """n_steps sequential-scan sweeps from x [B, n] at inverse temperature beta (a float, or one
         per chain [B]); returns (x_k, None)."""
         if not isinstance(beta, torch.Tensor):
             beta = check_real(beta, "beta", low=0.0)
         J, b = self.J.detach(), self.b.detach()
-        return ops.bm_gibbs(x, J, b, k, beta=beta, generator=generator), None
+        return ops.bm_gibbs(x, J, b, n_steps, beta=beta, generator=generator), None
 
     def random_visible(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """[n, n_visible] uniform random states."""
@@ -121,7 +121,7 @@ class BoltzmannMachine(nn.Module):
         return torch.bernoulli(p, generator=generator).to(self.b)
 
     @torch.no_grad()
-    def sample(self, n: int, k: int = 1000, generator: torch.Generator | None = None, *,
+    def sample(self, n: int, n_steps: int = 1000, *, generator: torch.Generator | None = None,
                v0: torch.Tensor | None = None) -> torch.Tensor:
-        """[n, n_visible] states after k sweeps from v0 (default: uniform random states)."""
-        return sample_chains(self, n, k, generator, v0)
+        """[n, n_visible] states after n_steps sweeps from v0 (default: uniform random states)."""
+        return sample_chains(self, n, n_steps, generator, v0)

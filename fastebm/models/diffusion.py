@@ -21,40 +21,40 @@ class NoiseSchedule:
     q(x_t | x_0) = N(√ᾱ_t x_0, (1-ᾱ_t) I) with ᾱ_t = Π_{s<=t} (1-β_s).
 
     Args:
-        betas: β [T], each in (0, 1) (kept in float64).
+        noise_vars: β [T], each in (0, 1) (kept in float64).
     """
 
-    def __init__(self, betas: torch.Tensor):
-        betas = torch.as_tensor(betas, dtype=torch.float64).detach().cpu()
-        if betas.dim() != 1 or len(betas) < 1:
-            raise ValueError(f"betas must be a non-empty 1-D tensor, got shape {list(betas.shape)}")
-        if not ((betas > 0) & (betas < 1)).all():
-            raise ValueError("betas must lie in (0, 1)")
-        self.betas = betas
-        self.alphas_cumprod = torch.cumprod(1 - betas, 0)
+    def __init__(self, noise_vars: torch.Tensor):
+        noise_vars = torch.as_tensor(noise_vars, dtype=torch.float64).detach().cpu()
+        if noise_vars.dim() != 1 or len(noise_vars) < 1:
+            raise ValueError(f"noise_vars must be a non-empty 1-D tensor, got shape {list(noise_vars.shape)}")
+        if not ((noise_vars > 0) & (noise_vars < 1)).all():
+            raise ValueError("noise_vars must lie in (0, 1)")
+        self.noise_vars = noise_vars
+        self.alphas_cumprod = torch.cumprod(1 - noise_vars, 0)
 
     @classmethod
-    def linear(cls, steps: int, start: float = 1e-4, end: float = 0.02) -> "NoiseSchedule":
+    def linear(cls, n_timesteps: int, start: float = 1e-4, end: float = 0.02) -> "NoiseSchedule":
         """Ho et al. 2020's linear β from ``start`` to ``end``, both scaled by 1000 / T so that
         any T spans the same noise (Nichol & Dhariwal 2021)."""
-        T = check_count(steps, "steps")
+        T = check_count(n_timesteps, "n_timesteps")
         scale = 1000 / T
         start = check_real(start * scale, "start", low=0.0, high=1.0, low_open=True, high_open=True)
         end = check_real(end * scale, "end", low=0.0, high=1.0, low_open=True, high_open=True)
         return cls(torch.linspace(start, end, T, dtype=torch.float64))
 
     @classmethod
-    def cosine(cls, steps: int, offset: float = 0.008) -> "NoiseSchedule":
+    def cosine(cls, n_timesteps: int, offset: float = 0.008) -> "NoiseSchedule":
         """Nichol & Dhariwal 2021: ᾱ(t) = f(t)/f(0), f(t) = cos²((t/T + s)/(1 + s)·π/2), β
         clipped to 0.999."""
-        T = check_count(steps, "steps")
+        T = check_count(n_timesteps, "n_timesteps")
         s = check_real(offset, "offset", low=0.0, low_open=True)
         f = torch.cos((torch.arange(T + 1, dtype=torch.float64) / T + s) / (1 + s) * math.pi / 2) ** 2
         return cls((1 - f[1:] / f[:-1]).clamp(max=0.999))
 
     @property
-    def steps(self) -> int:
-        return len(self.betas)
+    def n_timesteps(self) -> int:
+        return len(self.noise_vars)
 
     def q_sample(self, x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """x_t = √ᾱ_t x_0 + √(1-ᾱ_t) ε for x0, noise [B, ...], t int64 [B]."""
@@ -62,7 +62,7 @@ class NoiseSchedule:
         return gaussian_marginal(x0, ab, noise)
 
     def state_dict(self) -> dict:
-        return {"betas": self.betas.clone()}
+        return {"noise_vars": self.noise_vars.clone()}
 
 
 def check_inpainting(x: torch.Tensor, known: torch.Tensor | None, mask: torch.Tensor | None):
@@ -95,12 +95,12 @@ def gaussian_marginal(x0: torch.Tensor, alpha_bar: torch.Tensor, noise: torch.Te
     return alpha_bar.sqrt() * x0 + (1 - alpha_bar).sqrt() * noise
 
 
-def timestep_embedding(t: torch.Tensor, dim: int, steps: int) -> torch.Tensor:
+def timestep_embedding(t: torch.Tensor, dim: int, n_timesteps: int) -> torch.Tensor:
     """[B, dim] sinusoidal features of t / T (Vaswani et al. 2017, as in Ho et al. 2020): sin and
     cos of t·1000/T at geometric frequencies 1 .. 1/10⁴."""
     half = dim // 2
     freqs = torch.exp(-math.log(10_000.0) * torch.arange(half, device=t.device) / max(half - 1, 1))
-    angle = (t.to(torch.float32) * (1000.0 / steps))[:, None] * freqs
+    angle = (t.to(torch.float32) * (1000.0 / n_timesteps))[:, None] * freqs
     return torch.cat([angle.sin(), angle.cos()], 1)
 
 
@@ -109,16 +109,16 @@ class MLPDenoiser(nn.Module):
     [x, emb(t)] with the time embedding also added to every hidden layer.
 
     Args:
-        dim: D. steps: T (scales the embedding). hidden: width. depth: hidden layers.
+        dim: D. n_timesteps: T (scales the embedding). hidden: width. depth: hidden layers.
         time_dim: the sinusoidal embedding's size. out_dim: the output's size (default D: ε̂;
             2D for GaussianDiffusion's (m, b)).
     """
 
-    def __init__(self, dim: int, steps: int, hidden: int = 256, depth: int = 3, time_dim: int = 64,
+    def __init__(self, dim: int, n_timesteps: int, hidden: int = 256, depth: int = 3, time_dim: int = 64,
                  out_dim: int | None = None):
         super().__init__()
         self.event_shape = (check_count(dim, "dim"),)
-        self.steps = check_count(steps, "steps")
+        self.n_timesteps = check_count(n_timesteps, "n_timesteps")
         hidden, depth = check_count(hidden, "hidden"), check_count(depth, "depth")
         self.time_dim = check_count(time_dim, "time_dim", 2)
         self.time = nn.Sequential(nn.Linear(self.time_dim, hidden), nn.SiLU())
@@ -127,7 +127,7 @@ class MLPDenoiser(nn.Module):
         self.out = nn.Linear(hidden, dim if out_dim is None else check_count(out_dim, "out_dim"))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        emb = self.time(timestep_embedding(t, self.time_dim, self.steps).to(x.dtype))  # [B, H]
+        emb = self.time(timestep_embedding(t, self.time_dim, self.n_timesteps).to(x.dtype))  # [B, H]
         h = x
         for layer in self.layers:
             h = nn.functional.silu(layer(h) + emb)

@@ -137,20 +137,20 @@ class Ising2D(nn.Module):
                       & ((col[:, :, None] + dc) % L == col[:, None, :])).to(x.dtype)
         return set_log_conditionals(u[:, sets], 4 * self.J * bonds, x[:, sets])
 
-    def sweep(self, s: torch.Tensor, k: int = 1, *, beta: float | torch.Tensor = 1.0,
+    def sweep(self, s: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor = 1.0,
               generator: torch.Generator | None = None) -> torch.Tensor:
-        """k checkerboard heat-bath sweeps of spins s [B, L, L] at inverse temperature beta (a
+        """n_steps checkerboard heat-bath sweeps of spins s [B, L, L] at inverse temperature beta (a
         float, or one per replica [B]) by ops.ising_gibbs."""
         self._check_spins(s)
-        return ops.ising_gibbs(s, k, beta=beta, J=float(self.J.detach()), h=float(self.h.detach()),
+        return ops.ising_gibbs(s, n_steps, beta=beta, J=float(self.J.detach()), h=float(self.h.detach()),
                                generator=generator)
 
-    def gibbs(self, x: torch.Tensor, k: int = 1, *, beta: float | torch.Tensor = 1.0,
+    def gibbs(self, x: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor = 1.0,
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, None]:
-        """Protocol: k sweeps of flattened states x [B, L²]; returns (x_k, None)."""
+        """Protocol: n_steps sweeps of flattened states x [B, L²]; returns (x_k, None)."""
         if x.dim() != 2 or x.shape[1] != self.n_visible:
             raise ValueError(f"x must be [B, {self.n_visible}] flattened states, got {list(x.shape)}")
-        return self.states(self.sweep(self.spins(x), k, beta=beta, generator=generator)), None
+        return self.states(self.sweep(self.spins(x), n_steps, beta=beta, generator=generator)), None
 
     def random_visible(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """[n, L²] uniform random states."""
@@ -158,8 +158,8 @@ class Ising2D(nn.Module):
         return torch.bernoulli(p, generator=generator).to(self.J)
 
     @torch.no_grad()
-    def sample(self, n: int, k: int = 1000, generator: torch.Generator | None = None, *,
+    def sample(self, n: int, n_steps: int = 1000, *, generator: torch.Generator | None = None,
                beta: float | torch.Tensor = 1.0, s0: torch.Tensor | None = None) -> torch.Tensor:
-        """[n, L, L] spins after k sweeps from s0 (default: uniform random spins)."""
+        """[n, L, L] spins after n_steps sweeps from s0 (default: uniform random spins)."""
         x0 = None if s0 is None else self.states(s0)
-        return self.spins(sample_chains(self, n, k, generator, x0, beta=beta))
+        return self.spins(sample_chains(self, n, n_steps, generator, x0, beta=beta))

@@ -27,26 +27,26 @@ class NonequilibriumDiffusion(nn.Module):
     """The bound, the trajectory likelihood, sampling with multiplied distributions (inpainting,
     denoising) and the entropy bounds of a 2015 diffusion model.
 
-    A family defines ``binary`` (its data domain), ``betas()`` [T], and the hooks
+    A family defines ``binary`` (its data domain), ``noise_vars()`` [T], and the hooks
     ``_noise_entropy(level)`` (H of one step losing ``level``, summed over D), ``_marginal(x0, ab,
-    generator)`` (a draw of q(xᵗ | x⁰)), ``_forward_log_prob(nxt, x, beta)``, ``_prior(n, like,
-    generator)``, ``_prior_log_prob(x)``, ``_step_kl(x0, x_t, k, alpha_bar, betas)``,
-    ``_reverse_log_prob(x_prev, x_t, k, betas)``, ``_check_observation_noise(noise)`` and
-    ``_reverse_draw(x_t, k, betas, generator, observation, noise)``; a model whose last step is
+    generator)`` (a draw of q(xᵗ | x⁰)), ``_forward_log_prob(nxt, x, noise_var)``, ``_prior(n, like,
+    generator)``, ``_prior_log_prob(x)``, ``_step_kl(x0, x_t, k, alpha_bar, noise_vars)``,
+    ``_reverse_log_prob(x_prev, x_t, k, noise_vars)``, ``_check_observation_noise(noise)`` and
+    ``_reverse_draw(x_t, k, noise_vars, generator, observation, noise)``; a model whose last step is
     not the edge rule overrides ``_edge`` (K's terms beside the KLs).
     """
 
     binary: bool
 
-    def __init__(self, net: nn.Module, dim: int, steps: int):
+    def __init__(self, net: nn.Module, dim: int, n_timesteps: int):
         super().__init__()
         if not isinstance(net, nn.Module):
             raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
         self.net = net
         self.event_shape = (check_count(dim, "dim"),)
-        self.steps = check_count(steps, "steps", 2)
+        self.n_timesteps = check_count(n_timesteps, "n_timesteps", 2)
 
-    def betas(self) -> torch.Tensor:
+    def noise_vars(self) -> torch.Tensor:
         raise NotImplementedError
 
     def network(self, x_t: torch.Tensor, k: torch.Tensor, width: int) -> torch.Tensor:
@@ -61,8 +61,8 @@ class NonequilibriumDiffusion(nn.Module):
         return check_samples(x0, name, self.event_shape[0], binary=self.binary)
 
     def _schedule(self) -> tuple[torch.Tensor, torch.Tensor]:
-        betas = self.betas()
-        return betas, torch.cumprod(1 - betas, 0)
+        noise_vars = self.noise_vars()
+        return noise_vars, torch.cumprod(1 - noise_vars, 0)
 
     def bound(self, x0: torch.Tensor, generator=None, *, every_step: bool = False) -> torch.Tensor:
         """[B] the lower bound K on log p(x⁰) (nats per sample; paper eq. 14):
@@ -70,33 +70,33 @@ class NonequilibriumDiffusion(nn.Module):
             K = -Σ_{t=2}^T E_q[KL(q(xᵗ⁻¹ | xᵗ, x⁰) ‖ p(xᵗ⁻¹ | xᵗ))]
                 + H_q(Xᵀ | X⁰) - H_q(X¹ | X⁰) - H_p(Xᵀ),
 
-        each KL at one draw xᵗ ~ q(xᵗ | x⁰). ``every_step``: the sum over all T - 1 steps (T - 1
+        each KL at one draw xᵗ ~ q(xᵗ | x⁰). ``every_step``: the sum over all T - 1 n_timesteps (T - 1
         network calls); else an unbiased estimate from one random t per sample, (T - 1)·KL_t
         (one call; the training objective). Differentiable in the network (and learnt βs, the
         Gaussian draws being reparameterised)."""
         self.check_data(x0)
-        betas, alpha_bar = self._schedule()
-        B, T = x0.shape[0], self.steps
+        noise_vars, alpha_bar = self._schedule()
+        B, T = x0.shape[0], self.n_timesteps
         if every_step:
-            kl = sum(self._kl_at(x0, torch.full((B,), k, device=x0.device), alpha_bar, betas, generator)
+            kl = sum(self._kl_at(x0, torch.full((B,), k, device=x0.device), alpha_bar, noise_vars, generator)
                      for k in range(1, T))
         else:
             device = "cpu" if generator is None else generator.device
             k = torch.randint(1, T, (B,), generator=generator, device=device).to(x0.device)
-            kl = (T - 1) * self._kl_at(x0, k, alpha_bar, betas, generator)
-        return -kl + self._edge(x0, alpha_bar, betas, generator)
+            kl = (T - 1) * self._kl_at(x0, k, alpha_bar, noise_vars, generator)
+        return -kl + self._edge(x0, alpha_bar, noise_vars, generator)
 
-    def _edge(self, x0, alpha_bar, betas, generator) -> torch.Tensor:
+    def _edge(self, x0, alpha_bar, noise_vars, generator) -> torch.Tensor:
         """K's terms beside the KLs: eq. 14's H_q(Xᵀ | X⁰) - H_q(X¹ | X⁰) - H_p(Xᵀ) (exact for the
         edge rule's last step)."""
         one = torch.ones((), dtype=alpha_bar.dtype, device=alpha_bar.device)
-        edge = (self._noise_entropy(1 - alpha_bar[-1]) - self._noise_entropy(betas[0])
+        edge = (self._noise_entropy(1 - alpha_bar[-1]) - self._noise_entropy(noise_vars[0])
                 - self._noise_entropy(one))
         return edge.to(x0.dtype)
 
-    def _kl_at(self, x0, k, alpha_bar, betas, generator) -> torch.Tensor:
+    def _kl_at(self, x0, k, alpha_bar, noise_vars, generator) -> torch.Tensor:
         x_t = self._marginal(x0, alpha_bar[k].to(x0.dtype)[:, None], generator)
-        return self._step_kl(x0, x_t, k, alpha_bar, betas)
+        return self._step_kl(x0, x_t, k, alpha_bar, noise_vars)
 
     @torch.no_grad()
     def trajectory_log_likelihood(self, x0: torch.Tensor, n_trajectories: int = 100,
@@ -109,16 +109,16 @@ class NonequilibriumDiffusion(nn.Module):
         lower bound (Jensen) that tightens as trajectories are added, above K in expectation."""
         self.check_data(x0)
         S = check_count(n_trajectories, "n_trajectories")
-        betas = self.betas().detach().double()
+        noise_vars = self.noise_vars().detach().double()
         B = x0.shape[0]
         x = x0.repeat(S, 1)                     # [S·B, D]: trajectory s of sample b at s·B + b
         log_w = torch.zeros(S * B, dtype=torch.float64, device=x0.device)
-        for k in range(self.steps):
-            level = betas[k].to(x.dtype)
+        for k in range(self.n_timesteps):
+            level = noise_vars[k].to(x.dtype)
             nxt = self._marginal(x, 1 - level, generator)
             log_w -= self._forward_log_prob(nxt, x, level).double()
             log_w += self._reverse_log_prob(x, nxt, torch.full((S * B,), k, device=x.device),
-                                            betas).double()
+                                            noise_vars).double()
             x = nxt
         log_w += self._prior_log_prob(x).double()
         return torch.logsumexp(log_w.view(S, B), 0) - math.log(S)
@@ -139,17 +139,17 @@ class NonequilibriumDiffusion(nn.Module):
           with probability ε): every reverse step multiplied by r in closed form, the paper's
           constant choice r(xᵗ) = r(x⁰)."""
         check_count(n, "n")
-        betas, alpha_bar = (v.detach().double() for v in self._schedule())
-        x = self._prior(n, self.betas(), generator)
+        noise_vars, alpha_bar = (v.detach().double() for v in self._schedule())
+        x = self._prior(n, self.noise_vars(), generator)
         known = check_inpainting(x, known, mask)
         if observation is not None:
             observation = self.check_data(observation, "observation").to(x)
             if len(observation) != n:
                 raise ValueError(f"observation must have {n} rows, got {len(observation)}")
             observation_noise = self._check_observation_noise(observation_noise)
-        for k in range(self.steps - 1, -1, -1):
-            steps = torch.full((n,), k, device=x.device)
-            x = self._reverse_draw(x, steps, betas, generator, observation, observation_noise)
+        for k in range(self.n_timesteps - 1, -1, -1):
+            level = torch.full((n,), k, device=x.device)
+            x = self._reverse_draw(x, level, noise_vars, generator, observation, observation_noise)
             if known is not None:
                 level = known if k == 0 else self._marginal(known, alpha_bar[k - 1].to(x.dtype), generator)
                 x = torch.where(mask, level, x)
@@ -164,7 +164,7 @@ class NonequilibriumDiffusion(nn.Module):
         The lower bound is met by data at one point; the upper needs the forward process never
         to lower the marginal entropy (always for the binomial; for the Gaussian, data no more
         spread than N(0, I)) and is met by data drawn from π."""
-        betas, alpha_bar = (v.detach().double() for v in self._schedule())
+        noise_vars, alpha_bar = (v.detach().double() for v in self._schedule())
         previous = torch.cat([torch.zeros_like(alpha_bar[:1]), 1 - alpha_bar[:-1]])
-        upper = self._noise_entropy(betas)
+        upper = self._noise_entropy(noise_vars)
         return upper + self._noise_entropy(previous) - self._noise_entropy(1 - alpha_bar), upper

@@ -42,10 +42,10 @@ class _RBM(nn.Module):
         return self.W.shape[1]
 
     @torch.no_grad()
-    def sample(self, n: int, k: int = 1000, generator: torch.Generator | None = None, *,
+    def sample(self, n: int, n_steps: int = 1000, *, generator: torch.Generator | None = None,
                v0: torch.Tensor | None = None) -> torch.Tensor:
-        """[n, V] samples after k sweeps from v0 [n, V] (default: the model's random_visible)."""
-        return sample_chains(self, n, k, generator, v0)
+        """[n, V] samples after n_steps sweeps from v0 [n, V] (default: the model's random_visible)."""
+        return sample_chains(self, n, n_steps, generator, v0)
 
     def _tempered(self, beta) -> float:
         return check_real(beta, "beta", low=0.0)
@@ -135,15 +135,15 @@ class BernoulliRBM(_RBM):
         """[B, V] p(vᵢ = 1 | h) = σ(bᵢ + (Wh)ᵢ)."""
         return torch.sigmoid(h @ self.W.T + self.b)
 
-    def gibbs(self, v: torch.Tensor, k: int = 1, *, beta: float = 1.0,
+    def gibbs(self, v: torch.Tensor, n_steps: int = 1, *, beta: float = 1.0,
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """k block-Gibbs sweeps from v [B, V] at inverse temperature beta (p ∝ e^{-βE});
+        """n_steps block-Gibbs sweeps from v [B, V] at inverse temperature beta (p ∝ e^{-βE});
         returns (v_k, h_k)."""
         beta = self._tempered(beta)
         W, b, c = (p.detach() for p in (self.W, self.b, self.c))
         if beta != 1.0:
             W, b, c = beta * W, beta * b, beta * c
-        return ops.rbm_gibbs(v, W, b, c, k, generator=generator)
+        return ops.rbm_gibbs(v, W, b, c, n_steps, generator=generator)
 
     @torch.no_grad()
     def cd_grads(self, v_data: torch.Tensor, v_chain: torch.Tensor, k: int,
@@ -156,14 +156,14 @@ class BernoulliRBM(_RBM):
 
     @torch.no_grad()
     def pcd_sgd_steps(self, chains: torch.Tensor, data: torch.Tensor, batch_size: int, k: int,
-                      seeds: list[int], sgd) -> None:
-        """Protocol hook: several PCD-k steps with a fastebm.optim.SGD in one call
-        (ops.rbm_pcd_sgd_); chains [N, V] and the parameters are updated in place."""
-        h = sgd.hyper
-        ops.rbm_pcd_sgd_(self.W.data, self.b.data, self.c.data, chains, sgd.momentum_buffers, data,
-                         batch_size, seeds, k, h["lr"], h["momentum"], h["weight_decay"],
-                         sgd.steps == 0)
-        sgd.steps += len(seeds)
+                      seeds: list[int], *, lr: float, momentum: float, weight_decay: float,
+                      momentum_buffers: list[torch.Tensor], first_step: bool) -> None:
+        """Protocol hook: several PCD-k steps with SGD in one call (ops.rbm_pcd_sgd_); chains
+        [N, V], the parameters and ``momentum_buffers`` ([W, b, c]'s, from
+        fastebm.optim.SGD.momentum_buffers) are updated in place."""
+        ops.rbm_pcd_sgd_(self.W.data, self.b.data, self.c.data, chains, momentum_buffers, data,
+                         batch_size=batch_size, seeds=seeds, k=k, lr=lr, momentum=momentum,
+                         weight_decay=weight_decay, first_step=first_step)
 
     def annealing_path(self, *, data: torch.Tensor | None = None,
                        base_b: torch.Tensor | None = None) -> _BaseRatePath:
@@ -235,9 +235,9 @@ class GaussianBernoulliRBM(_RBM):
         """[B, V] E[v | h] = b + σ·(Wh); v | h ~ N(that, σ²)."""
         return self.b + self.sigma * (h @ self.W.T)
 
-    def gibbs(self, v: torch.Tensor, k: int = 1, *, beta: float = 1.0,
+    def gibbs(self, v: torch.Tensor, n_steps: int = 1, *, beta: float = 1.0,
               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """k block-Gibbs sweeps from v [B, V] at inverse temperature beta > 0; returns (v_k, h_k).
+        """n_steps block-Gibbs sweeps from v [B, V] at inverse temperature beta > 0; returns (v_k, h_k).
         p ∝ e^{-βE} is the GRBM with W√β, b, βc, σ/√β."""
         beta = self._tempered(beta)
         if beta == 0:
@@ -245,7 +245,7 @@ class GaussianBernoulliRBM(_RBM):
         W, b, c, s = (p.detach() for p in (self.W, self.b, self.c, self.sigma))
         if beta != 1.0:
             W, c, s = W * math.sqrt(beta), c * beta, s / math.sqrt(beta)
-        return ops.grbm_gibbs(v, W, b, c, s, k, generator=generator)
+        return ops.grbm_gibbs(v, W, b, c, s, n_steps, generator=generator)
 
     def random_visible(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """[n, V] draws from N(b, σ²) (a chain start)."""

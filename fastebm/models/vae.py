@@ -88,7 +88,7 @@ class VAE(nn.Module):
                                             n_samples, generator=generator)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(self, n: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """[n, V] the decoder's mean E[x | z] (Bernoulli probabilities or Gaussian means) for
         z ~ N(0, I)."""
         check_count(n, "n")

@@ -9,6 +9,7 @@ Each objective's ``compute_grads(model, x, generator)`` fills the model paramete
 with the gradient to descend for the batch x and returns a dict of float metrics.
 """
 
+from .base import Objective
 from .contrastive import CD, PCD
 from .diffusion import DenoisingDiffusion, DiffusionBound
 from .elbo import ELBO
@@ -22,7 +23,7 @@ from .score_matching import DenoisingScoreMatching, ScoreMatching, SlicedScoreMa
 from .stein import SteinCD, SteinGAN
 
 __all__ = ["CD", "DenoisingDiffusion", "DiffusionBound", "DenoisingScoreMatching", "ELBO",
-           "GeneralisedPseudoLikelihood", "MaximumLikelihood", "NCE", "PCD", "PseudoLikelihood",
+           "GeneralisedPseudoLikelihood", "MaximumLikelihood", "NCE", "Objective", "PCD", "PseudoLikelihood",
            "RatioMatching", "ScoreMatching", "SlicedScoreMatching", "SteinCD", "SteinGAN",
            "log_generalised_pseudo_likelihood", "log_pseudo_likelihood", "ratio_matching_loss",
            "window_sets"]

@@ -8,6 +8,7 @@ from ..checks import check_count
 from ..ops import draw_seeds
 from ..optim import SGD
 from ..samplers import GibbsSampler, tempering_ladder
+from .base import Objective
 
 
 def energy_gap_grads(energy, x_data: torch.Tensor, x_model: torch.Tensor,
@@ -33,7 +34,7 @@ def check_batch(model, v: torch.Tensor) -> None:
         raise ValueError(f"batch must be a non-empty [B, {model.n_visible}] tensor, got {shape}")
 
 
-class CD:
+class CD(Objective):
     """CD-k (Hinton 2002): negative samples from k Gibbs sweeps started at the data batch."""
 
     def __init__(self, k: int = 1):
@@ -47,14 +48,9 @@ class CD:
             return {}
         return free_energy_gap_grads(model, v, model.gibbs(v, self.k, generator=generator)[0])
 
-    def state_dict(self) -> dict:
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        pass
 
 
-class PCD:
+class PCD(Objective):
     """PCD-k / SML (Younes 1989; Tieleman 2008): negative samples from persistent chains that
     advance k sweeps per update; with ``betas``, the chains use parallel tempering (Desjardins et
     al. 2010), see :class:`fastebm.samplers.GibbsSampler`."""
@@ -85,22 +81,27 @@ class PCD:
         if fused is not None and not sampler.tempered:
             sampler.advance_to(fused(v, sampler.state, self.k, generator))
             return {}
-        return free_energy_gap_grads(model, v, sampler.step())
+        return free_energy_gap_grads(model, v, sampler.sample())
 
     def run_steps(self, model, optimizer, rows: torch.Tensor, batch_size: int, generator) -> bool:
         """Several PCD steps (batches of ``batch_size`` rows of ``rows``) in one fused call, the
         bits of as many compute_grads + optimizer.step calls, when the model has the
-        ``pcd_sgd_steps`` hook, the optimizer is fastebm.optim.SGD and the chains are not
-        tempered; returns False (nothing done) otherwise."""
+        ``pcd_sgd_steps`` hook, the optimizer is fastebm.optim.SGD with one group of the model's
+        parameters and the chains are not tempered; returns False (nothing done) otherwise."""
         hook = getattr(model, "pcd_sgd_steps", None)
-        if hook is None or not isinstance(optimizer, SGD):
+        params = list(model.parameters())
+        if (hook is None or not isinstance(optimizer, SGD) or len(optimizer.param_groups) != 1
+                or [id(p) for p in optimizer.param_groups[0]["params"]] != [id(p) for p in params]):
             return False
         sampler = self._sampler(model, generator)
         if sampler.tempered:
             return False
         seeds = draw_seeds(-(-len(rows) // batch_size), generator)
         chains = sampler.state.contiguous()
-        hook(chains, rows, batch_size, self.k, seeds, optimizer)
+        group = optimizer.param_groups[0]
+        buffers, first_step = optimizer.momentum_buffers(params)
+        hook(chains, rows, batch_size, self.k, seeds, lr=group["lr"], momentum=group["momentum"],
+             weight_decay=group["weight_decay"], momentum_buffers=buffers, first_step=first_step)
         sampler.advance_to(chains, len(seeds))
         return True
 

@@ -28,7 +28,7 @@ class DenoisingDiffusion(LossObjective):
 
     def loss(self, model, x: torch.Tensor, generator=None) -> torch.Tensor:
         device = "cpu" if generator is None else generator.device
-        t = torch.randint(0, self.schedule.steps, (x.shape[0],), generator=generator,
+        t = torch.randint(0, self.schedule.n_timesteps, (x.shape[0],), generator=generator,
                           device=device).to(x.device)
         noise = randn_like(x, generator)
         return (model(self.schedule.q_sample(x, t, noise), t) - noise).square().mean()

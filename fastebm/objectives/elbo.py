@@ -6,9 +6,10 @@ from __future__ import annotations
 import torch
 
 from ..checks import check_count, check_generator
+from .base import Objective
 
 
-class ELBO:
+class ELBO(Objective):
     """Maximise the ELBO (Kingma & Welling 2014): descend -mean ELBO(x) over the batch, each
     ELBO from ``n_samples`` reparameterised draws of q(z | x), the KL to the prior in closed form
     (``analytic_kl``) or by Monte Carlo. The model gives ``elbo(x, n_samples, analytic_kl=,
@@ -28,8 +29,3 @@ class ELBO:
         (-value).backward()
         return {"elbo": value.item()}
 
-    def state_dict(self) -> dict:
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        pass

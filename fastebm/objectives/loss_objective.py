@@ -8,9 +8,10 @@ import torch
 
 from ..checks import check_generator
 from ..models.energy import check_states
+from .base import Objective
 
 
-class LossObjective:
+class LossObjective(Objective):
     def loss(self, model, x: torch.Tensor, generator=None) -> torch.Tensor:
         raise NotImplementedError
 
@@ -21,8 +22,3 @@ class LossObjective:
         loss.backward()
         return {"loss": loss.item()}
 
-    def state_dict(self) -> dict:
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        pass

@@ -8,9 +8,10 @@ import torch
 
 from ..checks import check_generator, check_real
 from ..models.energy import check_states
+from .base import Objective
 
 
-class MaximumLikelihood:
+class MaximumLikelihood(Objective):
     """The likelihood gradient ∇θ log p_θ(x) = -∇θE(x) + E_{p_θ}[∇θE], estimated as
 
         J(θ) = mean E(x_data) - mean E(x_model) + α (mean E(x_data)² + mean E(x_model)²)

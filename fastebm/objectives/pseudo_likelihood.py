@@ -12,6 +12,7 @@ from torch.nn.functional import logsigmoid
 
 from ..checks import check_generator
 from ..models.base import check_model, check_visible
+from .base import Objective
 
 _CHUNK_ROWS = 1 << 16  # changed copies of the data evaluated per free-energy call
 #: Largest set of the generalised pseudo-likelihood: its 2^|S| joint states are enumerated.
@@ -127,7 +128,7 @@ def log_generalised_pseudo_likelihood(model, v: torch.Tensor, sets) -> torch.Ten
     return total
 
 
-class PseudoLikelihood:
+class PseudoLikelihood(Objective):
     """Maximum pseudo-likelihood (Besag 1975): descend -mean log PL(v); exact (all V
     conditionals, through the model's ``log_conditionals`` or free-energy differences) or
     ``stochastic`` (one random site). Consistent for fully visible models (Mase 1995)."""
@@ -143,11 +144,6 @@ class PseudoLikelihood:
         loss.backward()
         return {"pseudo_log_likelihood": -loss.item()}
 
-    def state_dict(self) -> dict:
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        pass
 
 
 class GeneralisedPseudoLikelihood(PseudoLikelihood):

@@ -7,6 +7,7 @@ import torch
 from ..checks import check_generator
 from ..models.base import check_visible
 from .pseudo_likelihood import check_binary_model, site_log_conditionals
+from .base import Objective
 
 
 def ratio_matching_loss(model, v: torch.Tensor) -> torch.Tensor:
@@ -20,7 +21,7 @@ def ratio_matching_loss(model, v: torch.Tensor) -> torch.Tensor:
     return (-torch.expm1(site_log_conditionals(model, v))).square().sum(1)
 
 
-class RatioMatching:
+class RatioMatching(Objective):
     """Ratio matching (Hyvärinen 2007): descend mean Σᵢ (1 - p(vᵢ | v₋ᵢ))² over the batch."""
 
     def compute_grads(self, model, v: torch.Tensor, generator=None) -> dict:
@@ -29,8 +30,3 @@ class RatioMatching:
         loss.backward()
         return {"ratio_matching_loss": loss.item()}
 
-    def state_dict(self) -> dict:
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        pass

@@ -19,6 +19,7 @@ from ..models.energy import check_states
 from ..samplers.amortized_svgd import AmortizedSVGD
 from ..samplers.svgd import stein_direction, target_score
 from .contrastive import check_batch, energy_gap_grads
+from .base import Objective
 
 
 def stein_energy(model) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -47,8 +48,8 @@ def _check_batch(model, x: torch.Tensor) -> None:
         raise ValueError(f"Stein objectives need batches of at least 2 examples, got {len(x)}")
 
 
-class SteinCD:
-    """Stein contrastive divergence: CD-k whose negative phase is k SVGD steps of the batch itself,
+class SteinCD(Objective):
+    """Stein contrastive divergence: CD whose negative phase is n_steps SVGD steps of the batch itself,
 
         x' = x + ε φ(x),  φᵢ = 1/(n-1) Σ_{j≠i} [k(xⱼ, xᵢ) ∇log p(xⱼ) + ∇_{xⱼ} k(xⱼ, xᵢ)],
 
@@ -64,14 +65,14 @@ class SteinCD:
     64-D Gaussian at n = 100, measured).
 
     Args:
-        step_size: ε > 0. k: SVGD steps (>= 1). bandwidth: h (None: the median heuristic).
+        step_size: ε > 0. n_steps: SVGD steps (>= 1). bandwidth: h (None: the median heuristic).
         exclude_self: the leave-one-out φ (default) or Liu & Wang's φ*.
     """
 
-    def __init__(self, step_size: float = 0.1, k: int = 1, bandwidth: float | None = None,
+    def __init__(self, step_size: float = 0.1, n_steps: int = 1, bandwidth: float | None = None,
                  exclude_self: bool = True):
         self.step_size = check_real(step_size, "step_size", low=0.0, low_open=True)
-        self.k = check_count(k, "k")
+        self.n_steps = check_count(n_steps, "n_steps")
         self.bandwidth = None if bandwidth is None else check_real(bandwidth, "bandwidth", low=0.0,
                                                                    low_open=True)
         self.exclude_self = bool(exclude_self)
@@ -81,20 +82,15 @@ class SteinCD:
         _check_batch(model, x)
         check_generator(generator)
         negatives = x.detach()
-        for _ in range(self.k):
+        for _ in range(self.n_steps):
             score = target_score(negatives, lambda z: -energy(z))
             phi, h = stein_direction(negatives, score, self.bandwidth, self.exclude_self)
             negatives = negatives + self.step_size * phi
         return {**energy_gap_grads(energy, x, negatives), "bandwidth": h.item()}
 
-    def state_dict(self) -> dict:
-        return {}
-
-    def load_state_dict(self, state: dict) -> None:
-        pass
 
 
-class SteinGAN:
+class SteinGAN(Objective):
     """Amortized MLE (SteinGAN): each step
 
     1. the generator G moves toward the current model p ∝ exp(-U) by one amortized-SVGD step
@@ -127,7 +123,7 @@ class SteinGAN:
                                  f"data's shape {list(x.shape)}")
             return target_score(y, lambda z: -energy(z))
 
-        negatives, metrics = self.sampler.step(score, generator)
+        negatives, metrics = self.sampler.update(score, generator=generator)
         return {**energy_gap_grads(energy, x, negatives), **metrics}
 
     def state_dict(self) -> dict:

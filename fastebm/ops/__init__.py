@@ -12,13 +12,18 @@ from .common import draw_seed, draw_seeds
 from .diffusion import (binomial_diffusion_step, ddim_step, ddpm_step,
                         gaussian_diffusion_step)
 from .ising import bm_gibbs, ising_gibbs
-from .langevin import gmm_langevin, hmc_accept, langevin_step, leapfrog_step, mala_accept
+from .langevin import (ChainRun, MetropolisResult, PhasePoint, gmm_langevin, hmc_accept,
+                       langevin_step, leapfrog_step, mala_accept)
 from .philox import philox4x32
-from .svgd import svgd_rbf
+from .svgd import SteinDirection, svgd_rbf
 from .vi import reparameterize
-from .rbm import (bernoulli_sigmoid, grbm_ais, grbm_cd_grad, grbm_gibbs, rbm_ais, rbm_cd_grad,
+from .rbm import (AISRun, CDGrad, GaussianCDGrad, GibbsState, bernoulli_sigmoid, grbm_ais, grbm_cd_grad, grbm_gibbs, rbm_ais, rbm_cd_grad,
                   rbm_gibbs, rbm_pcd_sgd_)
 
-__all__ = ["bernoulli_sigmoid", "binomial_diffusion_step", "bm_gibbs", "ddim_step", "ddpm_step",
-           "gaussian_diffusion_step", "draw_seed", "draw_seeds", "gmm_langevin", "grbm_ais", "grbm_cd_grad",
-           "grbm_gibbs", "hmc_accept", "ising_gibbs", "langevin_step", "leapfrog_step", "mala_accept", "philox4x32", "rbm_ais", "rbm_cd_grad", "rbm_gibbs", "rbm_pcd_sgd_", "reparameterize", "svgd_rbf"]
+__all__ = ["AISRun", "CDGrad", "ChainRun", "GaussianCDGrad", "GibbsState", "MetropolisResult",
+           "PhasePoint", "SteinDirection", "bernoulli_sigmoid", "binomial_diffusion_step",
+           "bm_gibbs", "ddim_step", "ddpm_step", "draw_seed", "draw_seeds",
+           "gaussian_diffusion_step", "gmm_langevin", "grbm_ais", "grbm_cd_grad", "grbm_gibbs",
+           "hmc_accept", "ising_gibbs", "langevin_step", "leapfrog_step", "mala_accept",
+           "philox4x32", "rbm_ais", "rbm_cd_grad", "rbm_gibbs", "rbm_pcd_sgd_", "reparameterize",
+           "svgd_rbf"]

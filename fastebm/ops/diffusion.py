@@ -30,7 +30,7 @@ def timesteps(t, x: torch.Tensor, name: str = "t") -> torch.Tensor:
     return (t.expand(x.shape[0]) if t.dim() == 0 else t).to(torch.int64)
 
 
-def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t, alphas_cumprod: torch.Tensor, *,
+def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: torch.Tensor, *,
               variance: str = "fixed_small", clip_sample: float | None = None,
               generator: torch.Generator | None = None,
               noise: torch.Tensor | None = None) -> torch.Tensor:
@@ -42,7 +42,8 @@ def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t, alphas_cumprod: torch.Ten
         ᾱ_{-1} = 1 and no noise at t = 0.
 
     Args:
-        x_t: [B, ...] float32 or float64. eps: the network's ε̂(x_t, t), x_t's shape.
+        x_t: [B, ...] float32 or float64.
+        noise_pred: the network's predicted noise ε̂(x_t, t), x_t's shape.
         t: int, or int tensor [B] (a timestep per sample), in [0, T).
         alphas_cumprod: ᾱ [T] (cast to x_t's dtype), in (0, 1), strictly decreasing.
         variance: "fixed_small" or "fixed_large". clip_sample: > 0 or None.
@@ -55,11 +56,12 @@ def ddpm_step(x_t: torch.Tensor, eps: torch.Tensor, t, alphas_cumprod: torch.Ten
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
     seed = 0 if noise is not None else draw_seed(generator)
     return torch.ops.fastebm.ddpm_step.default(
-        x_t, eps, timesteps(t, x_t), alphas_cumprod.to(x_t.dtype), VARIANCES.index(variance),
+        x_t, noise_pred, timesteps(t, x_t), alphas_cumprod.to(x_t.dtype),
+        VARIANCES.index(variance),
         None if clip_sample is None else float(clip_sample), noise, seed)
 
 
-def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, t, t_prev, alphas_cumprod: torch.Tensor,
+def ddim_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, t_prev, alphas_cumprod: torch.Tensor,
               eta: float = 0.0, *, generator: torch.Generator | None = None,
               noise: torch.Tensor | None = None) -> torch.Tensor:
     """One DDIM step x_t -> x_{t_prev} (Song et al. 2021), one fused pass:
@@ -70,17 +72,17 @@ def ddim_step(x_t: torch.Tensor, eps: torch.Tensor, t, t_prev, alphas_cumprod: t
     ᾱ_p = ᾱ_{t_prev}, or 1 for t_prev = -1 (the last step, to x₀). η = 0 is deterministic.
 
     Args:
-        x_t, eps: [B, ...]. t, t_prev: ints or int tensors [B], -1 <= t_prev < t < T.
+        x_t, noise_pred: [B, ...]. t, t_prev: ints or int tensors [B], -1 <= t_prev < t < T.
         alphas_cumprod: ᾱ [T]. eta: η >= 0. generator, noise: as :func:`ddpm_step`.
     """
     seed = 0 if noise is not None else draw_seed(generator)
     return torch.ops.fastebm.ddim_step.default(
-        x_t, eps, timesteps(t, x_t), timesteps(t_prev, x_t, "t_prev"),
+        x_t, noise_pred, timesteps(t, x_t), timesteps(t_prev, x_t, "t_prev"),
         alphas_cumprod.to(x_t.dtype), float(eta), noise, seed)
 
 
 def gaussian_diffusion_step(x_t: torch.Tensor, mu: torch.Tensor, var: torch.Tensor,
-                            beta: torch.Tensor, *, generator: torch.Generator | None = None,
+                            noise_var: torch.Tensor, *, generator: torch.Generator | None = None,
                             noise: torch.Tensor | None = None) -> torch.Tensor:
     """The reverse step of Sohl-Dickstein et al. 2015's Gaussian diffusion, with the paper's
     parameterisation of the network's outputs (m, b) at x_t fused in:
@@ -88,13 +90,14 @@ def gaussian_diffusion_step(x_t: torch.Tensor, mu: torch.Tensor, var: torch.Tens
         x_{t-1} ~ N(μ, σ²),  μ = x_t·√(1-β_t) + m·√β_t,  σ² = sigmoid(b + logit β_t).
 
     Args:
-        x_t, mu (m), var (b): [B, ...]. beta: β_t [B] in (0, 1) (per sample) or a float.
+        x_t, mu (m), var (b): [B, ...]. noise_var: β_t [B] in (0, 1) (per sample) or a float.
         generator, noise: as :func:`ddpm_step`.
     """
-    if not isinstance(beta, torch.Tensor):
-        beta = torch.full((x_t.shape[0],), float(beta), dtype=x_t.dtype, device=x_t.device)
+    if not isinstance(noise_var, torch.Tensor):
+        noise_var = torch.full((x_t.shape[0],), float(noise_var), dtype=x_t.dtype,
+                               device=x_t.device)
     seed = 0 if noise is not None else draw_seed(generator)
-    return torch.ops.fastebm.gaussian_diffusion_step.default(x_t, mu, var, beta, noise, seed)
+    return torch.ops.fastebm.gaussian_diffusion_step.default(x_t, mu, var, noise_var, noise, seed)
 
 
 def binomial_diffusion_step(p: torch.Tensor, *,
@@ -121,9 +124,9 @@ def _check_timesteps(t, name, x):
     check_size(t, name, 0, x.shape[0], "batch = x_t.size(0)")
 
 
-def _reverse_fake(x_t, eps, t, t_prev, alphas_cumprod, noise):
+def _reverse_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, noise):
     _check_batched(x_t, "x_t")
-    check_same_shape(eps, "eps", x_t, "x_t")
+    check_same_shape(noise_pred, "noise_pred", x_t, "x_t")
     if noise is not None:
         check_same_shape(noise, "noise", x_t, "x_t")
     _check_timesteps(t, "t", x_t)
@@ -137,8 +140,8 @@ def _reverse_fake(x_t, eps, t, t_prev, alphas_cumprod, noise):
 
 
 @torch.library.register_fake("fastebm::ddpm_step")
-def _ddpm_step_fake(x_t, eps, t, alphas_cumprod, variance, clip_sample, noise, seed):
-    out = _reverse_fake(x_t, eps, t, None, alphas_cumprod, noise)
+def _ddpm_step_fake(x_t, noise_pred, t, alphas_cumprod, variance, clip_sample, noise, seed):
+    out = _reverse_fake(x_t, noise_pred, t, None, alphas_cumprod, noise)
     if variance not in (0, 1):
         raise ValueError(f"fastebm: argument 'variance' must be 0 (fixed_small) or 1 "
                          f"(fixed_large), got {variance}")
@@ -149,23 +152,23 @@ def _ddpm_step_fake(x_t, eps, t, alphas_cumprod, variance, clip_sample, noise, s
 
 
 @torch.library.register_fake("fastebm::ddim_step")
-def _ddim_step_fake(x_t, eps, t, t_prev, alphas_cumprod, eta, noise, seed):
-    out = _reverse_fake(x_t, eps, t, t_prev, alphas_cumprod, noise)
+def _ddim_step_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, eta, noise, seed):
+    out = _reverse_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, noise)
     if not (math.isfinite(eta) and eta >= 0):
         raise ValueError(f"fastebm: argument 'eta' must be finite and >= 0, got {eta:g}")
     return out
 
 
 @torch.library.register_fake("fastebm::gaussian_diffusion_step")
-def _gaussian_diffusion_step_fake(x_t, mu, var, beta, noise, seed):
+def _gaussian_diffusion_step_fake(x_t, mu, var, noise_var, noise, seed):
     _check_batched(x_t, "x_t")
     check_same_shape(mu, "mu", x_t, "x_t")
     check_same_shape(var, "var", x_t, "x_t")
     if noise is not None:
         check_same_shape(noise, "noise", x_t, "x_t")
-    check_float_tensor(beta, "beta", 1)
-    check_same_kind(beta, "beta", x_t, "x_t")
-    check_size(beta, "beta", 0, x_t.shape[0], "batch = x_t.size(0)")
+    check_float_tensor(noise_var, "noise_var", 1)
+    check_same_kind(noise_var, "noise_var", x_t, "x_t")
+    check_size(noise_var, "noise_var", 0, x_t.shape[0], "batch = x_t.size(0)")
     return torch.empty_like(x_t, memory_format=torch.contiguous_format)
 
 

@@ -27,21 +27,21 @@ def _beta_tensor(beta, like: torch.Tensor) -> torch.Tensor:
     return torch.full((), check_real(beta, "beta", low=0.0), dtype=like.dtype, device=like.device)
 
 
-def _run(op, state: torch.Tensor, n_sweeps: int, sweep_work: int, seed: int, *args):
-    """op(state, n_sweeps, *args, seed, sweep0) in chunks of about SINGLE_CALL_SITES site updates
+def _run(op, state: torch.Tensor, n_steps: int, sweep_work: int, seed: int, *args):
+    """op(state, n_steps, *args, seed, sweep0) in chunks of about SINGLE_CALL_SITES site updates
     (one call when short, or when the arguments are invalid: the op raises its own error)."""
-    if n_sweeps <= 1 or sweep_work == 0 or n_sweeps * sweep_work <= SINGLE_CALL_SITES:
-        return op(state, n_sweeps, *args, seed)
+    if n_steps <= 1 or sweep_work == 0 or n_steps * sweep_work <= SINGLE_CALL_SITES:
+        return op(state, n_steps, *args, seed)
     out = [state]
 
     def run(start: int, n: int) -> None:
         out[0] = op(out[0], n, *args, seed, start)
 
-    common.run_chunked(n_sweeps, max(1, SINGLE_CALL_SITES // sweep_work), run)
+    common.run_chunked(n_steps, max(1, SINGLE_CALL_SITES // sweep_work), run)
     return out[0]
 
 
-def bm_gibbs(x: torch.Tensor, J: torch.Tensor, b: torch.Tensor, n_sweeps: int = 1, *,
+def bm_gibbs(x: torch.Tensor, J: torch.Tensor, b: torch.Tensor, n_steps: int = 1, *,
              beta: float | torch.Tensor = 1.0,
              generator: torch.Generator | None = None) -> torch.Tensor:
     """Sequential-scan heat-bath (Gibbs) sweeps of a fully visible Boltzmann machine.
@@ -53,21 +53,21 @@ def bm_gibbs(x: torch.Tensor, J: torch.Tensor, b: torch.Tensor, n_sweeps: int = 
     Args:
         x: [B, n] start states in {0, 1} (float32 or float64).
         J: [n, n] couplings, symmetric with a zero diagonal; b: [n] biases (x's dtype, device).
-        n_sweeps: sweeps, >= 1.
+        n_steps: sweeps, >= 1.
         beta: inverse temperature >= 0: a float, or a tensor [] or [B] (one per chain, for
             parallel tempering in one call).
         generator: source of the op's seed.
 
     Returns:
-        [B, n] the states after n_sweeps sweeps.
+        [B, n] the states after n_steps sweeps.
     """
     op = torch.ops.fastebm.bm_gibbs.default
     work = x.shape[0] * x.shape[1] * x.shape[1] if x.dim() == 2 else 0
-    return _run(lambda s, k, *rest: op(s, J, b, k, *rest), x, n_sweeps, work,
+    return _run(lambda s, k, *rest: op(s, J, b, k, *rest), x, n_steps, work,
                 draw_seed(generator), _beta_tensor(beta, x))
 
 
-def ising_gibbs(s: torch.Tensor, n_sweeps: int = 1, *, beta: float | torch.Tensor,
+def ising_gibbs(s: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor,
                 J: float = 1.0, h: float = 0.0,
                 generator: torch.Generator | None = None) -> torch.Tensor:
     """Checkerboard heat-bath sweeps of the 2-D Ising model on a periodic L × L lattice.
@@ -80,17 +80,17 @@ def ising_gibbs(s: torch.Tensor, n_sweeps: int = 1, *, beta: float | torch.Tenso
 
     Args:
         s: [B, L, L] spins in {-1, +1} (float32 or float64), L even.
-        n_sweeps: sweeps, >= 1.
+        n_steps: sweeps, >= 1.
         beta: inverse temperature >= 0: a float, or a tensor [] or [B] (one per replica).
         J: coupling; h: external field (finite floats).
         generator: source of the op's seed.
 
     Returns:
-        [B, L, L] the spins after n_sweeps sweeps.
+        [B, L, L] the spins after n_steps sweeps.
     """
     op = torch.ops.fastebm.ising_gibbs.default
     work = s.numel() if s.dim() == 3 else 0
-    return _run(lambda x, k, *rest: op(x, k, *rest), s, n_sweeps, work, draw_seed(generator),
+    return _run(lambda x, k, *rest: op(x, k, *rest), s, n_steps, work, draw_seed(generator),
                 _beta_tensor(beta, s), float(J), float(h))
 
 
@@ -103,7 +103,7 @@ def _check_beta(beta: torch.Tensor, x: torch.Tensor, x_name: str) -> None:
 
 
 @torch.library.register_fake("fastebm::bm_gibbs")
-def _bm_gibbs_fake(x, J, b, n_sweeps, beta, seed, sweep0=0):
+def _bm_gibbs_fake(x, J, b, n_steps, beta, seed, sweep0=0):
     check_float_tensor(x, "x", 2)
     check_float_tensor(J, "J", 2)
     check_float_tensor(b, "b", 1)
@@ -113,20 +113,20 @@ def _bm_gibbs_fake(x, J, b, n_sweeps, beta, seed, sweep0=0):
     check_size(J, "J", 0, n, "n = x.size(1)")
     check_size(J, "J", 1, n, "n = x.size(1)")
     check_size(b, "b", 0, n, "n = x.size(1)")
-    check_at_least(n_sweeps, "n_sweeps", 1)
+    check_at_least(n_steps, "n_steps", 1)
     check_at_least(sweep0, "sweep0", 0)
     _check_beta(beta, x, "x")
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
 @torch.library.register_fake("fastebm::ising_gibbs")
-def _ising_gibbs_fake(s, n_sweeps, beta, J, h, seed, sweep0=0):
+def _ising_gibbs_fake(s, n_steps, beta, J, h, seed, sweep0=0):
     check_float_tensor(s, "s", 3)
     L = s.shape[1]
     if not (s.shape[2] == L and L >= 2 and L % 2 == 0):
         raise ValueError(f"fastebm: argument 's' must be [B, L, L] with L even and >= 2 (a "
                          f"checkerboard on a periodic lattice), got shape {list(s.shape)}")
-    check_at_least(n_sweeps, "n_sweeps", 1)
+    check_at_least(n_steps, "n_steps", 1)
     check_at_least(sweep0, "sweep0", 0)
     _check_beta(beta, s, "s")
     for value, name in ((J, "J"), (h, "h")):

@@ -8,12 +8,38 @@ Target p(x) ∝ exp(-E(x)); ε = step_size.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import torch
 
 from . import common
 from .common import (check_at_least, check_float_tensor, check_positive_finite, check_same_kind,
                      check_same_shape, check_size, draw_seed)
+
+
+class MetropolisResult(NamedTuple):
+    """A Metropolis accept / reject of a batch of chains: the new states ``x`` [B, ...], their
+    ``energy`` [B] and ``grad`` [B, ...], and ``accepted`` [B] bool."""
+
+    x: torch.Tensor
+    energy: torch.Tensor
+    grad: torch.Tensor
+    accepted: torch.Tensor
+
+
+class PhasePoint(NamedTuple):
+    """A point of Hamiltonian dynamics: positions ``x`` and momenta ``p``, both [B, ...]."""
+
+    x: torch.Tensor
+    p: torch.Tensor
+
+
+class ChainRun(NamedTuple):
+    """Chains after a run: the states ``x`` [B, D] and each chain's ``accepted`` proposals [B]
+    int64 (every step for an unadjusted chain)."""
+
+    x: torch.Tensor
+    accepted: torch.Tensor
 
 
 def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
@@ -41,7 +67,7 @@ def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
 def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
                 energy_prop: torch.Tensor, grad: torch.Tensor, grad_prop: torch.Tensor,
                 step_size: float, *, generator: torch.Generator | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+                ) -> MetropolisResult:
     """The Metropolis correction of MALA (Roberts & Tweedie 1996) for a batch of chains, in one
     pass: for proposals x' = x - ε∇E(x) + √(2ε)ξ (e.g. from :func:`langevin_step`),
 
@@ -56,17 +82,17 @@ def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
         generator: source of the op's seed.
 
     Returns:
-        (x_new [B, ...], energy_new [B], grad_new [B, ...], accepted [B] bool): each chain's
+        MetropolisResult(x [B, ...], energy [B], grad [B, ...], accepted [B] bool): each chain's
         proposal where accepted, else its current state. The current state must be finite
         (ValueError otherwise); a proposal whose energy or gradient is NaN is rejected.
     """
-    return torch.ops.fastebm.mala_accept.default(x, x_prop, energy, energy_prop, grad, grad_prop,
-                                                 float(step_size), draw_seed(generator))
+    return MetropolisResult(*torch.ops.fastebm.mala_accept.default(
+        x, x_prop, energy, energy_prop, grad, grad_prop, float(step_size), draw_seed(generator)))
 
 
 def leapfrog_step(x: torch.Tensor, p: torch.Tensor, grad: torch.Tensor, step_size: float, *,
                   inv_mass: torch.Tensor | None = None,
-                  momentum_step: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+                  momentum_step: float = 1.0) -> PhasePoint:
     """One leapfrog update of Hamiltonian dynamics H(x, p) = E(x) + ½ pᵀM⁻¹p, M diagonal,
     position and momentum in one pass:
 
@@ -83,18 +109,18 @@ def leapfrog_step(x: torch.Tensor, p: torch.Tensor, grad: torch.Tensor, step_siz
         momentum_step: a in (0, 1].
 
     Returns:
-        (x' [B, ...], p' [B, ...]). Values are not checked: a diverging trajectory carries its
+        PhasePoint(x' [B, ...], p' [B, ...]). Values are not checked: a diverging trajectory carries its
         Inf / NaN on, and :func:`hmc_accept` rejects that chain.
     """
-    return torch.ops.fastebm.leapfrog_step.default(x, p, grad, float(step_size), inv_mass,
-                                                   float(momentum_step))
+    return PhasePoint(*torch.ops.fastebm.leapfrog_step.default(x, p, grad, float(step_size),
+                                                               inv_mass, float(momentum_step)))
 
 
 def hmc_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
                energy_prop: torch.Tensor, grad: torch.Tensor, grad_prop: torch.Tensor,
                p0: torch.Tensor, p_half: torch.Tensor, step_size: float, *,
                inv_mass: torch.Tensor | None = None, generator: torch.Generator | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+               ) -> MetropolisResult:
     """The Metropolis correction of HMC (Duane et al. 1987; Neal 2011) for a batch of leapfrog
     trajectories, in one pass: with p_end = p_half - (ε/2)∇E(x') (the closing half kick) and
     K(p) = ½ Σ M⁻¹p²,
@@ -111,11 +137,11 @@ def hmc_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
         generator: source of the op's seed.
 
     Returns:
-        (x_new, energy_new, grad_new, accepted [B] bool), as :func:`mala_accept`.
+        MetropolisResult(x, energy, grad, accepted [B] bool), as :func:`mala_accept`.
     """
-    return torch.ops.fastebm.hmc_accept.default(x, x_prop, energy, energy_prop, grad, grad_prop,
-                                                p0, p_half, inv_mass, float(step_size),
-                                                draw_seed(generator))
+    return MetropolisResult(*torch.ops.fastebm.hmc_accept.default(
+        x, x_prop, energy, energy_prop, grad, grad_prop, p0, p_half, inv_mass, float(step_size),
+        draw_seed(generator)))
 
 
 #: Chain-steps × components × dimensions below which a gmm_langevin call runs whole.
@@ -125,7 +151,7 @@ GMM_SINGLE_CALL_WORK = 1 << 24
 def gmm_langevin(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor,
                  stds: torch.Tensor, step_size: float, n_steps: int, *, mala: bool = False,
                  generator: torch.Generator | None = None,
-                 desc: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                 desc: str | None = None) -> ChainRun:
     """Whole Langevin (ULA) or MALA chains on a mixture of K diagonal Gaussians, every step of a
     chain inside one kernel (the energy and gradient analytic):
 
@@ -142,7 +168,8 @@ def gmm_langevin(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor
         generator: source of the op's seed. desc: a progress-bar label for long runs.
 
     Returns:
-        (x' [B, D], accepted [B] int64: each chain's accepted proposals; n_steps for ULA).
+        ChainRun(x [B, D], accepted [B] int64: each chain's accepted proposals; n_steps for
+        ULA).
     """
     seed = draw_seed(generator)
     out = [x, None]
@@ -156,7 +183,7 @@ def gmm_langevin(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor
 
     check_at_least(n_steps, "n_steps", 1)
     common.run_chunked(n_steps, max(1, GMM_SINGLE_CALL_WORK // work), run, desc=desc)
-    return out[0], out[1]
+    return ChainRun(out[0], out[1])
 
 
 # ---------------------------------------------------------------- autograd

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 
-def philox4x32(counter: torch.Tensor, seed: int) -> torch.Tensor:
+def philox4x32(counter: torch.Tensor, *, seed: int) -> torch.Tensor:
     """Raw Philox4x32-10 blocks.
 
     Args:
@@ -15,6 +15,8 @@ def philox4x32(counter: torch.Tensor, seed: int) -> torch.Tensor:
     Returns:
         [N, 4] int64 words in [0, 2^32).
     """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     seed %= 1 << 64
     return torch.ops.fastebm.philox4x32.default(counter, seed - (1 << 64) if seed >> 63 else seed)
 

@@ -8,6 +8,8 @@ Long runs (many sweeps of a big model, AIS over thousands of β) are split into 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from . import common
@@ -17,13 +19,48 @@ from .common import check_at_least, check_float_tensor, check_same_kind, check_s
 SINGLE_CALL_WORK = 1 << 27
 
 
-def _chunked(k: int, v: torch.Tensor, W: torch.Tensor) -> int | None:
-    """The first chunk's sweep count when a k-sweep call is long enough to split, else None
-    (invalid shapes go to one call, which raises the op's own error)."""
-    if k <= 1 or v.dim() != 2 or W.dim() != 2 or v.shape[0] == 0:
+class GibbsState(NamedTuple):
+    """The state of a two-layer chain: ``v`` [B, V] visible and ``h`` [B, H] hidden units."""
+
+    v: torch.Tensor
+    h: torch.Tensor
+
+
+class CDGrad(NamedTuple):
+    """A CD-k / PCD-k gradient to descend: ``dW`` [V, H], ``db`` [V], ``dc`` [H], and the
+    ``chains`` [N, V] after the k sweeps."""
+
+    dW: torch.Tensor
+    db: torch.Tensor
+    dc: torch.Tensor
+    chains: torch.Tensor
+
+
+class GaussianCDGrad(NamedTuple):
+    """A Gaussian-Bernoulli RBM's CD-k / PCD-k gradient: :class:`CDGrad`'s fields plus
+    ``dlog_sigma`` [V] (before ``chains``)."""
+
+    dW: torch.Tensor
+    db: torch.Tensor
+    dc: torch.Tensor
+    dlog_sigma: torch.Tensor
+    chains: torch.Tensor
+
+
+class AISRun(NamedTuple):
+    """One AIS run: ``log_weights`` [N] float64 and the chains' final states ``v`` [N, V]."""
+
+    log_weights: torch.Tensor
+    v: torch.Tensor
+
+
+def _chunked(n_steps: int, v: torch.Tensor, W: torch.Tensor) -> int | None:
+    """The first chunk's sweep count when an n_steps-sweep call is long enough to split, else
+    None (invalid shapes go to one call, which raises the op's own error)."""
+    if n_steps <= 1 or v.dim() != 2 or W.dim() != 2 or v.shape[0] == 0:
         return None
     work = v.shape[0] * W.numel()
-    return max(1, SINGLE_CALL_WORK // work) if k * work > SINGLE_CALL_WORK else None
+    return max(1, SINGLE_CALL_WORK // work) if n_steps * work > SINGLE_CALL_WORK else None
 
 
 def bernoulli_sigmoid(logits: torch.Tensor, *,
@@ -40,9 +77,9 @@ def bernoulli_sigmoid(logits: torch.Tensor, *,
     return torch.ops.fastebm.bernoulli_sigmoid.default(logits, draw_seed(generator))
 
 
-def rbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, k: int = 1, *,
-              generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """k fused block-Gibbs sweeps of a Bernoulli-Bernoulli RBM (Hinton 2002).
+def rbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
+              n_steps: int = 1, *, generator: torch.Generator | None = None) -> GibbsState:
+    """n_steps fused block-Gibbs sweeps of a Bernoulli-Bernoulli RBM (Hinton 2002).
 
     Energy E(v, h) = -v·b - h·c - vᵀWh. Each sweep draws h ~ Bern(σ(vW + c)), then
     v ~ Bern(σ(hWᵀ + b)).
@@ -50,51 +87,52 @@ def rbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor
     Args:
         v: [B, V] start states (float32 or float64, usually in {0, 1}).
         W: [V, H] weights; b: [V] visible bias; c: [H] hidden bias (same dtype and device).
-        k: number of sweeps, >= 1.
+        n_steps: number of sweeps, >= 1.
         generator: source of the op's seed.
 
     Returns:
-        (v_k [B, V], h_k [B, H]): the last visible sample and the hidden sample that produced it.
+        GibbsState(v [B, V], h [B, H]): the last visible sample and the hidden sample that
+        produced it.
     """
-    return _sweeps(torch.ops.fastebm.rbm_gibbs.default, v, (W, b, c), k, generator)
+    return _sweeps(torch.ops.fastebm.rbm_gibbs.default, v, (W, b, c), n_steps, generator)
 
 
 def grbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
-               sigma: torch.Tensor, k: int = 1, *,
-               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """k fused block-Gibbs sweeps of a Gaussian-Bernoulli RBM (Hinton & Salakhutdinov 2006).
+               sigma: torch.Tensor, n_steps: int = 1, *,
+               generator: torch.Generator | None = None) -> GibbsState:
+    """n_steps fused block-Gibbs sweeps of a Gaussian-Bernoulli RBM (Hinton & Salakhutdinov 2006).
 
     Energy E = Σᵢ (vᵢ - bᵢ)²/2σᵢ² - h·c - Σᵢⱼ vᵢ Wᵢⱼ hⱼ / σᵢ. Each sweep draws
     h ~ Bern(σ(c + (v/σ)W)), then v ~ N(b + σ·(Wh), σ²).
 
     Args:
         v: [B, V] real start states; W: [V, H]; b: [V]; c: [H]; sigma: [V], all > 0.
-        k: number of sweeps, >= 1.
+        n_steps: number of sweeps, >= 1.
         generator: source of the op's seed.
 
     Returns:
-        (v_k [B, V], h_k [B, H]).
+        GibbsState(v [B, V], h [B, H]).
     """
-    return _sweeps(torch.ops.fastebm.grbm_gibbs.default, v, (W, b, c, sigma), k, generator)
+    return _sweeps(torch.ops.fastebm.grbm_gibbs.default, v, (W, b, c, sigma), n_steps, generator)
 
 
-def _sweeps(op, v, params, k, generator):
+def _sweeps(op, v, params, n_steps, generator) -> GibbsState:
     seed = draw_seed(generator)
-    first = _chunked(k, v, params[0])
+    first = _chunked(n_steps, v, params[0])
     if first is None:
-        return op(v, *params, k, seed)
+        return GibbsState(*op(v, *params, n_steps, seed))
     out = [v, None]
 
     def run(start: int, n: int) -> None:
         out[:] = op(out[0], *params, n, seed, start)
 
-    common.run_chunked(k, first, run)
-    return out[0], out[1]
+    common.run_chunked(n_steps, first, run)
+    return GibbsState(out[0], out[1])
 
 
 def rbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
                 c: torch.Tensor, k: int = 1, *, generator: torch.Generator | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+                ) -> CDGrad:
     """Fused CD-k / PCD-k gradient of a Bernoulli RBM's negative average log-likelihood.
 
     Contrastive divergence (Hinton 2002) when ``v_chain`` is the data batch; stochastic maximum
@@ -109,15 +147,17 @@ def rbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b:
         W: [V, H]; b: [V]; c: [H]. k: sweeps >= 1.
 
     Returns:
-        (dW [V, H], db [V], dc [H], v_k [N, V]): gradients to descend, and the new chain states.
+        CDGrad(dW [V, H], db [V], dc [H], chains [N, V]): gradients to descend, and the new
+        chain states.
     """
-    return _cd_grad(torch.ops.fastebm.rbm_cd_grad.default, torch.ops.fastebm.rbm_gibbs.default,
-                    v_data, v_chain, (W, b, c), k, generator)
+    return CDGrad(*_cd_grad(torch.ops.fastebm.rbm_cd_grad.default,
+                            torch.ops.fastebm.rbm_gibbs.default, v_data, v_chain, (W, b, c), k,
+                            generator))
 
 
 def grbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
                  c: torch.Tensor, sigma: torch.Tensor, k: int = 1, *,
-                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, ...]:
+                 generator: torch.Generator | None = None) -> GaussianCDGrad:
     """Fused CD-k / PCD-k gradient of a Gaussian-Bernoulli RBM's negative average
     log-likelihood, σ learnt as log σ (Cho, Ilin & Raiko 2011). With F(v) = Σᵢ (vᵢ-bᵢ)²/2σᵢ²
     - Σⱼ softplus(cⱼ + ((v/σ)W)ⱼ), u = v/σ, P = σ(uW + c), and means over data (B rows) and the
@@ -132,10 +172,11 @@ def grbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b
         W: [V, H]; b: [V]; c: [H]; sigma: [V] > 0. k: sweeps >= 1.
 
     Returns:
-        (dW [V, H], db [V], dc [H], dlog_sigma [V], v_k [N, V]).
+        GaussianCDGrad(dW [V, H], db [V], dc [H], dlog_sigma [V], chains [N, V]).
     """
-    return _cd_grad(torch.ops.fastebm.grbm_cd_grad.default, torch.ops.fastebm.grbm_gibbs.default,
-                    v_data, v_chain, (W, b, c, sigma), k, generator)
+    return GaussianCDGrad(*_cd_grad(torch.ops.fastebm.grbm_cd_grad.default,
+                                    torch.ops.fastebm.grbm_gibbs.default, v_data, v_chain,
+                                    (W, b, c, sigma), k, generator))
 
 
 def _cd_grad(op, gibbs_op, v_data, v_chain, params, k, generator):
@@ -155,7 +196,7 @@ def _cd_grad(op, gibbs_op, v_data, v_chain, params, k, generator):
 
 
 def rbm_pcd_sgd_(W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, chains: torch.Tensor,
-                 momentum_buffers: list[torch.Tensor], data: torch.Tensor, batch_size: int,
+                 momentum_buffers: list[torch.Tensor], data: torch.Tensor, *, batch_size: int,
                  seeds: list[int], k: int, lr: float, momentum: float, weight_decay: float,
                  first_step: bool) -> None:
     """Several PCD-k training steps of a Bernoulli RBM with SGD in one C++ call (in place).
@@ -178,7 +219,7 @@ def rbm_pcd_sgd_(W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, chains: torc
 def rbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
             base_b: torch.Tensor, betas: list[float], *,
             generator: torch.Generator | None = None,
-            desc: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+            desc: str | None = None) -> AISRun:
     """Annealed importance sampling weights of a Bernoulli RBM, fused (Neal 2001).
 
     Path of Salakhutdinov & Murray (2008): p*_β(v) = exp(b_β·v) Πⱼ (1 + exp(β(cⱼ + (vW)ⱼ))),
@@ -192,7 +233,7 @@ def rbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
         betas: K >= 2 inverse temperatures in [0, 1].
 
     Returns:
-        (log_w [N] float64, v [N, V] final states).
+        AISRun(log_weights [N] float64, v [N, V] final states).
     """
     return _ais(torch.ops.fastebm.rbm_ais.default, v0, (W, b, c, base_b), betas, generator, desc)
 
@@ -200,7 +241,7 @@ def rbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
 def grbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
              sigma: torch.Tensor, betas: list[float], *,
              generator: torch.Generator | None = None,
-             desc: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+             desc: str | None = None) -> AISRun:
     """AIS weights of a Gaussian-Bernoulli RBM, fused: base model W = 0, c = 0 (p_A = N(b, σ²)),
     p*_β(v) = exp(-Σᵢ(vᵢ-bᵢ)²/2σᵢ²) Πⱼ (1 + exp(β(cⱼ + ((v/σ)W)ⱼ))); for s = 1 .. K-1,
     log_w += Σⱼ softplus(β_s preⱼ) - softplus(β_{s-1} preⱼ), then one sweep of the GRBM with
@@ -211,7 +252,7 @@ def grbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor
         betas: K >= 2 inverse temperatures in [0, 1].
 
     Returns:
-        (log_w [N] float64, v [N, V] final states).
+        AISRun(log_weights [N] float64, v [N, V] final states).
     """
     return _ais(torch.ops.fastebm.grbm_ais.default, v0, (W, b, c, sigma), betas, generator, desc)
 
@@ -221,7 +262,7 @@ def _ais(op, v0, params, betas, generator, desc):
     seed = draw_seed(generator)
     first = _chunked(len(betas) - 1, v0, params[0])
     if first is None:
-        return op(v0, *params, betas, seed)
+        return AISRun(*op(v0, *params, betas, seed))
     out = [None, v0]
 
     def run(start: int, n: int) -> None:
@@ -229,12 +270,12 @@ def _ais(op, v0, params, betas, generator, desc):
         out[:] = [log_w if out[0] is None else out[0] + log_w, v]
 
     common.run_chunked(len(betas) - 1, first, run, desc=desc)
-    return out[0], out[1]
+    return AISRun(out[0], out[1])
 
 
 # ---------------------------------------------------------------- fake kernels
 
-def _check_rbm_args(v, W, b, c, k, first, first_name="sweep0", v_name="v"):
+def _check_rbm_args(v, W, b, c, first, first_name="sweep0", v_name="v"):
     """Mirror of check_rbm_args in csrc/rbm_sweeps.cpp (declared in rbm_layers.h) (values aside)."""
     check_float_tensor(W, "W", 2)
     check_float_tensor(v, v_name, 2)
@@ -246,7 +287,6 @@ def _check_rbm_args(v, W, b, c, k, first, first_name="sweep0", v_name="v"):
     check_size(v, v_name, 1, W.shape[0], "n_visible = W.size(0)")
     check_size(b, "b", 0, W.shape[0], "n_visible = W.size(0)")
     check_size(c, "c", 0, W.shape[1], "n_hidden = W.size(1)")
-    check_at_least(k, "k", 1)
     check_at_least(first, first_name, 0)
 
 
@@ -257,8 +297,9 @@ def _bernoulli_sigmoid_fake(logits, seed):
 
 
 @torch.library.register_fake("fastebm::rbm_gibbs")
-def _rbm_gibbs_fake(v, W, b, c, k, seed, sweep0=0):
-    _check_rbm_args(v, W, b, c, k, sweep0)
+def _rbm_gibbs_fake(v, W, b, c, n_steps, seed, sweep0=0):
+    _check_rbm_args(v, W, b, c, sweep0)
+    check_at_least(n_steps, "n_steps", 1)
     return W.new_empty(v.shape[0], W.shape[0]), W.new_empty(v.shape[0], W.shape[1])
 
 
@@ -269,8 +310,9 @@ def _check_sigma(sigma, W):
 
 
 @torch.library.register_fake("fastebm::grbm_gibbs")
-def _grbm_gibbs_fake(v, W, b, c, sigma, k, seed, sweep0=0):
-    _check_rbm_args(v, W, b, c, k, sweep0)
+def _grbm_gibbs_fake(v, W, b, c, sigma, n_steps, seed, sweep0=0):
+    _check_rbm_args(v, W, b, c, sweep0)
+    check_at_least(n_steps, "n_steps", 1)
     _check_sigma(sigma, W)
     return W.new_empty(v.shape[0], W.shape[0]), W.new_empty(v.shape[0], W.shape[1])
 
@@ -278,7 +320,8 @@ def _grbm_gibbs_fake(v, W, b, c, sigma, k, seed, sweep0=0):
 def _cd_grad_outputs(v_data, v_chain, W, b, c, k, sweep0, sigma=None):
     """Mirror of check_rbm_args / check_grbm_args on the chains, then check_cd_data; the
     outputs (dW, db, dc[, dlog_sigma], v_k)."""
-    _check_rbm_args(v_chain, W, b, c, k, sweep0, "sweep0", "v_chain")
+    _check_rbm_args(v_chain, W, b, c, sweep0, "sweep0", "v_chain")
+    check_at_least(k, "k", 1)
     if sigma is not None:
         _check_sigma(sigma, W)
     check_float_tensor(v_data, "v_data", 2)
@@ -317,7 +360,7 @@ def _rbm_pcd_sgd_fake(W, b, c, chains, momentum_buffers, data, batch_size, seeds
 
 @torch.library.register_fake("fastebm::rbm_ais")
 def _rbm_ais_fake(v0, W, b, c, base_b, betas, seed, step0=0):
-    _check_rbm_args(v0, W, b, c, 1, step0, "step0", "v0")
+    _check_rbm_args(v0, W, b, c, step0, "step0", "v0")
     check_float_tensor(base_b, "base_b", 1)
     check_same_kind(base_b, "base_b", W, "W")
     check_size(base_b, "base_b", 0, W.shape[0], "n_visible = W.size(0)")
@@ -326,7 +369,7 @@ def _rbm_ais_fake(v0, W, b, c, base_b, betas, seed, step0=0):
 
 @torch.library.register_fake("fastebm::grbm_ais")
 def _grbm_ais_fake(v0, W, b, c, sigma, betas, seed, step0=0):
-    _check_rbm_args(v0, W, b, c, 1, step0, "step0", "v0")
+    _check_rbm_args(v0, W, b, c, step0, "step0", "v0")
     _check_sigma(sigma, W)
     return _ais_outputs(v0, W, betas)
 

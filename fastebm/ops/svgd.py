@@ -3,14 +3,24 @@ kernel is never stored), with the exact median bandwidth."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from .common import check_float_tensor, check_positive_finite, check_same_shape
 
 
+class SteinDirection(NamedTuple):
+    """The Stein variational direction ``phi`` [..., n, d] and the RBF ``bandwidth`` h it used
+    ([] or [S])."""
+
+    phi: torch.Tensor
+    bandwidth: torch.Tensor
+
+
 def svgd_rbf(x: torch.Tensor, score: torch.Tensor, bandwidth: float | None = None,
-             rows: tuple[int, int] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(φ, h) for particles x and their scores ∇log p(x), both [n, d] or [S, n, d] (S independent
+             rows: tuple[int, int] | None = None) -> SteinDirection:
+    """SteinDirection(φ, h) for particles x and their scores ∇log p(x), both [n, d] or [S, n, d] (S independent
     particle sets), with k(x, y) = exp(-‖x - y‖²/h) (Liu & Wang 2016):
 
         φᵢ = (1/n) Σⱼ [k(xⱼ, xᵢ) scoreⱼ + (2/h) k(xⱼ, xᵢ) (xᵢ - xⱼ)].
@@ -25,9 +35,8 @@ def svgd_rbf(x: torch.Tensor, score: torch.Tensor, bandwidth: float | None = Non
     ``rows`` = (begin, end): φ of particles begin .. end - 1 alone ([..., end - begin, d]), the
     sums still over all n particles: those rows of the whole call, bit for bit (a rank's share
     of distributed SVGD)."""
-    phi, h = torch.ops.fastebm.svgd_rbf.default(x, score, bandwidth,
-                                                None if rows is None else list(rows))
-    return phi, h
+    return SteinDirection(*torch.ops.fastebm.svgd_rbf.default(
+        x, score, bandwidth, None if rows is None else list(rows)))
 
 
 @torch.library.register_fake("fastebm::svgd_rbf")

@@ -24,37 +24,37 @@ def _alpha_bar(alphas_cumprod: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return padded[t + 1]
 
 
-def predicted_x0(x_t, eps, ab_t, clip_sample=None):
+def predicted_x0(x_t, noise_pred, ab_t, clip_sample=None):
     """x̂₀ = (x_t - √(1-ᾱ_t)·ε)/√ᾱ_t, clamped to ±clip_sample if given."""
-    x0 = (x_t - (1 - ab_t).sqrt() * eps) / ab_t.sqrt()
+    x0 = (x_t - (1 - ab_t).sqrt() * noise_pred) / ab_t.sqrt()
     return x0 if clip_sample is None else x0.clamp(-clip_sample, clip_sample)
 
 
-def ddpm_step(x_t, eps, t, alphas_cumprod, variance: int, clip_sample, noise, seed: int):
+def ddpm_step(x_t, noise_pred, t, alphas_cumprod, variance: int, clip_sample, noise, seed: int):
     """Oracle of ``fastebm.ops.ddpm_step`` (variance 0: fixed_small, 1: fixed_large)."""
     ab_t = _rows(_alpha_bar(alphas_cumprod, t), x_t)
     ab_p = _rows(_alpha_bar(alphas_cumprod, t - 1), x_t)
     beta = 1 - ab_t / ab_p
-    x0 = predicted_x0(x_t, eps, ab_t, clip_sample)
+    x0 = predicted_x0(x_t, noise_pred, ab_t, clip_sample)
     mean = (ab_p.sqrt() * beta / (1 - ab_t)) * x0 + ((1 - beta).sqrt() * (1 - ab_p) / (1 - ab_t)) * x_t
     var = beta if variance == 1 else beta * (1 - ab_p) / (1 - ab_t)
     sigma = torch.where(_rows(t, x_t) == 0, torch.zeros_like(var), var.sqrt())
     return mean + sigma * _noise(x_t, seed, noise)
 
 
-def ddim_step(x_t, eps, t, t_prev, alphas_cumprod, eta: float, noise, seed: int):
+def ddim_step(x_t, noise_pred, t, t_prev, alphas_cumprod, eta: float, noise, seed: int):
     """Oracle of ``fastebm.ops.ddim_step``."""
     ab_t = _rows(_alpha_bar(alphas_cumprod, t), x_t)
     ab_p = _rows(_alpha_bar(alphas_cumprod, t_prev), x_t)
     sigma = eta * ((1 - ab_p) / (1 - ab_t)).sqrt() * (1 - ab_t / ab_p).sqrt()
-    x0 = predicted_x0(x_t, eps, ab_t)
-    direction = (1 - ab_p - sigma.square()).clamp(min=0).sqrt() * eps
+    x0 = predicted_x0(x_t, noise_pred, ab_t)
+    direction = (1 - ab_p - sigma.square()).clamp(min=0).sqrt() * noise_pred
     return ab_p.sqrt() * x0 + direction + sigma * _noise(x_t, seed, noise)
 
 
-def gaussian_diffusion_step(x_t, mu, var, beta, noise, seed: int):
+def gaussian_diffusion_step(x_t, mu, var, noise_var, noise, seed: int):
     """Oracle of ``fastebm.ops.gaussian_diffusion_step``: N(x_t√(1-β) + m√β, σ(b + logit β))."""
-    b = _rows(beta, x_t)
+    b = _rows(noise_var, x_t)
     mean = x_t * (1 - b).sqrt() + mu * b.sqrt()
     sd = torch.sigmoid(var + torch.logit(b)).sqrt()
     return mean + sd * _noise(x_t, seed, noise)

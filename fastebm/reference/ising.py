@@ -26,13 +26,13 @@ def bm_uniforms(seed: int, sweep: int, chains: int, n: int, dtype, device=None) 
     return u.permute(0, 2, 1).reshape(blocks * 16, n4)[:chains, :n]
 
 
-def bm_gibbs(x, J, b, n_sweeps: int, beta, seed: int, sweep0: int = 0) -> torch.Tensor:
+def bm_gibbs(x, J, b, n_steps: int, beta, seed: int, sweep0: int = 0) -> torch.Tensor:
     """Oracle of ``fastebm.ops.bm_gibbs``: per sweep s, u = b + xJ; then for each block of
     BM_BLOCK sites, site i in order takes x_i ~ Bern(σ(β u_i)) (1{U < σ}), its change d moves the
     block's later fields u_j += d J_ij, and after the block u[:, later] += Δ J[block, later]."""
     x, n = x.clone(), x.shape[1]
     scale = _per_chain(beta, x)[:, 0]
-    for sweep in range(sweep0, sweep0 + n_sweeps):
+    for sweep in range(sweep0, sweep0 + n_steps):
         draws = bm_uniforms(seed, sweep, len(x), n, x.dtype, x.device)
         u = torch.addmm(b, x, J)
         for k0 in range(0, n, BM_BLOCK):
@@ -67,14 +67,14 @@ def checkerboard(L: int, colour: int, device=None) -> torch.Tensor:
     return (i[:, None] + i[None, :]) % 2 == colour
 
 
-def ising_gibbs(s, n_sweeps: int, beta, J: float, h: float, seed: int, sweep0: int = 0):
+def ising_gibbs(s, n_steps: int, beta, J: float, h: float, seed: int, sweep0: int = 0):
     """Oracle of ``fastebm.ops.ising_gibbs``: per sweep, colour c = 0 then 1 (sites with
     (i + j) % 2 == c) becomes +1 where U < σ(2β (J Σ + h)); U of site (b, i, j) is element
     (b·L + i)·L/2 + j // 2 of draw 2·sweep + c."""
     s = s.clone()
     B, L, _ = s.shape
     prob = ising_probabilities(beta, s, J, h)  # [B, 5]
-    for sweep in range(sweep0, sweep0 + n_sweeps):
+    for sweep in range(sweep0, sweep0 + n_steps):
         for colour in range(2):
             u = uniforms(seed, 2 * sweep + colour, B * L * L // 2, s.dtype, s.device)
             u = u.view(B, L, L // 2).repeat_interleave(2, 2)  # site j reads element j // 2
@@ -85,24 +85,24 @@ def ising_gibbs(s, n_sweeps: int, beta, J: float, h: float, seed: int, sweep0: i
     return s
 
 
-def bm_gibbs_torch(x, J, b, n_sweeps: int, beta: float = 1.0, generator=None) -> torch.Tensor:
+def bm_gibbs_torch(x, J, b, n_steps: int, beta: float = 1.0, generator=None) -> torch.Tensor:
     """The plain PyTorch way (the benchmark's baseline): a Python loop over sites, each drawing
     x_i ~ Bern(σ(β (b_i + x·J_i))) for all chains with torch.rand."""
     x = x.clone()
-    for _ in range(n_sweeps):
+    for _ in range(n_steps):
         for i in range(x.shape[1]):
             p = torch.sigmoid(beta * (x @ J[:, i] + b[i]))
             x[:, i] = (torch.rand(len(x), generator=generator, dtype=x.dtype, device=x.device) < p).to(x.dtype)
     return x
 
 
-def ising_gibbs_torch(s, n_sweeps: int, beta: float, J: float = 1.0, h: float = 0.0,
+def ising_gibbs_torch(s, n_steps: int, beta: float, J: float = 1.0, h: float = 0.0,
                       generator=None) -> torch.Tensor:
     """The plain PyTorch checkerboard (the benchmark's baseline): roll-based neighbour sums and
     torch.rand, one half-sweep per colour."""
     L = s.shape[1]
     masks = [checkerboard(L, c, s.device) for c in range(2)]
-    for _ in range(n_sweeps):
+    for _ in range(n_steps):
         for mask in masks:
             p = torch.sigmoid(2 * beta * (J * neighbour_sum(s) + h))
             u = torch.rand(s.shape, generator=generator, dtype=s.dtype, device=s.device)

@@ -15,21 +15,21 @@ def bernoulli_sigmoid(logits: torch.Tensor, seed: int, offset: int = 0) -> torch
     return (u < torch.sigmoid(logits)).to(logits.dtype)
 
 
-def rbm_gibbs(v, W, b, c, k: int, seed: int, sweep0: int = 0):
+def rbm_gibbs(v, W, b, c, n_steps: int, seed: int, sweep0: int = 0):
     """Oracle of ``fastebm.ops.rbm_gibbs`` for an explicit seed: sweep s draws h with Philox
-    offset 2s and v with offset 2s+1 (s = sweep0 .. sweep0 + k - 1). Returns (v_k, h_k)."""
+    offset 2s and v with offset 2s+1 (s = sweep0 .. sweep0 + n_steps - 1). Returns (v_k, h_k)."""
     h = None
-    for sweep in range(sweep0, sweep0 + k):
+    for sweep in range(sweep0, sweep0 + n_steps):
         h = bernoulli_sigmoid(v @ W + c, seed, 2 * sweep)
         v = bernoulli_sigmoid(h @ W.T + b, seed, 2 * sweep + 1)
     return v, h
 
 
-def grbm_gibbs(v, W, b, c, sigma, k: int, seed: int, sweep0: int = 0):
+def grbm_gibbs(v, W, b, c, sigma, n_steps: int, seed: int, sweep0: int = 0):
     """Oracle of ``fastebm.ops.grbm_gibbs``: h ~ Bern(σ(c + (v/σ)W)) (offset 2s), then
     v = b + σ·(hWᵀ + z), z ~ N(0, 1) (offset 2s+1). Returns (v_k, h_k)."""
     h = None
-    for sweep in range(sweep0, sweep0 + k):
+    for sweep in range(sweep0, sweep0 + n_steps):
         h = bernoulli_sigmoid((v / sigma) @ W + c, seed, 2 * sweep)
         z = normals(seed, 2 * sweep + 1, v.shape[0] * W.shape[0], v.dtype, v.device)
         v = b + sigma * (h @ W.T + z.reshape(v.shape[0], W.shape[0]))

@@ -21,7 +21,7 @@ class ReverseDiffusionSampler:
         denoiser: ``net(x_t, t) -> ε̂`` (x_t [B, ...], t int64 [B]), e.g. models.MLPDenoiser.
         schedule: the NoiseSchedule it was trained under.
         method: "ddpm" (every t from T-1 to 0) or "ddim".
-        steps: DDIM's number of steps (timesteps ⌊k·T/steps⌋, k = steps-1 .. 0); DDPM: T.
+        n_steps: DDIM's number of steps (timesteps ⌊k·T/n_steps⌋, k = n_steps-1 .. 0); DDPM: T.
         eta: DDIM's η (0: deterministic; 1: DDPM-like noise).
         variance: DDPM's "fixed_small" (β̃_t) or "fixed_large" (β_t).
         clip_sample: bound on x̂₀ at each step, or None.
@@ -29,7 +29,7 @@ class ReverseDiffusionSampler:
     """
 
     def __init__(self, denoiser, schedule: NoiseSchedule, *, method: str = "ddpm",
-                 steps: int | None = None, eta: float = 0.0, variance: str = "fixed_small",
+                 n_steps: int | None = None, eta: float = 0.0, variance: str = "fixed_small",
                  clip_sample: float | None = None, progress: bool = True):
         if not callable(denoiser):
             raise TypeError("denoiser must be callable: net(x_t, t) -> eps")
@@ -40,12 +40,12 @@ class ReverseDiffusionSampler:
         if variance not in ops.diffusion.VARIANCES:
             raise ValueError(f"variance must be one of {ops.diffusion.VARIANCES}, got {variance!r}")
         self.denoiser, self.schedule, self.method = denoiser, schedule, method
-        T = schedule.steps
-        self.steps = T if steps is None else check_count(steps, "steps")
-        if method == "ddpm" and self.steps != T:
-            raise ValueError(f"DDPM steps through every timestep: steps must be T = {T} or None")
-        if self.steps > T:
-            raise ValueError(f"steps = {self.steps} exceeds the schedule's T = {T}")
+        T = schedule.n_timesteps
+        self.n_steps = T if n_steps is None else check_count(n_steps, "n_steps")
+        if method == "ddpm" and self.n_steps != T:
+            raise ValueError(f"DDPM steps through every timestep: n_steps must be T = {T} or None")
+        if self.n_steps > T:
+            raise ValueError(f"n_steps = {self.n_steps} exceeds the schedule's T = {T}")
         self.eta = check_real(eta, "eta", low=0.0)
         self.variance = variance
         self.clip_sample = None if clip_sample is None else check_real(
@@ -54,18 +54,21 @@ class ReverseDiffusionSampler:
 
     def timesteps(self) -> list[int]:
         """The timesteps visited, from the noisiest down."""
-        T = self.schedule.steps
-        return [k * T // self.steps for k in range(self.steps - 1, -1, -1)]
+        T = self.schedule.n_timesteps
+        return [k * T // self.n_steps for k in range(self.n_steps - 1, -1, -1)]
 
-    def initial_noise(self, n: int, event_shape, *, dtype=torch.float32, device="cpu",
-                      generator: torch.Generator | None = None) -> torch.Tensor:
-        """[n, *event_shape] x_T ~ N(0, I)."""
+    def sample(self, n: int, event_shape, *, dtype=torch.float32, device="cpu",
+               generator: torch.Generator | None = None, **inpainting) -> torch.Tensor:
+        """[n, *event_shape] samples x_0 from fresh x_T ~ N(0, I) (drawn from ``generator``,
+        which then drives the steps); ``inpainting``: :meth:`run`'s known, mask and resample."""
         check_count(n, "n")
-        return ops.common.randn_like(torch.empty((n, *event_shape), dtype=dtype, device=device),
-                                     generator)
+        check_generator(generator)
+        x_T = ops.common.randn_like(torch.empty((n, *event_shape), dtype=dtype, device=device),
+                                    generator)
+        return self.run(x_T, generator=generator, **inpainting)
 
     @torch.no_grad()
-    def sample(self, x_T: torch.Tensor, *, known: torch.Tensor | None = None,
+    def run(self, x_T: torch.Tensor, *, known: torch.Tensor | None = None,
                mask: torch.Tensor | None = None, resample: int = 1,
                generator: torch.Generator | None = None) -> torch.Tensor:
         """x_0 [B, ...] from x_T [B, ...].
@@ -105,8 +108,8 @@ class ReverseDiffusionSampler:
 
     def _step(self, x, t: torch.Tensor, t_prev: int, ac: torch.Tensor, generator) -> torch.Tensor:
         """One reverse step from level t (int64 [B]) to t_prev, one denoiser call."""
-        eps = self.denoiser(x, t)
+        noise_pred = self.denoiser(x, t)
         if self.method == "ddpm":
-            return ops.ddpm_step(x, eps, t, ac, variance=self.variance,
+            return ops.ddpm_step(x, noise_pred, t, ac, variance=self.variance,
                                  clip_sample=self.clip_sample, generator=generator)
-        return ops.ddim_step(x, eps, t, t_prev, ac, self.eta, generator=generator)
+        return ops.ddim_step(x, noise_pred, t, t_prev, ac, self.eta, generator=generator)

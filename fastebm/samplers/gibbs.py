@@ -24,27 +24,29 @@ class GibbsSampler:
 
     With ``betas = [1 = β₀ > β₁ > ... > β_{T-1} > 0]`` every chain has T replicas, one per
     inverse temperature, each sampling p_β(v) ∝ exp(-F_β(v)) (the model with energy βE). After
-    the k Gibbs sweeps of each step, adjacent replicas (t, t+1) — even pairs on even steps, odd
+    the n_steps Gibbs sweeps of each step, adjacent replicas (t, t+1) — even pairs on even steps, odd
     pairs on odd steps — swap states with the Metropolis probability
         min(1, exp(F_βt(x_t) + F_βt+1(x_t+1) - F_βt(x_t+1) - F_βt+1(x_t))).
-    ``step()`` returns the β = 1 states.
+    :meth:`sample` advances the chains one step and returns the β = 1 states; :meth:`run`
+    sweeps given states without touching the chains.
 
     Args:
-        model: a GibbsModel (free_energy(x, beta), gibbs(x, k, beta=...), random_visible).
-        n_chains: chains per temperature. k: Gibbs sweeps per step (>= 1).
+        model: a GibbsModel (free_energy(x, beta), gibbs(x, n_steps, beta=...), random_visible).
+        n_chains: chains per temperature. n_steps: Gibbs sweeps per step (>= 1).
         betas: inverse temperatures for parallel tempering, starting at 1.0, decreasing; None: no
             tempering.
         v0: [n_chains, V] start states (default: the model's random_visible).
         generator: randomness of the sweeps and swaps.
     """
 
-    def __init__(self, model, n_chains: int, k: int = 1, *, betas: list[float] | None = None,
-                 v0: torch.Tensor | None = None, generator: torch.Generator | None = None):
+    def __init__(self, model, n_chains: int, n_steps: int = 1, *,
+                 betas: list[float] | None = None, v0: torch.Tensor | None = None,
+                 generator: torch.Generator | None = None):
         check_model(model, "GibbsSampler")
-        n_chains, k = check_count(n_chains, "n_chains"), check_count(k, "k")
+        n_chains, n_steps = check_count(n_chains, "n_chains"), check_count(n_steps, "n_steps")
         check_generator(generator)
         betas = tempering_ladder(betas)
-        self.model, self.k, self.betas, self.generator = model, k, betas, generator
+        self.model, self.n_steps, self.betas, self.generator = model, n_steps, betas, generator
         start = chain_start(model, n_chains, v0, generator, "n_chains")
         self.chains = start.detach().clone().expand(len(betas), -1, -1).contiguous()  # [T, N, V]
         self.steps = 0
@@ -61,7 +63,7 @@ class GibbsSampler:
         return self.chains[0]
 
     def advance_to(self, v: torch.Tensor, steps: int = 1) -> None:
-        """Record ``steps`` steps taken outside ``step()`` (fused CD / PCD calls that advanced
+        """Record ``steps`` steps taken outside :meth:`sample` (fused CD / PCD calls that advanced
         the untempered chains themselves): v [N, V] becomes the chains."""
         if self.tempered or v.shape != self.chains[0].shape:
             raise ValueError("advance_to takes [N, V] chains of an untempered sampler")
@@ -69,15 +71,28 @@ class GibbsSampler:
         self.steps += steps
 
     @torch.no_grad()
-    def step(self) -> torch.Tensor:
-        """k sweeps of every replica, then (with tempering) one round of swaps. Returns [N, V]."""
+    def sample(self, n: int | None = None) -> torch.Tensor:
+        """One step of the persistent chains — n_steps sweeps of every replica, then (with
+        tempering) one round of swaps — and the first n (default all N) β = 1 chains, [n, V]."""
+        n = len(self.chains[0]) if n is None else check_count(n, "n")
+        if n > len(self.chains[0]):
+            raise ValueError(f"n = {n} exceeds the sampler's {len(self.chains[0])} chains")
         for t, beta in enumerate(self.betas):
-            self.chains[t] = self.model.gibbs(self.chains[t], self.k, beta=beta,
+            self.chains[t] = self.model.gibbs(self.chains[t], self.n_steps, beta=beta,
                                               generator=self.generator)[0]
         if self.tempered:
             self._swap(self.steps % 2)
         self.steps += 1
-        return self.chains[0]
+        return self.chains[0][:n]
+
+    @torch.no_grad()
+    def run(self, x: torch.Tensor, n_steps: int | None = None, *,
+            generator: torch.Generator | None = None) -> torch.Tensor:
+        """x [B, V] after n_steps (default: the sampler's) Gibbs sweeps at β = 1; the persistent
+        chains are left as they are."""
+        n_steps = self.n_steps if n_steps is None else check_count(n_steps, "n_steps")
+        check_generator(generator)
+        return self.model.gibbs(x, n_steps, generator=generator)[0]
 
     def _swap(self, parity: int) -> None:
         model, chains = self.model, self.chains

@@ -76,14 +76,14 @@ class SVGD:
         rule: "adagrad" (the original paper's AdaGrad with momentum: G ← αG + (1-α)φ², the first
             step G = φ²; x += ε φ / (10⁻⁶ + √G)), "sgd" (x += ε φ) or "adam" (fastebm.optim.Adam
             descending -φ).
-        alpha: AdaGrad's momentum α. betas: Adam's (β₁, β₂).
+        alpha: AdaGrad's momentum α. adam_betas: Adam's moment decay rates (β₁, β₂).
         data: [N, ...] data for minibatched scores; batch_size: the minibatch (default all).
         progress: a tqdm bar on runs longer than 2 seconds.
     """
 
     def __init__(self, log_prob: Callable | None = None, *, score: Callable | None = None,
                  step_size: float = 0.1, bandwidth: float | None = None, rule: str = "adagrad",
-                 alpha: float = 0.9, betas: tuple[float, float] = (0.9, 0.999),
+                 alpha: float = 0.9, adam_betas: tuple[float, float] = (0.9, 0.999),
                  data: torch.Tensor | None = None, batch_size: int | None = None,
                  progress: bool = True):
         if (log_prob is None) == (score is None):
@@ -99,7 +99,8 @@ class SVGD:
             raise ValueError(f"rule must be one of {', '.join(STEP_RULES)}, got {rule!r}")
         self.rule = rule
         self.alpha = check_real(alpha, "alpha", low=0.0, high=1.0, high_open=True)
-        self.betas = tuple(check_real(b, "betas", low=0.0, high=1.0, high_open=True) for b in betas)
+        self.adam_betas = tuple(check_real(b, "adam_betas", low=0.0, high=1.0, high_open=True)
+                                for b in adam_betas)
         if data is not None:
             if not isinstance(data, torch.Tensor) or data.dim() < 1 or len(data) == 0:
                 raise ValueError("data must be a non-empty tensor [N, ...]")
@@ -149,7 +150,7 @@ class SVGD:
         check_generator(generator)
         rows = (sum(counts[:rank]), sum(counts[:rank + 1]))
         x = particles.detach().clone()
-        adam = Adam([x], lr=self.step_size, betas=self.betas) if self.rule == "adam" else None
+        adam = Adam([x], lr=self.step_size, betas=self.adam_betas) if self.rule == "adam" else None
         state = {}
         for step in tqdm(range(n_steps), delay=2.0, disable=not self.progress or rank,
                          leave=False, desc="svgd"):

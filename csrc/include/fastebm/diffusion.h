@@ -159,7 +159,7 @@ void reverse_pass(const ReverseTensors& t, bool fixed_large, double eta, double 
       Driver::template run<kNoiseDraw<N>, scalar_t>(
           t.x, rows, cols, seed, 0,
           ReverseStepKernel<scalar_t, N>{
-              t.x.data_ptr<scalar_t>(), t.eps.data_ptr<scalar_t>(),
+              t.x.data_ptr<scalar_t>(), t.noise_pred.data_ptr<scalar_t>(),
               N == Noise::kGiven ? t.noise.data_ptr<scalar_t>() : nullptr,
               t.coef.data_ptr<scalar_t>(), t.out.data_ptr<scalar_t>(), bound});
     });

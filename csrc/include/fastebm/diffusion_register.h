@@ -12,21 +12,21 @@ namespace fastebm {
 template <class Driver>
 void register_diffusion_ops(torch::Library& m) {
   static constexpr const DiffusionPasses& passes = kDiffusionPasses<Driver>;
-  m.impl("ddpm_step", [](const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& t,
+  m.impl("ddpm_step", [](const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                          const at::Tensor& alphas_cumprod, int64_t variance,
                          std::optional<double> clip_sample,
                          const std::optional<at::Tensor>& noise, int64_t seed) {
-    return ddpm_step_op(x_t, eps, t, alphas_cumprod, variance, clip_sample, noise, seed, passes);
+    return ddpm_step_op(x_t, noise_pred, t, alphas_cumprod, variance, clip_sample, noise, seed, passes);
   });
-  m.impl("ddim_step", [](const at::Tensor& x_t, const at::Tensor& eps, const at::Tensor& t,
+  m.impl("ddim_step", [](const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                          const at::Tensor& t_prev, const at::Tensor& alphas_cumprod, double eta,
                          const std::optional<at::Tensor>& noise, int64_t seed) {
-    return ddim_step_op(x_t, eps, t, t_prev, alphas_cumprod, eta, noise, seed, passes);
+    return ddim_step_op(x_t, noise_pred, t, t_prev, alphas_cumprod, eta, noise, seed, passes);
   });
   m.impl("gaussian_diffusion_step", [](const at::Tensor& x_t, const at::Tensor& mu,
-                                       const at::Tensor& var, const at::Tensor& beta,
+                                       const at::Tensor& var, const at::Tensor& noise_var,
                                        const std::optional<at::Tensor>& noise, int64_t seed) {
-    return gaussian_diffusion_step_op(x_t, mu, var, beta, noise, seed, passes);
+    return gaussian_diffusion_step_op(x_t, mu, var, noise_var, noise, seed, passes);
   });
   m.impl("binomial_diffusion_step", [](const at::Tensor& p, int64_t seed) {
     return binomial_diffusion_step_op(p, seed, passes);

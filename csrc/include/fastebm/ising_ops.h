@@ -43,16 +43,16 @@ struct IsingPasses {
 // E(x) = -½ xᵀJx - b·x (J symmetric, zero diagonal), p_β(x) ∝ exp(-β_r E(x)) for chain r:
 // sweep s visits sites 0 .. n-1 in order, x_i ~ Bern(σ(β_r (b_i + Σⱼ J_ij x_j))), drawing at
 // Philox offset s (bm_draw_group). x [B, n] in {0, 1}; J [n, n]; b [n]; beta [] or [B], >= 0.
-// Sweeps sweep0 .. sweep0 + n_sweeps - 1. Returns the new x [B, n].
+// Sweeps sweep0 .. sweep0 + n_steps - 1. Returns the new x [B, n].
 at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tensor& b,
-                       int64_t n_sweeps, const at::Tensor& beta, int64_t seed, int64_t sweep0,
+                       int64_t n_steps, const at::Tensor& beta, int64_t seed, int64_t sweep0,
                        const IsingPasses& passes);
 
 // Checkerboard heat-bath sweeps of the periodic 2-D Ising model, spins s [B, L, L] in {-1, +1}
 // (L even), E(s) = -J Σ_<ij> sᵢsⱼ - h Σᵢ sᵢ, p_β(s) ∝ exp(-β_b E(s)) for replica b: each sweep
 // updates the sites with i + j even, then those with i + j odd, each to +1 with probability
 // σ(2β_b (J Σ_neighbours + h)); beta [] or [B], >= 0. Returns the new s [B, L, L].
-at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_sweeps, const at::Tensor& beta,
+at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_steps, const at::Tensor& beta,
                           double J, double h, int64_t seed, int64_t sweep0,
                           const IsingPasses& passes);
 

@@ -14,13 +14,13 @@ template <class Driver>
 void register_rbm_ops(torch::Library& m) {
   static constexpr const RbmElementwise& ew = kRbmElementwise<Driver>;
   m.impl("rbm_gibbs", [](const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
-                         const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0) {
-    return rbm_gibbs_sweeps(v, W, b, c, k, seed, sweep0, ew);
+                         const at::Tensor& c, int64_t n_steps, int64_t seed, int64_t sweep0) {
+    return rbm_gibbs_sweeps(v, W, b, c, n_steps, seed, sweep0, ew);
   });
   m.impl("grbm_gibbs", [](const at::Tensor& v, const at::Tensor& W, const at::Tensor& b,
-                          const at::Tensor& c, const at::Tensor& sigma, int64_t k, int64_t seed,
+                          const at::Tensor& c, const at::Tensor& sigma, int64_t n_steps, int64_t seed,
                           int64_t sweep0) {
-    return grbm_gibbs_sweeps(v, W, b, c, sigma, k, seed, sweep0, ew);
+    return grbm_gibbs_sweeps(v, W, b, c, sigma, n_steps, seed, sweep0, ew);
   });
   m.impl("rbm_cd_grad", [](const at::Tensor& v_data, const at::Tensor& v_chain,
                            const at::Tensor& W, const at::Tensor& b, const at::Tensor& c,
