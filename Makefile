@@ -10,7 +10,7 @@ WHEELS ?= /opt/wheels
 PIP_INSTALL := $(VENV)/bin/pip install $(if $(wildcard $(WHEELS)),--find-links $(WHEELS))
 SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: setup demo test bench bench-env vec-check wheel-check cuda-check clean
+.PHONY: setup demo test docs bench bench-env vec-check wheel-check cuda-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The documentation site (mkdocs-material, API reference from the docstrings) into build/site,
+# warnings as errors; its tools (docs/requirements.txt) go into .venv, never into the package.
+$(VENV)/.docs: docs/requirements.txt | $(PY)
+	$(PIP_INSTALL) -r docs/requirements.txt
+	touch $@
+
+docs: $(VENV)/.docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # The bench environment: a venv layered on .venv (its packages and the editable fastebm, through
 # a site .pth) plus the peer libraries of bench/requirements.txt, which the package never needs.

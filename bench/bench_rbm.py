@@ -16,7 +16,7 @@ from fastebm import data
 from fastebm.models import BernoulliRBM, GaussianBernoulliRBM
 from fastebm.objectives import PCD
 from fastebm.partition import ais
-from fastebm.train import Trainer
+from fastebm.training.trainer import Trainer
 
 from common import isa_paths, markdown_table, on_path, side_by_side
 

@@ -18,7 +18,7 @@ from fastebm import data as datasets
 from fastebm import ops
 from fastebm.models import VAE
 from fastebm.objectives import ELBO
-from fastebm.train import Trainer
+from fastebm.training.trainer import Trainer
 
 from common import isa_paths, markdown_table, on_path, side_by_side
 

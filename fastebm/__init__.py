@@ -11,7 +11,7 @@ import os
 import torch  # noqa: F401  (loads libtorch before the extension)
 
 from . import _C, ops, reference
-from . import data, models, objectives, optim, partition, samplers, vi
+from . import data, models, objectives, partition, samplers, training
 from .ops import bernoulli_sigmoid, grbm_gibbs, rbm_gibbs
 
 __version__ = "0.1.0"
@@ -62,5 +62,5 @@ if "FASTEBM_CPU_ISA" in os.environ:
 set_cuda_value_checks(os.environ.get("FASTEBM_CUDA_VALUE_CHECKS", "0") == "1")
 
 __all__ = ["bernoulli_sigmoid", "build_info", "cpu_isa", "data", "grbm_gibbs", "load_run", "models",
-           "objectives", "ops", "optim", "partition", "rbm_gibbs", "reference",
-           "samplers", "set_cpu_isa", "set_cuda_value_checks"]
+           "objectives", "ops", "partition", "rbm_gibbs", "reference",
+           "samplers", "set_cpu_isa", "set_cuda_value_checks", "training"]

@@ -17,8 +17,8 @@ import os
 import sys
 
 from . import __version__
-from .checkpoint import CheckpointError
-from .distributed import leave_process_group
+from .training.checkpoint import CheckpointError
+from .training.distributed import leave_process_group
 from .jobs import JOBS
 from .runs import Run, UsageError
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from .checkpoint import CheckpointError, load_checkpoint
-from .ema import load_averaged_weights
+from .training.checkpoint import CheckpointError, load_checkpoint
+from .training.ema import load_averaged_weights
 from .runs import CHECKPOINT
 
 

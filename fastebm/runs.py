@@ -11,7 +11,7 @@ import tempfile
 
 import torch
 
-from .checkpoint import load_checkpoint
+from .training.checkpoint import load_checkpoint
 
 CHECKPOINT = "checkpoint.pt"
 

@@ -9,13 +9,14 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from fastebm import data, train
-from fastebm.checkpoint import load_checkpoint
+from fastebm import data
+from fastebm.training import trainer as train
+from fastebm.training.checkpoint import load_checkpoint
 from fastebm.models import BernoulliRBM
 from fastebm.objectives import PCD
 from fastebm.partition import ais, reverse_ais
 from fastebm.samplers import SVGD
-from fastebm.train import Trainer
+from fastebm.training.trainer import Trainer
 
 from test_partition import random_20x12
 

@@ -13,7 +13,7 @@ import sys
 import pytest
 import torch
 
-from fastebm.checkpoint import load_checkpoint
+from fastebm.training.checkpoint import load_checkpoint
 
 from test_distributed import free_port
 

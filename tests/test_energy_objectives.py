@@ -9,12 +9,12 @@ import math
 import pytest
 import torch
 
-from fastebm import schedules
+from fastebm.training import schedules
 from fastebm.models import EnergyModel, GaussianEnergy
 from fastebm.objectives import (NCE, DenoisingScoreMatching, MaximumLikelihood, ScoreMatching,
                                 SlicedScoreMatching)
 from fastebm.samplers import LangevinSampler
-from fastebm.train import Trainer
+from fastebm.training.trainer import Trainer
 
 MU = torch.tensor([1.0, -0.5], dtype=torch.float64)
 COV = torch.tensor([[1.0, 0.6], [0.6, 2.0]], dtype=torch.float64)

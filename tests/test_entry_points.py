@@ -5,14 +5,14 @@ crash inside torch or a silent number (the Python twin of the op table in test_o
 import pytest
 import torch
 
-from fastebm import schedules
-from fastebm.ema import EMA
+from fastebm.training import schedules
+from fastebm.training.ema import EMA
 from fastebm.models import BernoulliRBM, GaussianBernoulliRBM
 from fastebm.objectives import CD, PCD, PseudoLikelihood, log_pseudo_likelihood
-from fastebm.optim import SGD, Adam
+from fastebm.training.optim import SGD, Adam
 from fastebm.partition import ais, bridge_sampling, exact_log_z, log_likelihood, reverse_ais
 from fastebm.samplers import GibbsSampler
-from fastebm.train import Trainer
+from fastebm.training.trainer import Trainer
 
 
 def rbm():

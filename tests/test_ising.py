@@ -18,7 +18,7 @@ from fastebm.objectives import (GeneralisedPseudoLikelihood, PseudoLikelihood, R
                                 window_sets)
 from fastebm.partition import ais, exact_log_z
 from fastebm.samplers import GibbsSampler
-from fastebm.train import Trainer
+from fastebm.training.trainer import Trainer
 
 from conftest import DEVICES
 from stats import all_states, chi_square_pvalue, state_index

@@ -14,7 +14,7 @@ import torch
 from scipy import stats
 
 import fastebm
-from fastebm.ops import common, draw_seed, draw_seeds
+from fastebm.ops import chunking, draw_seed, draw_seeds
 
 from conftest import HAS_CUDA
 
@@ -49,14 +49,14 @@ CHUNKED_CALLS = {
 def test_chunked_call_draws_the_bits_of_one_call(name, monkeypatch):
     wrapper, op = CHUNKED_CALLS[name]
     chunks = []
-    real = common.run_chunked
+    real = chunking.run_chunked
 
     def recording(total, first, run, **kw):
         return real(total, first, lambda start, n: (chunks.append(n), run(start, n)), **kw)
 
     monkeypatch.setattr(fastebm.ops.rbm, "SINGLE_CALL_WORK", 1)  # chunk everything
-    monkeypatch.setattr(common, "CHUNK_SECONDS", 0.0)             # one step per call
-    monkeypatch.setattr(common, "run_chunked", recording)
+    monkeypatch.setattr(chunking, "CHUNK_SECONDS", 0.0)             # one step per call
+    monkeypatch.setattr(chunking, "run_chunked", recording)
     v, W, b, c = rbm()
     chunked = wrapper(v, W, b, c, torch.Generator().manual_seed(3))
     whole = op(v, W, b, c, draw_seed(torch.Generator().manual_seed(3)))

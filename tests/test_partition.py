@@ -12,7 +12,7 @@ from fastebm.models import BernoulliRBM, GaussianBernoulliRBM
 from fastebm.objectives import PCD
 from fastebm.partition import (ais, base_rate_biases, bridge_sampling, exact_log_z,
                                log_likelihood, reverse_ais, sm_betas)
-from fastebm.train import Trainer
+from fastebm.training.trainer import Trainer
 
 from conftest import DEVICES, DTYPES
 from stats import all_states

@@ -13,7 +13,7 @@ from fastebm.models.base import GibbsModel
 from fastebm.objectives import CD, PCD, PseudoLikelihood
 from fastebm.partition import ais, exact_log_z, log_likelihood, reverse_ais
 from fastebm.samplers import GibbsSampler
-from fastebm.train import Trainer
+from fastebm.training.trainer import Trainer
 
 from stats import all_states, chi_square_pvalue
 

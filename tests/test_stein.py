@@ -8,13 +8,13 @@ import pytest
 import torch
 from torch import nn
 
-from fastebm import schedules
+from fastebm.training import schedules
 from fastebm.models import BernoulliRBM, GaussianBernoulliRBM, GaussianEnergy
 from fastebm.objectives import SteinCD, SteinGAN
 from fastebm.partition import exact_log_z, log_likelihood
 from fastebm.samplers import AmortizedSVGD
 from fastebm.samplers.svgd import target_score
-from fastebm.train import Trainer
+from fastebm.training.trainer import Trainer
 
 MU = torch.tensor([1.0, -2.0], dtype=torch.float64)
 COV = torch.tensor([[1.0, 0.6], [0.6, 0.5]], dtype=torch.float64)

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from fastebm import schedules
-from fastebm.train import Trainer, _distributed
+from fastebm.training import schedules
+from fastebm.training.trainer import Trainer, _distributed
 
 
 class Denoiser(nn.Module):

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from fastebm import data, ops
-from fastebm.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from fastebm.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from fastebm.models import BernoulliRBM, GaussianBernoulliRBM
 from fastebm.objectives import CD, PCD, PseudoLikelihood, log_pseudo_likelihood
-from fastebm.optim import SGD, Adam
+from fastebm.training.optim import SGD, Adam
 from fastebm.partition import base_rate_biases, exact_log_z, log_likelihood
-from fastebm.train import Trainer
+from fastebm.training.trainer import Trainer
 
 from conftest import DEVICES, DTYPES
 from stats import all_states

@@ -10,7 +10,7 @@ import os
 import pytest
 import torch
 
-from fastebm.checkpoint import load_checkpoint
+from fastebm.training.checkpoint import load_checkpoint
 from fastebm.cli import main as cli_main
 
 from test_cli import fails

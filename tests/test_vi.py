@@ -64,9 +64,9 @@ def test_same_seed_same_draws_and_noise_is_used_as_given():
                                mu + log_sigma.exp() * noise)
 
 
-# ---------------------------------------------------------------- fastebm.vi on the conjugate toy
+# ---------------------------------------------------------------- fastebm.models.variational on the conjugate toy
 
-from fastebm import vi  # noqa: E402
+from fastebm.models import variational as vi  # noqa: E402
 
 
 def toy(orthogonal: bool = False, seed: int = 0):

@@ -20,6 +20,7 @@ import sys
 import sysconfig
 import tempfile
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 from torch.utils.cpp_extension import include_paths
 
@@ -93,10 +94,10 @@ def main() -> int:
     sources = [s for s in sorted(glob.glob(os.path.join(ROOT, "csrc", "cpu", "*.cpp")))
                if '#include "elementwise.h"' in open(s).read()]
     failed = False
-    for source in sources:
-        text = report(source)
-        for path in LOOP_FILES:
-            failed |= check_file(source, path, text)
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # one compiler per core
+        for source, text in zip(sources, pool.map(report, sources)):
+            for path in LOOP_FILES:
+                failed |= check_file(source, path, text)
     if not sources:
         print("no CPU family file uses the driver")
         return 1

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..checks import check_count, check_real
-from ..schedules import SCHEDULES
+from ..training.schedules import SCHEDULES
 from ..samplers import tempering_ladder
-from ..train import Trainer
+from ..training.trainer import Trainer
 
 
 def _float_list(text: str) -> list[float]:

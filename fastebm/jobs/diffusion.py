@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 
 from .. import data as datasets
-from ..ema import load_averaged_weights
+from ..training.ema import load_averaged_weights
 from ..plots import training_curves
 from . import diffusion_binomial, diffusion_ddpm, diffusion_gaussian
 from .base import Arg, Job, count, fit, real, training_args

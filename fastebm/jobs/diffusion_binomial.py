@@ -12,8 +12,8 @@ from .. import data as datasets
 from ..models import BinomialDiffusion, MLPDenoiser
 from ..objectives import DiffusionBound
 from ..plots import sample_grid
-from .nonequilibrium import BITS, independent_pixels_log_likelihood, likelihood_bits
-from .nonequilibrium import quick  # noqa: F401 (the kind's per-epoch curve)
+from .diffusion_likelihood import BITS, independent_pixels_log_likelihood, likelihood_bits
+from .diffusion_likelihood import quick  # noqa: F401 (the kind's per-epoch curve)
 from .rbm import class_coverage
 
 _MEASURE = 359          # samples drawn; test digits of K (all 359)

@@ -12,7 +12,7 @@ from ..models import DenoiserDiffusion, MLPDenoiser, NoiseSchedule
 from ..objectives import DenoisingDiffusion
 from ..plots import sample_grid
 from ..samplers import ReverseDiffusionSampler
-from .nonequilibrium import BITS, independent_pixels_log_likelihood, likelihood_bits
+from .diffusion_likelihood import BITS, independent_pixels_log_likelihood, likelihood_bits
 from .rbm import class_coverage
 
 SCHEDULES = {"linear": NoiseSchedule.linear, "cosine": NoiseSchedule.cosine}

@@ -12,8 +12,8 @@ from ..mmd import mmd2
 from ..models import GaussianDiffusion, MLPDenoiser
 from ..objectives import DiffusionBound
 from ..plots import point_samples
-from .nonequilibrium import BITS, likelihood_bits
-from .nonequilibrium import quick  # noqa: F401 (the kind's per-epoch curve)
+from .diffusion_likelihood import BITS, likelihood_bits
+from .diffusion_likelihood import quick  # noqa: F401 (the kind's per-epoch curve)
 
 _MEASURE = 1000      # samples and test points measured
 _TRAJECTORIES = 100  # forward trajectories per test point of the likelihood estimate

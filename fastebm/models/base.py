@@ -33,7 +33,7 @@ from typing import Callable, NamedTuple, Protocol, runtime_checkable
 import torch
 
 from ..checks import check_count, check_generator, check_samples, check_tensor_finite
-from ..ops.common import run_chunked
+from ..ops.chunking import run_chunked
 
 #: The visible domains a model may declare.
 DOMAINS = ("binary", "real")
@@ -89,7 +89,7 @@ def check_model(model, what: str) -> None:
                         f"got {model.visible_domain!r}")
 
 
-def like(model) -> torch.Tensor:
+def first_parameter(model) -> torch.Tensor:
     """The model's first parameter: its dtype and device are the model's."""
     return next(iter(model.parameters()))
 
@@ -98,7 +98,7 @@ def check_visible(model, x, name: str = "data", *, allow_empty: bool = False) ->
     """x [B, n_visible] in the model's domain (binary / finite real), as the model's dtype and
     device; ValueError / TypeError naming ``name`` otherwise."""
     return check_samples(x, name, model.n_visible, binary=model.visible_domain == "binary",
-                         allow_empty=allow_empty, like=like(model))
+                         allow_empty=allow_empty, like=first_parameter(model))
 
 
 def chain_start(model, n: int, v0, generator, count_name: str = "n") -> torch.Tensor:
@@ -148,7 +148,7 @@ def enumeration(model) -> Enumeration:
     if model.visible_domain != "binary":
         raise TypeError(f"{type(model).__name__} has real visible units and no enumeration(): "
                         "its log Z cannot be enumerated")
-    return Enumeration(model.n_visible, lambda x: -model.free_energy(x.to(like(model))).double(), 0.0)
+    return Enumeration(model.n_visible, lambda x: -model.free_energy(x.to(first_parameter(model))).double(), 0.0)
 
 
 class TemperedPath:
@@ -161,7 +161,7 @@ class TemperedPath:
         if model.visible_domain != "binary":
             raise TypeError(f"{type(model).__name__} has real visible units: give it an "
                             "annealing_path() (the default path needs a uniform binary base)")
-        self.model, self.like = model, like(model)
+        self.model, self.like = model, first_parameter(model)
         probe = torch.bernoulli(torch.full((16, model.n_visible), 0.5),
                                 generator=torch.Generator().manual_seed(0))
         f0 = model.free_energy(probe.to(self.like), 0.0).detach().double()

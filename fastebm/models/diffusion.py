@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..checks import check_count, check_real
-from ..ops.common import randn_like
+from ..ops.seeds import randn_like
 
 
 class NoiseSchedule:

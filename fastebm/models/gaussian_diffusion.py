@@ -18,7 +18,7 @@ from torch import nn
 
 from .. import ops
 from ..checks import check_count, check_real
-from ..ops.common import randn_like
+from ..ops.seeds import randn_like
 from .diffusion import NoiseSchedule, gaussian_marginal
 from .nonequilibrium import NonequilibriumDiffusion
 

@@ -160,7 +160,7 @@ class BernoulliRBM(_RBM):
                       momentum_buffers: list[torch.Tensor], first_step: bool) -> None:
         """Protocol hook: several PCD-k steps with SGD in one call (ops.rbm_pcd_sgd_); chains
         [N, V], the parameters and ``momentum_buffers`` ([W, b, c]'s, from
-        fastebm.optim.SGD.momentum_buffers) are updated in place."""
+        fastebm.training.SGD.momentum_buffers) are updated in place."""
         ops.rbm_pcd_sgd_(self.W.data, self.b.data, self.c.data, chains, momentum_buffers, data,
                          batch_size=batch_size, seeds=seeds, k=k, lr=lr, momentum=momentum,
                          weight_decay=weight_decay, first_step=first_step)

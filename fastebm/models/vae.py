@@ -9,9 +9,9 @@ import math
 import torch
 from torch import nn
 
-from .. import vi
+from . import variational
 from ..checks import check_count, check_generator
-from .base import check_visible
+from .base import check_visible, first_parameter
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -64,18 +64,18 @@ class VAE(nn.Module):
         if self.likelihood == "bernoulli":
             return -nn.functional.binary_cross_entropy_with_logits(
                 out, x.expand_as(out), reduction="none").sum(-1)
-        return vi.gaussian_log_prob(x, out, self.log_scale.expand_as(out))
+        return variational.gaussian_log_prob(x, out, self.log_scale.expand_as(out))
 
     def log_joint(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """[..., B] log p(x, z) = log p(x | z) + log N(z; 0, I)."""
-        return self.log_likelihood(x, z) - 0.5 * (z.square() + vi.LOG_2PI).sum(-1)
+        return self.log_likelihood(x, z) - 0.5 * (z.square() + variational.LOG_2PI).sum(-1)
 
     def elbo(self, x: torch.Tensor, n_samples: int = 1, *, analytic_kl: bool = True,
              generator: torch.Generator | None = None) -> torch.Tensor:
-        """[B] the ELBO (fastebm.vi.elbo), reparameterised: differentiable in every parameter."""
+        """[B] the ELBO (fastebm.models.variational.elbo), reparameterised: differentiable in every parameter."""
         x = check_visible(self, x, "x")
         mu, log_sigma = self.encode(x)
-        return vi.elbo(lambda z: self.log_likelihood(x, z), mu, log_sigma, n_samples=n_samples,
+        return variational.elbo(lambda z: self.log_likelihood(x, z), mu, log_sigma, n_samples=n_samples,
                        analytic_kl=analytic_kl, generator=generator)
 
     @torch.no_grad()
@@ -84,7 +84,7 @@ class VAE(nn.Module):
         """[B] the importance-weighted bound L_K with K = n_samples (a log p(x) estimate)."""
         x = check_visible(self, x, "x")
         mu, log_sigma = self.encode(x)
-        return vi.importance_weighted_bound(lambda z: self.log_joint(x, z), mu, log_sigma,
+        return variational.importance_weighted_bound(lambda z: self.log_joint(x, z), mu, log_sigma,
                                             n_samples, generator=generator)
 
     @torch.no_grad()
@@ -93,8 +93,8 @@ class VAE(nn.Module):
         z ~ N(0, I)."""
         check_count(n, "n")
         check_generator(generator)
-        like = next(iter(self.parameters()))
-        z = torch.randn(n, self.n_latent, generator=generator, dtype=like.dtype).to(like.device)
+        first = first_parameter(self)
+        z = torch.randn(n, self.n_latent, generator=generator, dtype=first.dtype).to(first.device)
         out = self.decoder(z)
         return torch.sigmoid(out) if self.likelihood == "bernoulli" else out
 
@@ -117,10 +117,10 @@ class VAE(nn.Module):
         def fit(z):
             return self.log_likelihood(x, z)
 
-        runs = {"score_function": vi.score_function_grads(fit, mu, log_sigma, n_samples, generator=generator),
-                "score_function_baseline": vi.score_function_grads(fit, mu, log_sigma, n_samples,
+        runs = {"score_function": variational.score_function_grads(fit, mu, log_sigma, n_samples, generator=generator),
+                "score_function_baseline": variational.score_function_grads(fit, mu, log_sigma, n_samples,
                                                                    baseline=True, generator=generator),
-                "reparameterization": vi.reparameterization_grads(fit, mu, log_sigma, n_samples,
+                "reparameterization": variational.reparameterization_grads(fit, mu, log_sigma, n_samples,
                                                                   generator=generator)}
         return {name: float(sum(g.var(0).sum() for g in grads)) / math.prod(mu.shape)
                 for name, grads in runs.items()}

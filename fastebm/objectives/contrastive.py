@@ -6,7 +6,7 @@ import torch
 
 from ..checks import check_count
 from ..ops import draw_seeds
-from ..optim import SGD
+from ..training.optim import SGD
 from ..samplers import GibbsSampler, tempering_ladder
 from .base import Objective
 
@@ -86,7 +86,7 @@ class PCD(Objective):
     def run_steps(self, model, optimizer, rows: torch.Tensor, batch_size: int, generator) -> bool:
         """Several PCD steps (batches of ``batch_size`` rows of ``rows``) in one fused call, the
         bits of as many compute_grads + optimizer.step calls, when the model has the
-        ``pcd_sgd_steps`` hook, the optimizer is fastebm.optim.SGD with one group of the model's
+        ``pcd_sgd_steps`` hook, the optimizer is fastebm.training.SGD with one group of the model's
         parameters and the chains are not tempered; returns False (nothing done) otherwise."""
         hook = getattr(model, "pcd_sgd_steps", None)
         params = list(model.parameters())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..models.diffusion import NoiseSchedule
-from ..ops.common import randn_like
+from ..ops.seeds import randn_like
 from .loss_objective import LossObjective
 
 

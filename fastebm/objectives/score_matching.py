@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 
 from ..checks import check_count, check_real
-from ..ops.common import randn_like
+from ..ops.seeds import randn_like
 from .loss_objective import LossObjective
 
 

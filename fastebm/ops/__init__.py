@@ -8,7 +8,7 @@ traces fail where the calls would.
 """
 
 from .. import _C  # noqa: F401  (registers the ops)
-from .common import draw_seed, draw_seeds
+from .seeds import draw_seed, draw_seeds
 from .diffusion import (binomial_diffusion_step, ddim_step, ddpm_step,
                         gaussian_diffusion_step)
 from .ising import bm_gibbs, ising_gibbs

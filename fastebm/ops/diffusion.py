@@ -11,8 +11,9 @@ import math
 
 import torch
 
-from .common import (check_float_tensor, check_same_kind, check_same_shape, check_size,
-                     draw_seed)
+from .fake_checks import check_float_tensor, check_same_kind, check_same_shape, check_size
+
+from .seeds import draw_seed
 
 #: The DDPM reverse variances: σ² = β̃_t = β_t(1-ᾱ_{t-1})/(1-ᾱ_t) or σ² = β_t.
 VARIANCES = ("fixed_small", "fixed_large")

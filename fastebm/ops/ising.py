@@ -2,7 +2,7 @@
 visible Boltzmann machine and checkerboard heat-bath sweeps of the periodic 2-D Ising model;
 their fake (meta) kernels.
 
-Long runs are split into calls of about ``common.CHUNK_SECONDS`` each, every call starting at
+Long runs are split into calls of about ``chunking.CHUNK_SECONDS`` each, every call starting at
 its first sweep (``sweep0``), so the result is bit for bit that of one call and Ctrl-C is
 honoured between calls.
 """
@@ -12,8 +12,9 @@ from __future__ import annotations
 import torch
 
 from ..checks import check_real
-from . import common
-from .common import check_at_least, check_float_tensor, check_same_kind, check_size, draw_seed
+from . import chunking
+from .fake_checks import check_at_least, check_float_tensor, check_same_kind, check_size
+from .seeds import draw_seed
 
 #: Site updates per call below which a run is one call (~10 ms of work here).
 SINGLE_CALL_SITES = 1 << 23
@@ -37,7 +38,7 @@ def _run(op, state: torch.Tensor, n_steps: int, sweep_work: int, seed: int, *arg
     def run(start: int, n: int) -> None:
         out[0] = op(out[0], n, *args, seed, start)
 
-    common.run_chunked(n_steps, max(1, SINGLE_CALL_SITES // sweep_work), run)
+    chunking.run_chunked(n_steps, max(1, SINGLE_CALL_SITES // sweep_work), run)
     return out[0]
 
 

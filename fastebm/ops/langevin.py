@@ -12,9 +12,9 @@ from typing import NamedTuple
 
 import torch
 
-from . import common
-from .common import (check_at_least, check_float_tensor, check_positive_finite, check_same_kind,
-                     check_same_shape, check_size, draw_seed)
+from . import chunking
+from .fake_checks import check_at_least, check_float_tensor, check_positive_finite, check_same_kind, check_same_shape, check_size
+from .seeds import draw_seed
 
 
 class MetropolisResult(NamedTuple):
@@ -158,7 +158,7 @@ def gmm_langevin(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor
         E(x) = -log Σₖ wₖ N(x; mₖ, diag sₖ²),  x' = x - ε∇E(x) + √(2ε)ξ  (MALA: then accepted
         with the probability of :func:`mala_accept`).
 
-    Long runs are split into calls of about ``common.CHUNK_SECONDS`` (bit for bit one call;
+    Long runs are split into calls of about ``chunking.CHUNK_SECONDS`` (bit for bit one call;
     Ctrl-C is honoured between them).
 
     Args:
@@ -182,7 +182,7 @@ def gmm_langevin(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor
         out[:] = [x_n, acc if out[1] is None else out[1] + acc]
 
     check_at_least(n_steps, "n_steps", 1)
-    common.run_chunked(n_steps, max(1, GMM_SINGLE_CALL_WORK // work), run, desc=desc)
+    chunking.run_chunked(n_steps, max(1, GMM_SINGLE_CALL_WORK // work), run, desc=desc)
     return ChainRun(out[0], out[1])
 
 

@@ -2,7 +2,7 @@
 Gaussian-Bernoulli), and Bernoulli(σ(x)) draws; their fake (meta) kernels.
 
 Long runs (many sweeps of a big model, AIS over thousands of β) are split into calls of about
-``common.CHUNK_SECONDS`` each, starting each call at its first sweep / step (``sweep0`` /
+``chunking.CHUNK_SECONDS`` each, starting each call at its first sweep / step (``sweep0`` /
 ``step0``), so the result is bit for bit that of one call and Ctrl-C is honoured between calls.
 """
 
@@ -12,8 +12,9 @@ from typing import NamedTuple
 
 import torch
 
-from . import common
-from .common import check_at_least, check_float_tensor, check_same_kind, check_size, draw_seed
+from . import chunking
+from .fake_checks import check_at_least, check_float_tensor, check_same_kind, check_size
+from .seeds import draw_seed
 
 #: Multiply-adds (B·V·H per sweep) below which a call runs whole: ~10 ms of GEMM here.
 SINGLE_CALL_WORK = 1 << 27
@@ -126,7 +127,7 @@ def _sweeps(op, v, params, n_steps, generator) -> GibbsState:
     def run(start: int, n: int) -> None:
         out[:] = op(out[0], *params, n, seed, start)
 
-    common.run_chunked(n_steps, first, run)
+    chunking.run_chunked(n_steps, first, run)
     return GibbsState(out[0], out[1])
 
 
@@ -191,7 +192,7 @@ def _cd_grad(op, gibbs_op, v_data, v_chain, params, k, generator):
     def run(start: int, n: int) -> None:
         chain[0] = gibbs_op(chain[0], *params, n, seed, start)[0]
 
-    common.run_chunked(k - 1, first, run)
+    chunking.run_chunked(k - 1, first, run)
     return op(v_data, chain[0], *params, 1, seed, k - 1)
 
 
@@ -203,7 +204,7 @@ def rbm_pcd_sgd_(W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, chains: torc
 
     For each batch of ``batch_size`` rows of ``data`` [M, V] (the last may be shorter), step s
     takes the :func:`rbm_cd_grad` gradient from ``chains`` [N, V] with seed ``seeds[s]``, then
-    the SGD update of :class:`fastebm.optim.SGD` on (W, b, c) with ``momentum_buffers`` (the
+    the SGD update of :class:`fastebm.training.SGD` on (W, b, c) with ``momentum_buffers`` (the
     first step of the call initialises them when ``first_step``), and chains <- v_k: the very
     bits of the per-step calls, without Python between steps.
 
@@ -269,7 +270,7 @@ def _ais(op, v0, params, betas, generator, desc):
         log_w, v = op(out[1], *params, betas[start:start + n + 1], seed, start)
         out[:] = [log_w if out[0] is None else out[0] + log_w, v]
 
-    common.run_chunked(len(betas) - 1, first, run, desc=desc)
+    chunking.run_chunked(len(betas) - 1, first, run, desc=desc)
     return AISRun(out[0], out[1])
 
 

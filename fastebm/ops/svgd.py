@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import torch
 
-from .common import check_float_tensor, check_positive_finite, check_same_shape
+from .fake_checks import check_float_tensor, check_positive_finite, check_same_shape
 
 
 class SteinDirection(NamedTuple):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import torch
 
-from .common import check_float_tensor, check_same_shape, draw_seed
+from .fake_checks import check_float_tensor, check_same_shape
+
+from .seeds import draw_seed
 
 
 def reparameterize(mu: torch.Tensor, log_sigma: torch.Tensor, *,

@@ -11,9 +11,9 @@ import torch
 import torch.distributed as dist
 
 from ..checks import check_beta, check_count, check_generator
-from ..distributed import process_group
+from ..training.distributed import process_group
 from ..models.base import annealing_path, check_model, check_parameters, check_visible
-from ..ops.common import draw_seeds
+from ..ops.seeds import draw_seeds
 
 
 @dataclass

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from ..checks import check_count, check_generator, check_real
-from ..models.base import like
-from ..optim import Adam
+from ..models.base import first_parameter
+from ..training.optim import Adam
 from .svgd import stein_direction
 
 
@@ -24,7 +24,7 @@ class AmortizedSVGD:
     outputs are fresh i.i.d. draws each step, and leaving each one's own term out makes the target
     an exact fixed point in expectation; with the j = i term the generator learns a distribution
     narrower than the target (7% in variance at n = 200 in 2-D, far more in high dimensions). The
-    step is fastebm.optim.Adam descending the surrogate -Σᵢ G(ξᵢ)·φ*(G(ξᵢ)) with φ*
+    step is fastebm.training.Adam descending the surrogate -Σᵢ G(ξᵢ)·φ*(G(ξᵢ)) with φ*
     held fixed, whose η-gradient is exactly -Σᵢ ∂η G(ξᵢ) φ*(G(ξᵢ)).
 
     Args:
@@ -49,7 +49,7 @@ class AmortizedSVGD:
                               betas=adam_betas)
 
     def _noise(self, n: int, generator) -> torch.Tensor:
-        first = like(self.network)
+        first = first_parameter(self.network)
         xi = torch.randn(n, self.noise_dim, generator=generator, dtype=first.dtype)
         return xi.to(first.device)
 

@@ -63,7 +63,7 @@ class ReverseDiffusionSampler:
         which then drives the steps); ``inpainting``: :meth:`run`'s known, mask and resample."""
         check_count(n, "n")
         check_generator(generator)
-        x_T = ops.common.randn_like(torch.empty((n, *event_shape), dtype=dtype, device=device),
+        x_T = ops.seeds.randn_like(torch.empty((n, *event_shape), dtype=dtype, device=device),
                                     generator)
         return self.run(x_T, generator=generator, **inpainting)
 
@@ -100,7 +100,7 @@ class ReverseDiffusionSampler:
             for u in range(resample if known is not None and t_prev >= 0 else 1):
                 if u:  # back to level t: q(x_t | x_t_prev) = N(√(ᾱ_t/ᾱ_p) x, (1 - ᾱ_t/ᾱ_p) I)
                     ratio = ac[ts[i]] / ac[t_prev]
-                    x = ratio.sqrt() * x + (1 - ratio).sqrt() * ops.common.randn_like(x, generator)
+                    x = ratio.sqrt() * x + (1 - ratio).sqrt() * ops.seeds.randn_like(x, generator)
                 x = self._step(x, t, t_prev, ac, generator)
                 if known is not None:
                     x = replace_known(x, known, mask, None if t_prev < 0 else ac[t_prev], generator)

@@ -10,7 +10,7 @@ import torch
 from .. import ops
 from ..checks import check_count
 from ..models.energy import energy_and_grad
-from ..ops.common import randn_like
+from ..ops.seeds import randn_like
 from .continuous import ContinuousSampler
 
 

@@ -16,8 +16,8 @@ from tqdm.auto import tqdm
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
-from ..distributed import all_gather_rows, process_group
-from ..optim import Adam
+from ..training.distributed import all_gather_rows, process_group
+from ..training.optim import Adam
 
 STEP_RULES = ("adagrad", "sgd", "adam")
 
@@ -74,7 +74,7 @@ class SVGD:
         score: x -> ∇log p(x) directly (instead of log_prob; with data: score(x, batch)).
         step_size: ε. bandwidth: h (None: the median heuristic each step).
         rule: "adagrad" (the original paper's AdaGrad with momentum: G ← αG + (1-α)φ², the first
-            step G = φ²; x += ε φ / (10⁻⁶ + √G)), "sgd" (x += ε φ) or "adam" (fastebm.optim.Adam
+            step G = φ²; x += ε φ / (10⁻⁶ + √G)), "sgd" (x += ε φ) or "adam" (fastebm.training.Adam
             descending -φ).
         alpha: AdaGrad's momentum α. adam_betas: Adam's moment decay rates (β₁, β₂).
         data: [N, ...] data for minibatched scores; batch_size: the minibatch (default all).

@@ -7,7 +7,7 @@ import contextlib
 
 import torch
 
-from .checks import check_real
+from ..checks import check_real
 
 
 class EMA:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Callable
 
-from .checks import check_count, check_real
+from ..checks import check_count, check_real
 
 Schedule = Callable[[int], float]
 

@@ -19,8 +19,8 @@ from collections.abc import Callable
 
 import torch
 
-from . import ops
-from .checks import check_count, check_generator
+from .. import ops
+from ..checks import check_count, check_generator
 
 LOG_2PI = math.log(2 * math.pi)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import torch
 
-from . import _C  # noqa: F401  (registers the ops)
-from .checks import check_real
+from .. import _C  # noqa: F401  (registers the ops)
+from ..checks import check_real
 
 
 def _with_grads(group: dict) -> list[torch.Tensor]:

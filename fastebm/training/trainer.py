@@ -15,9 +15,9 @@ import torch.distributed as dist
 from tqdm.auto import tqdm
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .checks import check_count, check_real, check_tensor_finite
+from ..checks import check_count, check_real, check_tensor_finite
 from .ema import EMA
-from .models.base import check_visible
+from ..models.base import check_visible
 from .optim import SGD, Adam
 
 #: The fused optimizers a name selects (one C++ call per step).
@@ -96,10 +96,10 @@ class Trainer:
         model: an nn.Module. objective: has compute_grads / state_dict / load_state_dict.
         data: a tensor [N, ...] or an iterable of batches.
         optimizer: a ``torch.optim.Optimizer`` over the model's parameters (e.g.
-            ``fastebm.optim.Adam(model.parameters(), lr=1e-3)``; its own lr), a callable
-            ``params -> torch.optim.Optimizer``, or "adam" / "sgd" (fastebm.optim's fused
+            ``fastebm.training.Adam(model.parameters(), lr=1e-3)``; its own lr), a callable
+            ``params -> torch.optim.Optimizer``, or "adam" / "sgd" (fastebm.training's fused
             versions, built with ``lr``, ``momentum``, ``weight_decay``).
-        schedule: ``step -> factor`` of the base learning rates (fastebm.schedules), or a
+        schedule: ``step -> factor`` of the base learning rates (fastebm.training.schedules), or a
             ``torch.optim.lr_scheduler`` instance on this optimizer (stepped after every
             optimizer step, its state checkpointed), or None.
         ema: EMA decay in [0, 1) (``trainer.ema``; ``with trainer.ema.swapped_in(): ...``).
