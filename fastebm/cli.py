@@ -17,10 +17,10 @@ import os
 import sys
 
 from . import __version__
-from .training.checkpoint import CheckpointError
-from .training.distributed import leave_process_group
 from .jobs import JOBS
 from .runs import Run, UsageError
+from .training.checkpoint import CheckpointError
+from .training.distributed import leave_process_group
 
 #: Flags that are about this invocation, not the run's configuration.
 _NOT_CONFIG = {"out", "resume", "no_progress"}

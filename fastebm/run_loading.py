@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .runs import CHECKPOINT
 from .training.checkpoint import CheckpointError, load_checkpoint
 from .training.ema import load_averaged_weights
-from .runs import CHECKPOINT
 
 
 @dataclass

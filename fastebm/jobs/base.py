@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..checks import check_count, check_real
-from ..training.schedules import SCHEDULES
 from ..samplers import tempering_ladder
+from ..training.schedules import SCHEDULES
 from ..training.trainer import Trainer
 
 

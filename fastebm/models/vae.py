@@ -9,8 +9,8 @@ import math
 import torch
 from torch import nn
 
-from . import variational
 from ..checks import check_count, check_generator
+from . import variational
 from .base import check_visible, first_parameter
 
 LIKELIHOODS = ("bernoulli", "gaussian")

@@ -6,8 +6,8 @@ import torch
 
 from ..checks import check_count
 from ..ops import draw_seeds
-from ..training.optim import SGD
 from ..samplers import GibbsSampler, tempering_ladder
+from ..training.optim import SGD
 from .base import Objective
 
 

@@ -14,10 +14,10 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from ..checks import check_count, check_real, check_tensor_finite
-from .ema import EMA
 from ..models.base import check_visible
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .ema import EMA
 from .optim import SGD, Adam
 
 #: The fused optimizers a name selects (one C++ call per step).
