@@ -93,6 +93,7 @@ def train(args: argparse.Namespace, rest: list[str]) -> None:
             raise UsageError(f"--epochs {config['epochs']}: {run.checkpoint} has {done} epochs done")
     else:
         run = Run.new(out)
+    run.omitted = job.inapplicable(config)
     try:
         metrics = job.train(config, run, not args.no_progress)
     except KeyboardInterrupt:  # the Trainer saved the checkpoint before re-raising
@@ -132,6 +133,7 @@ def evaluate(args: argparse.Namespace, rest: list[str]) -> None:
     p.set_defaults(**{a.dest: state["config"][a.dest] for a in job.evaluate_args()
                       if a.dest in state["config"]})
     options = vars(p.parse_args(rest + (["--help"] if args.evaluate_help else [])))
+    run.omitted = job.inapplicable({**state["config"], **options})
     _report(job, job.evaluate(state["config"], options, state, run), run)
 
 

@@ -28,6 +28,7 @@ class Run:
         self.out = out
         self.checkpoint = os.path.join(out, CHECKPOINT)
         self.written: list[str] = []
+        self.omitted: set[str] = set()  # options that do not apply to the run: not in metrics.json
 
     @classmethod
     def new(cls, out: str) -> "Run":
@@ -83,8 +84,9 @@ class Run:
         return os.path.join(self.out, name)
 
     def write_metrics(self, metrics: dict) -> None:
-        """metrics.json; a re-measurement (no ``train_seconds``) keeps the training time the
-        folder's metrics.json recorded."""
+        """metrics.json, without the ``omitted`` options; a re-measurement (no
+        ``train_seconds``) keeps the training time the folder's metrics.json recorded."""
+        metrics = {k: v for k, v in metrics.items() if k not in self.omitted}
         path = os.path.join(self.out, "metrics.json")
         if "train_seconds" not in metrics and os.path.isfile(path):
             with open(path) as f:

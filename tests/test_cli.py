@@ -39,6 +39,7 @@ def test_train_resume_evaluate(tmp_path, capsys):
     cli_main(["train", "rbm", *QUICK, "--out", out, "--epochs", "12", "--resume"])
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["epochs"] == 12 and len(metrics["sample_class_histogram"]) == 10
+    assert metrics["chains"] == 100 and "momentum" not in metrics  # only options that apply
     assert abs(metrics["log_z_ais"] - metrics["log_z_exact"]) < 0.2
     assert metrics["test_log_likelihood"] > metrics["base_rate_test_log_likelihood"] + 0.5
     assert 0 <= metrics["class_coverage_tv"] <= 1
@@ -62,8 +63,11 @@ def test_load_run_returns_the_trained_model_and_samples_pt(tmp_path, capsys):
     """load_run gives back the trained RBM (same weights as the checkpoint), its config and
     metrics; samples.pt holds the job's final samples."""
     out = str(tmp_path / "run")
-    cli_main(["train", "rbm", *QUICK, "--epochs", "2", "--out", out])
+    cli_main(["train", "rbm", *QUICK, "--epochs", "2", "--method", "cd", "--optimizer", "sgd",
+              "--out", out])
     run = fastebm.load_run(out)
+    assert run.config["chains"] == 100 and "chains" not in run.metrics
+    assert run.metrics["momentum"] == 0.9
     state = torch.load(os.path.join(out, "checkpoint.pt"), weights_only=False)
     assert run.job == "rbm" and run.config["hidden"] == 16 and "test_log_likelihood" in run.metrics
     assert torch.equal(run.model.W, state["trainer"]["model"]["W"])

@@ -58,7 +58,8 @@ def ladder(text: str) -> list[float]:
 class Arg:
     """One flag: ``--name`` (dest name with _ for -), its type (parse and check), default, help;
     ``choices``; ``resume_may_change``: a resumed run may give another value; ``evaluate``: also
-    an option of ``fastebm evaluate`` (same default)."""
+    an option of ``fastebm evaluate`` (same default); ``only``: {flag dest: values} under which
+    the flag applies (e.g. ``{"method": ("pcd",)}``; metrics.json leaves it out otherwise)."""
 
     flag: str
     type: Callable[[str], Any] | None
@@ -67,6 +68,10 @@ class Arg:
     choices: tuple | None = None
     resume_may_change: bool = False
     evaluate: bool = False
+    only: dict | None = None
+
+    def applies(self, config: dict) -> bool:
+        return not self.only or all(config.get(k) in v for k, v in self.only.items())
 
     @property
     def dest(self) -> str:
@@ -93,7 +98,8 @@ def training_args(*, epochs: int, batch_size: int, lr: float, optimizer: str = "
         Arg("--lr", real(low=0.0, low_open=True), lr, "learning rate"),
         Arg("--lr-schedule", str, lr_schedule, "learning-rate schedule over the run's steps",
             choices=tuple(SCHEDULES)),
-        Arg("--momentum", real(low=0.0, high=1.0, high_open=True), 0.9, "SGD momentum"),
+        Arg("--momentum", real(low=0.0, high=1.0, high_open=True), 0.9, "SGD momentum",
+            only={"optimizer": ("sgd",)}),
         Arg("--weight-decay", real(low=0.0), 0.0, "L2 weight decay"),
     ]
 
@@ -153,6 +159,10 @@ class Job:
 
     def resume_may_change(self) -> set[str]:
         return {a.dest for a in self.all_args if a.resume_may_change}
+
+    def inapplicable(self, config: dict) -> set[str]:
+        """The options of ``config`` that do not apply to it (another method's flags)."""
+        return {a.dest for a in self.all_args if not a.applies(config)}
 
     def evaluate_args(self) -> list[Arg]:
         return [a for a in self.all_args if a.evaluate]

@@ -48,19 +48,24 @@ ARGS = [
         choices=("digits", *datasets.POINT_SETS)),
     Arg("--timesteps", count(2), None, "diffusion timesteps T (default: ddpm 1000, gaussian 40, "
         "binomial 100)"),
-    Arg("--schedule", str, "linear", "β schedule (ddpm)", choices=tuple(diffusion_ddpm.SCHEDULES)),
+    Arg("--schedule", str, "linear", "β schedule (ddpm)", choices=tuple(diffusion_ddpm.SCHEDULES),
+        only={"kind": ("ddpm",)}),
     Arg("--fixed-noise-vars", None, False, "keep the initial noise variances β_t (gaussian; "
-        "default: learn β₂..β_T)"),
+        "default: learn β₂..β_T)",
+        only={"kind": ("gaussian",)}),
     Arg("--hidden", count(), None, "network MLP width (default: ddpm 512, gaussian 128, "
         "binomial 512)"),
     Arg("--depth", count(), 3, "network MLP hidden layers"),
     *training_args(epochs=None, batch_size=128, lr=2e-3, lr_schedule="cosine"),
     Arg("--ema", real(low=0.0, high=1.0, high_open=True), 0.995, "EMA decay of the weights"),
     Arg("--sampler", str, "ddpm", "sampling method", choices=("ddpm", "ddim"),
-        resume_may_change=True, evaluate=True),
+        resume_may_change=True, evaluate=True,
+        only={"kind": ("ddpm",)}),
     Arg("--sample-steps", count(), 100, "DDIM steps (ddpm: every one of T)", resume_may_change=True,
-        evaluate=True),
-    Arg("--eta", real(low=0.0), 0.0, "DDIM's η", resume_may_change=True, evaluate=True),
+        evaluate=True,
+        only={"kind": ("ddpm",), "sampler": ("ddim",)}),
+    Arg("--eta", real(low=0.0), 0.0, "DDIM's η", resume_may_change=True, evaluate=True,
+        only={"kind": ("ddpm",), "sampler": ("ddim",)}),
 ]
 
 
