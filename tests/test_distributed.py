@@ -1,6 +1,7 @@
 """Data-parallel training and distributed estimators under torch.distributed (gloo, 2 processes
 on this machine)."""
 
+import datetime
 import os
 import socket
 
@@ -19,6 +20,16 @@ from fastebm.samplers import SVGD
 from fastebm.training.trainer import Trainer
 
 from test_partition import random_20x12
+
+
+def leave_group() -> None:
+    """Wait (at most a minute) for the other rank before tearing gloo down: a rank that destroys
+    the group while its peer still has messages in flight can abort the process."""
+    try:
+        dist.monitored_barrier(timeout=datetime.timedelta(seconds=60))
+    except RuntimeError:
+        pass  # the peer failed first: its own error is the one reported
+    dist.destroy_process_group()
 
 
 def free_port() -> int:
@@ -54,7 +65,7 @@ def worker(rank: int, world: int, port: int, folder: str, epochs: int, resume: b
         state = [p.detach() for p in model.parameters()] + [trainer.objective.sampler.chains]
         torch.save(state, os.path.join(folder, f"rank{rank}.pt"))
     finally:
-        dist.destroy_process_group()
+        leave_group()
 
 
 def single(folder, epochs: int, resume: bool = False) -> list:
@@ -128,7 +139,7 @@ def ais_worker(rank: int, world: int, port: int, folder: str) -> None:
     try:
         torch.save(ais_both(distributed=True), os.path.join(folder, f"ais{rank}.pt"))
     finally:
-        dist.destroy_process_group()
+        leave_group()
 
 
 def test_ais_over_two_ranks_equals_one_process_with_the_same_blocks(tmp_path):
@@ -199,7 +210,7 @@ def svgd_worker(rank: int, world: int, port: int, folder: str) -> None:
         with pytest.raises(ValueError, match="every rank's particles"):
             svgd_run(svgd_particles()[:, :4 + rank, :2 + rank], "sgd", None, distributed=True)
     finally:
-        dist.destroy_process_group()
+        leave_group()
 
 
 def test_svgd_over_two_ranks_equals_one_process(tmp_path):
