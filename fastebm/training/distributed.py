@@ -19,10 +19,14 @@ def process_group(distributed: bool) -> tuple[int, int]:
 
 
 def leave_process_group() -> None:
-    """Destroy the process group the Trainer joined under torchrun, if any: a rank whose work is
-    done (rank 1 while rank 0 measures and draws) then exits cleanly instead of tearing gloo's
-    connections down at interpreter exit."""
+    """Leave the process group the Trainer joined under torchrun, if any, once every rank is done
+    (a barrier: a rank that destroys the group while its peer still has messages in flight, or
+    that leaves its connections to interpreter exit, aborts), so each rank exits cleanly."""
     if dist.is_available() and dist.is_initialized():
+        try:
+            dist.barrier()
+        except RuntimeError:
+            pass  # a peer is gone (it failed or was killed): nothing is left to wait for
         dist.destroy_process_group()
 
 
