@@ -117,8 +117,24 @@ def test_sampler_state_roundtrip():
     assert s1.swap_rates().shape == (1,)
 
 
+def test_sampler_verbs_sample_advances_the_chains_run_leaves_them():
+    """sample(n): one step of the persistent chains, their first n; run(x, n_steps): sweeps of
+    the given states (the model's own gibbs under the same generator state), chains untouched."""
+    model = random_rbm(5, 3)
+    sampler = GibbsSampler(model, 8, 2, generator=torch.Generator().manual_seed(0))
+    before = sampler.chains.clone()
+    x = (torch.rand(4, 5, generator=torch.Generator().manual_seed(1)) < 0.5).double()
+    ran = sampler.run(x, 3, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(sampler.chains, before) and sampler.steps == 0
+    assert torch.equal(ran, model.gibbs(x, 3, generator=torch.Generator().manual_seed(2))[0])
+    assert sampler.sample(3).shape == (3, 5) and sampler.steps == 1
+    assert not torch.equal(sampler.chains, before)
+    with pytest.raises(ValueError, match="exceeds"):
+        sampler.sample(9)
+
+
 def test_sample_follows_the_contract_signature():
-    """ARCHITECTURE.md: sample(n, k, generator), positionally; same generator state, same samples."""
+    """docs/naming.md: sample(n, n_steps, *, generator); same generator state, same samples."""
     model = random_rbm(5, 3, seed=9)
     a = model.sample(7, 20, generator=torch.Generator().manual_seed(3))
     b = model.sample(7, 20, generator=torch.Generator().manual_seed(3))
