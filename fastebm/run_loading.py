@@ -28,6 +28,19 @@ class LoadedRun:
     path: str
 
 
+def load_trained(model: nn.Module, state: dict, source: str = "the checkpoint") -> nn.Module:
+    """``model`` (a job's model of the checkpoint's configuration) holding the trained weights of
+    checkpoint contents ``state``: the EMA average where the job keeps one."""
+    try:
+        model.load_state_dict(state["trainer"]["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{source}: the weights do not fit the {state.get('job')} job's "
+                              f"model of its saved configuration ({str(exc).splitlines()[0]})"
+                              ) from None
+    load_averaged_weights(model, state["trainer"]["ema"])
+    return model
+
+
 def load_run(path: str) -> LoadedRun:
     """The run in folder ``path`` (a ``fastebm train`` --out) or checkpoint file ``path``.
 
@@ -46,13 +59,7 @@ def load_run(path: str) -> LoadedRun:
     job = JOBS.get(state.get("job"))
     if job is None or "config" not in state or "trainer" not in state:
         raise CheckpointError(f"{checkpoint} was not written by a fastebm job")
-    model = job.model(state["config"])
-    try:
-        model.load_state_dict(state["trainer"]["model"])
-    except RuntimeError as exc:
-        raise CheckpointError(f"{checkpoint}: the weights do not fit the {job.name} job's model "
-                              f"of its saved configuration ({str(exc).splitlines()[0]})") from None
-    load_averaged_weights(model, state["trainer"]["ema"])
+    model = load_trained(job.model(state["config"]), state, checkpoint)
     metrics_path = os.path.join(folder, "metrics.json")
     metrics = {}
     if os.path.isfile(metrics_path):

@@ -51,7 +51,7 @@ def test_train_resume_evaluate(tmp_path, capsys):
     trained = json.load(open(os.path.join(out, "metrics.json")))
     cli_main(["evaluate", out, "--ais-chains", "20", "--ais-betas", "300"])
     said = capsys.readouterr().out
-    assert "log_z_ais" in said and "metrics.json" in said and "samples.png" not in said
+    assert all(name in said for name in ("log_z_ais", "metrics.json", "samples.png", "samples.pt"))
     evaluated = json.load(open(os.path.join(out, "metrics.json")))
     assert evaluated["ais_chains"] == 20 and evaluated["train_seconds"] == trained["train_seconds"]
     cli_main(["evaluate", out])  # options default to the run's own settings, not the job's

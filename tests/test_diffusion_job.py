@@ -14,6 +14,7 @@ import torch
 
 from fastebm.cli import main as cli_main
 from fastebm.jobs import diffusion
+from fastebm.jobs.base import Context
 from fastebm.mmd import mmd2
 
 from test_cli import fails
@@ -23,9 +24,8 @@ QUICK = ["--no-progress", "--timesteps", "100", "--hidden", "128", "--depth", "2
 
 def untrained_mmd(config: dict) -> float:
     diffusion.check(config)
-    split, net, _ = diffusion.diffusion_ddpm.build(config)
-    metrics, _ = diffusion.diffusion_ddpm.measure(net, split, config, progress=False)
-    return metrics["mmd2_test"]
+    setup = diffusion.diffusion_ddpm.build(config)
+    return diffusion.diffusion_ddpm.measure(setup, config, Context(False, [])).metrics["mmd2_test"]
 
 
 def test_ddpm_trains_resumes_and_evaluates(tmp_path, capsys):
@@ -38,7 +38,7 @@ def test_ddpm_trains_resumes_and_evaluates(tmp_path, capsys):
     cli_main([*args, "--epochs", "60", "--resume"])
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["epochs"] == 60
-    config = {**{a.dest: a.default for a in diffusion.JOB.all_args}, "steps": 100, "hidden": 128,
+    config = {**{a.dest: a.default for a in diffusion.JOB.all_args}, "timesteps": 100, "hidden": 128,
               "depth": 2}
     assert metrics["mmd2_test"] < 0.3 * untrained_mmd(config), metrics["mmd2_test"]
     assert metrics["bound_bits"] < metrics["trajectory_log_likelihood_bits"] < 0, metrics

@@ -33,7 +33,7 @@ def test_nce_on_moons_samples_close_to_held_out_data(tmp_path, capsys):
 def test_an_untrained_energy_fails_the_mmd_threshold():
     split = data.load("moons")
     config = {**{a.dest: a.default for a in ebm.JOB.all_args}, "method": "sm"}
-    _, model, _ = ebm.build(config)
+    model = ebm.build(config).model
     samples, _ = ebm.draw_samples(model, config, progress=False)
     assert mmd2(samples, split.test[:1000]) > 0.03
 

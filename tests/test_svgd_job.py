@@ -33,9 +33,9 @@ def test_steingan_network_comes_close_to_held_out_digits(tmp_path, capsys):
 
 def test_an_untrained_sampler_network_fails_the_mmd_threshold():
     config = {**{a.dest: a.default for a in svgd.JOB.all_args}, "method": "steingan"}
-    split, _, _, _, objective = svgd.build(config)
-    samples = objective.sampler.sample(500, generator=torch.Generator().manual_seed(0))
-    assert mmd2(samples, split.test, svgd.MMD_BANDWIDTHS) > 0.3
+    setup = svgd.build(config)
+    samples = setup.objective.sampler.sample(500, generator=torch.Generator().manual_seed(0))
+    assert mmd2(samples, setup.data.test, svgd.MMD_BANDWIDTHS) > 0.3
 
 
 @pytest.mark.parametrize("method", ["steincd", "steingan"])

@@ -5,15 +5,22 @@ from these declarations; nothing about a job is written anywhere else."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import torch
+from torch import nn
+
 from ..checks import check_count, check_real
+from ..plots import training_curves
+from ..runs import CHECKPOINT
 from ..samplers import tempering_ladder
 from ..training.schedules import SCHEDULES
 from ..training.trainer import Trainer
+from ..run_loading import load_trained
 
 
 def _float_list(text: str) -> list[float]:
@@ -129,22 +136,74 @@ SAMPLE_RUN_ARGS = [Arg("--seed", count(0), 0, "seed of the chains' starts and dr
 
 
 @dataclass(frozen=True)
+class Setup:
+    """A job's configuration built: ``train`` the training data [N, ...], ``model``,
+    ``objective``, ``data`` what the job measures against (e.g. a data.Split) and ``extra`` the
+    job's own (e.g. the svgd job's pixel standardisation)."""
+
+    train: torch.Tensor
+    model: nn.Module
+    objective: Any
+    data: Any = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Context:
+    """How a measurement runs: ``progress`` bars; ``history`` the per-epoch records (the saved
+    ones when evaluating); the run's ``blocks`` (shards), ``distributed`` and this process's
+    ``rank``, for measurements that every rank shares."""
+
+    progress: bool
+    history: list
+    blocks: int = 1
+    distributed: bool = False
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A measurement: ``metrics`` for metrics.json, ``samples`` [N, ...] in data space
+    (samples.pt) and ``pictures``, whatever the job's ``draw`` shows."""
+
+    metrics: dict
+    samples: torch.Tensor
+    pictures: Any = None
+
+
+@dataclass(frozen=True)
 class Job:
-    """A family's CLI job. ``train(config, run, progress) -> metrics`` trains into the Run,
-    measures and draws; ``evaluate(config, options, state, run) -> metrics`` re-measures a saved
-    run (``options``: the values of the job's ``evaluate`` flags). ``check(config)`` raises
-    ValueError for flag combinations no single flag's check sees, before any work. A job that
-    also samples a model without training (``fastebm sample <job>``) gives ``sample(config, run,
-    progress) -> metrics`` and its flags ``sample_args`` (checked by ``check`` too).
-    ``model(config) -> nn.Module``: the job's untrained model of a configuration (what
-    ``fastebm.load_run`` loads a checkpoint into)."""
+    """A family's CLI job. It supplies
+
+    - ``build(config) -> Setup``: data, model and objective of a configuration (seeded);
+    - ``measure(setup, config, context) -> Measured``: metrics and samples of the trained model
+      (run on rank 0 only, or on every rank with ``measure_on_every_rank``, where ranks > 0
+      return None);
+    - ``draw(setup, config, measured, context, run)``: the job's figures (samples.png, ...);
+    - ``title(setup, config) -> str``; optionally ``epoch_metrics(setup, config, trainer) ->
+      dict`` (the per-epoch curve) and ``ema(config)`` (the EMA decay of the weights, or None);
+
+    and the job owns the rest: ``train`` (fit, measure with the EMA weights, draw, curves.png
+    without the ``plotted_apart`` history keys, samples.pt, metrics.json) and ``evaluate`` (the
+    same on the saved weights, with the ``evaluate`` options). ``check(config)`` raises ValueError
+    for flag combinations no single flag's check sees, before any work. A job that also samples
+    a model without training (``fastebm sample <job>``) gives ``sample(config, run, progress) ->
+    metrics`` and its flags ``sample_args`` (checked by ``check`` too). ``model(config)``: the
+    untrained model alone (default: ``build(config).model``), what ``fastebm.load_run`` loads a
+    checkpoint into."""
 
     name: str
     help: str
     args: list[Arg]
-    train: Callable
-    evaluate: Callable
-    model: Callable
+    build: Callable[[dict], Setup]
+    measure: Callable
+    draw: Callable
+    title: Callable[[Setup, dict], str]
+    epoch_metrics: Callable | None = None
+    ema: Callable[[dict], float | None] = lambda config: None
+    measure_on_every_rank: bool = False
+    plotted_apart: tuple[str, ...] = ()
+    untrained_model: Callable[[dict], nn.Module] | None = None
     check: Callable[[dict], None] = lambda config: None
     summary_keys: tuple[str, ...] = ()
     sample: Callable | None = None
@@ -166,6 +225,51 @@ class Job:
 
     def evaluate_args(self) -> list[Arg]:
         return [a for a in self.all_args if a.evaluate]
+
+    def model(self, config: dict) -> nn.Module:
+        """The job's untrained model of ``config``."""
+        return (self.untrained_model or (lambda c: self.build(c).model))(config)
+
+    def train(self, config: dict, run, progress: bool) -> dict:
+        """Train into ``run`` (resuming its checkpoint), measure, draw and write: the metrics
+        (rank 0; {} on other ranks)."""
+        setup = self.build(config)
+        callbacks = ([lambda trainer: self.epoch_metrics(setup, config, trainer)]
+                     if self.epoch_metrics else [])
+        trainer, seconds = fit(self.name, config, setup.model, setup.objective, setup.train, run,
+                               progress, callbacks, self.ema(config))
+        if trainer.rank and not self.measure_on_every_rank:
+            return {}
+        context = Context(progress, trainer.history, trainer.shards, trainer.world > 1,
+                          trainer.rank)
+        with trainer.ema.swapped_in() if trainer.ema else contextlib.nullcontext():
+            measured = self.measure(setup, config, context)
+        if trainer.rank:
+            return {}
+        run.written.append(CHECKPOINT)
+        return self._report(setup, config, measured, context, run, {"train_seconds": seconds})
+
+    def evaluate(self, config: dict, options: dict, state: dict, run) -> dict:
+        """Re-measure the run's saved weights (the EMA average where kept) with ``options`` (the
+        ``evaluate`` flags); rewrites metrics.json, samples.pt and the figures."""
+        setup = self.build(config)
+        load_trained(setup.model, state)
+        setup.objective.load_state_dict(state["trainer"]["shards"][0]["objective"])
+        config = {**config, **options}
+        context = Context(progress=True, history=state["trainer"].get("history", []))
+        return self._report(setup, config, self.measure(setup, config, context), context, run)
+
+    def _report(self, setup: Setup, config: dict, measured: Measured, context: Context, run,
+                extra: dict = {}) -> dict:
+        metrics = {**config, **extra, **measured.metrics}
+        run.write_samples(measured.samples)
+        self.draw(setup, config, measured, context, run)
+        if context.history:
+            training_curves([{k: v for k, v in record.items() if not k.startswith(self.plotted_apart)}
+                             for record in context.history], run.path("curves.png"),
+                            self.title(setup, config))
+        run.write_metrics(metrics)
+        return metrics
 
 
 def fit(job: str, config: dict, model, objective, data, run, progress: bool,

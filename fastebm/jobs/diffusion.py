@@ -19,13 +19,10 @@ metrics.json and the checkpoint."""
 
 from __future__ import annotations
 
-import torch
 
 from .. import data as datasets
-from ..training.ema import load_averaged_weights
-from ..plots import training_curves
 from . import diffusion_binomial, diffusion_ddpm, diffusion_gaussian
-from .base import Arg, Job, count, fit, real, training_args
+from .base import Arg, Context, Job, Measured, Setup, count, real, training_args
 
 KINDS = {"ddpm": "DDPM (Ho et al. 2020): ε-prediction, fixed variances, on digits",
          "gaussian": "Sohl-Dickstein et al. 2015: learnt reverse mean and variance, bound K, "
@@ -36,7 +33,7 @@ KINDS = {"ddpm": "DDPM (Ho et al. 2020): ε-prediction, fixed variances, on digi
 KIND_DEFAULTS = {"ddpm": {"data": "digits", "timesteps": 1000, "hidden": 512, "epochs": 400},
                  "gaussian": {"data": "swissroll", "timesteps": 40, "hidden": 128, "epochs": 100},
                  "binomial": {"data": "digits", "timesteps": 100, "hidden": 512, "epochs": 500}}
-#: Each kind's build, measure, draw and per-epoch curve.
+#: Each kind's build, measure, draw (with the job's title) and per-epoch curve (``quick``).
 KIND_MODULES = {"ddpm": diffusion_ddpm, "gaussian": diffusion_gaussian,
                 "binomial": diffusion_binomial}
 
@@ -84,48 +81,26 @@ def check(config: dict) -> None:
                          f"{config['timesteps']}")
 
 
-def title(config: dict) -> str:
+def title(setup: Setup, config: dict) -> str:
     sampler = f", {config['sampler']}" if config["kind"] == "ddpm" else ""
     return f"{config['kind']} diffusion on {config['data']}, T = {config['timesteps']}{sampler}"
 
 
-def train(config: dict, run, progress: bool) -> dict:
-    kind = KIND_MODULES[config["kind"]]
-    split, model, objective = kind.build(config)
-    trainer, seconds = fit("diffusion", config, model, objective, split.train, run, progress,
-                           [lambda t: kind.quick(t, split, config)], ema=config["ema"])
-    if trainer.rank:
-        return {}
-    run.written.append("checkpoint.pt")
-    with trainer.ema.swapped_in():
-        measured, pictures = kind.measure(model, split, config, progress)
-    metrics = {**config, "train_seconds": seconds, **measured}
-    run.write_samples(pictures["samples"])
-    kind.draw(pictures, split, config, run, title(config))
-    training_curves(trainer.history, run.path("curves.png"), title(config))
-    run.write_metrics(metrics)
-    return metrics
+def kind(config: dict):
+    """The module of the configuration's kind."""
+    return KIND_MODULES[config["kind"]]
 
 
-def evaluate(config: dict, options: dict, state: dict, run) -> dict:
-    """Re-measure from the EMA weights (ddpm: resampled with ``options``' sampler); rewrites
-    metrics.json and the sample pictures."""
-    kind = KIND_MODULES[config["kind"]]
-    split, model, _ = kind.build(config)
-    model.load_state_dict(state["trainer"]["model"])
-    load_averaged_weights(model, state["trainer"]["ema"])
-    config = {**config, **options}
-    measured, pictures = kind.measure(model, split, config)
-    run.write_samples(pictures["samples"])
-    kind.draw(pictures, split, config, run, title(config))
-    metrics = {**config, **measured}
-    run.write_metrics(metrics)
-    return metrics
+def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) -> None:
+    kind(config).draw(setup, config, measured, run, title(setup, config))
 
 
 JOB = Job("diffusion", "a diffusion model: DDPM on the digits, Sohl-Dickstein's Gaussian diffusion "
-          "on 2-D points and binomial diffusion on the binarised digits", ARGS, train, evaluate,
-          lambda config: KIND_MODULES[config["kind"]].build(config)[1], check=check,
+          "on 2-D points and binomial diffusion on the binarised digits", ARGS,
+          lambda config: kind(config).build(config),
+          lambda setup, config, context: kind(config).measure(setup, config, context), draw, title,
+          epoch_metrics=lambda setup, config, trainer: kind(config).quick(setup, config, trainer),
+          ema=lambda config: config["ema"], check=check,
           summary_keys=("bound_bits", "trajectory_log_likelihood_bits",
                         "gaussian_fit_log_likelihood_bits", "independent_pixels_log_likelihood_bits",
                         "mmd2_test", "mmd2_train_vs_test", "class_coverage_tv",

@@ -12,6 +12,7 @@ from .. import data as datasets
 from ..models import BinomialDiffusion, MLPDenoiser
 from ..objectives import DiffusionBound
 from ..plots import sample_grid
+from .base import Context, Measured, Setup
 from .diffusion_likelihood import BITS, independent_pixels_log_likelihood, likelihood_bits
 from .diffusion_likelihood import quick  # noqa: F401 (the kind's per-epoch curve)
 from .rbm import class_coverage
@@ -23,17 +24,18 @@ _SHOWN = 20             # test digits inpainted and denoised in the pictures (al
 FLIP = 0.1              # the denoising demo's bit-flip probability
 
 
-def build(config: dict):
-    """(split, model, objective) of a configuration."""
+def build(config: dict) -> Setup:
+    """Data, model and objective of a configuration."""
     split = datasets.digits(binary=True)
     torch.manual_seed(config["seed"])  # the MLP's initial weights
     D = split.train.shape[1]
     net = MLPDenoiser(D, config["timesteps"], config["hidden"], config["depth"])
-    return split, BinomialDiffusion(net, D, config["timesteps"]), DiffusionBound()
+    return Setup(split.train, BinomialDiffusion(net, D, config["timesteps"]), DiffusionBound(), split)
 
 
-def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, dict]:
-    """(metrics in bits per digit, pictures' tensors)."""
+def measure(setup: Setup, config: dict, context: Context) -> Measured:
+    """Metrics in bits per digit; samples, inpainted and denoised test digits."""
+    model, split = setup.model, setup.data
     g = torch.Generator().manual_seed(config["seed"])
     test = split.test[:_MEASURE]
     metrics = likelihood_bits(model, test, _TRAJECTORIES, _TRAJECTORY_POINTS, g)
@@ -52,15 +54,15 @@ def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, di
                "noisy_bit_error": float(flips.float().mean()),
                **class_coverage(samples, split)}
     shown = slice(0, _SHOWN)
-    return metrics, {"samples": samples, "inpainting": torch.cat(
-        [test[shown] * mask[shown], filled[shown], test[shown]]),
-        "denoising": torch.cat([noisy[shown], denoised[shown], test[shown]])}
+    return Measured(metrics, samples, {
+        "inpainting": torch.cat([test[shown] * mask[shown], filled[shown], test[shown]]),
+        "denoising": torch.cat([noisy[shown], denoised[shown], test[shown]])})
 
 
-def draw(pictures: dict, split, config: dict, run, title: str) -> None:
-    sample_grid(pictures["samples"][:100], split.shape, run.path("samples.png"),
-                f"{title}: samples")
-    sample_grid(pictures["inpainting"], split.shape, run.path("inpainting.png"),
+def draw(setup: Setup, config: dict, measured: Measured, run, title: str) -> None:
+    shape, pictures = setup.data.shape, measured.pictures
+    sample_grid(measured.samples[:100], shape, run.path("samples.png"), f"{title}: samples")
+    sample_grid(pictures["inpainting"], shape, run.path("inpainting.png"),
                 "inpainting: known top half / inpainted / truth", cols=_SHOWN)
-    sample_grid(pictures["denoising"], split.shape, run.path("denoising.png"),
+    sample_grid(pictures["denoising"], shape, run.path("denoising.png"),
                 f"denoising: {FLIP:.0%} of bits flipped / denoised / truth", cols=_SHOWN)

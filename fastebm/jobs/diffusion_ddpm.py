@@ -12,6 +12,7 @@ from ..models import DenoiserDiffusion, MLPDenoiser, NoiseSchedule
 from ..objectives import DenoisingDiffusion
 from ..plots import sample_grid
 from ..samplers import ReverseDiffusionSampler
+from .base import Context, Measured, Setup
 from .diffusion_likelihood import BITS, independent_pixels_log_likelihood, likelihood_bits
 from .rbm import class_coverage
 
@@ -26,13 +27,13 @@ _TRAJECTORIES = 10  # forward trajectories per test digit of the likelihood esti
 BANDWIDTHS = (2.0, 4.0, 8.0)
 
 
-def build(config: dict):
-    """(split scaled to [-1, 1], denoiser, objective) of a configuration."""
+def build(config: dict) -> Setup:
+    """Digits scaled to [-1, 1], the denoiser and its objective."""
     grey = datasets.digits(binary=False)
     split = grey._replace(train=grey.train * 2 - 1, test=grey.test * 2 - 1)
     torch.manual_seed(config["seed"])  # the MLP's initial weights
     net = MLPDenoiser(split.train.shape[1], config["timesteps"], config["hidden"], config["depth"])
-    return split, net, DenoisingDiffusion(schedule_of(config))
+    return Setup(split.train, net, DenoisingDiffusion(schedule_of(config)), split)
 
 
 def schedule_of(config: dict) -> NoiseSchedule:
@@ -46,10 +47,11 @@ def sampler_of(net, config: dict, progress: bool) -> ReverseDiffusionSampler:
                                    clip_sample=1.0, progress=progress)
 
 
-def measure(net, split, config: dict, progress: bool = True) -> tuple[dict, dict]:
-    """(metrics, pictures' tensors in [0, 1]): samples and inpainted test digits."""
+def measure(setup: Setup, config: dict, context: Context) -> Measured:
+    """Metrics; samples and inpainted test digits in [0, 1]."""
+    net, split = setup.model, setup.data
     g = torch.Generator().manual_seed(config["seed"])
-    sampler = sampler_of(net, config, progress)
+    sampler = sampler_of(net, config, context.progress)
     samples = sampler.sample(_MEASURE, split.train.shape[1:], generator=g).clamp(-1, 1)
     known = split.test[:_INPAINT]
     mask = torch.zeros_like(known, dtype=torch.bool)
@@ -66,18 +68,19 @@ def measure(net, split, config: dict, progress: bool = True) -> tuple[dict, dict
                mmd2(split.train[:_MEASURE], split.test, BANDWIDTHS),
                "inpainting_rmse_unknown": float((filled - known)[~mask].square().mean().sqrt()),
                **class_coverage(to_unit(samples), split._replace(train=to_unit(split.train)))}
-    return metrics, {"samples": to_unit(samples), "inpainting": to_unit(torch.cat(
-        [known.masked_fill(~mask, -1), filled, known]))}
+    return Measured(metrics, to_unit(samples),
+                    {"inpainting": to_unit(torch.cat([known.masked_fill(~mask, -1), filled, known]))})
 
 
-def draw(pictures: dict, split, config: dict, run, title: str) -> None:
-    sample_grid(pictures["samples"][:100], split.shape, run.path("samples.png"),
+def draw(setup: Setup, config: dict, measured: Measured, run, title: str) -> None:
+    shape = setup.data.shape
+    sample_grid(measured.samples[:100], shape, run.path("samples.png"),
                 f"{title}: samples (EMA weights)")
-    sample_grid(pictures["inpainting"], split.shape, run.path("inpainting.png"),
+    sample_grid(measured.pictures["inpainting"], shape, run.path("inpainting.png"),
                 "inpainting: known top half / inpainted / truth", cols=_INPAINT)
 
 
-def quick(trainer, split, config: dict) -> dict:
+def quick(setup: Setup, config: dict, trainer) -> dict:
     """The per-epoch curve, every 20th epoch: MMD² of 200 DDIM-50 samples (EMA weights) to the
     test digits."""
     if trainer.epoch % 20:
@@ -86,5 +89,5 @@ def quick(trainer, split, config: dict) -> dict:
     g = torch.Generator().manual_seed(config["seed"])
     sampler = sampler_of(trainer.model, fast, False)
     with trainer.ema.swapped_in():
-        x = sampler.sample(200, split.train.shape[1:], generator=g)
-    return {"mmd2_test_quick": mmd2(x.clamp(-1, 1), split.test, BANDWIDTHS)}
+        x = sampler.sample(200, setup.train.shape[1:], generator=g)
+    return {"mmd2_test_quick": mmd2(x.clamp(-1, 1), setup.data.test, BANDWIDTHS)}

@@ -12,6 +12,7 @@ from ..mmd import mmd2
 from ..models import GaussianDiffusion, MLPDenoiser
 from ..objectives import DiffusionBound
 from ..plots import point_samples
+from .base import Context, Measured, Setup
 from .diffusion_likelihood import BITS, likelihood_bits
 from .diffusion_likelihood import quick  # noqa: F401 (the kind's per-epoch curve)
 
@@ -19,14 +20,14 @@ _MEASURE = 1000      # samples and test points measured
 _TRAJECTORIES = 100  # forward trajectories per test point of the likelihood estimate
 
 
-def build(config: dict):
-    """(split, model, objective) of a configuration."""
+def build(config: dict) -> Setup:
+    """Data, model and objective of a configuration."""
     split = datasets.load(config["data"])
     torch.manual_seed(config["seed"])  # the MLP's initial weights
     D = split.train.shape[1]
     net = MLPDenoiser(D, config["timesteps"], config["hidden"], config["depth"], out_dim=2 * D)
     model = GaussianDiffusion(net, D, config["timesteps"], learn_noise_vars=not config["fixed_noise_vars"])
-    return split, model, DiffusionBound()
+    return Setup(split.train, model, DiffusionBound(), split)
 
 
 def gaussian_fit_log_likelihood(train: torch.Tensor, test: torch.Tensor) -> float:
@@ -36,8 +37,9 @@ def gaussian_fit_log_likelihood(train: torch.Tensor, test: torch.Tensor) -> floa
     return float(fit.log_prob(test.double()).mean())
 
 
-def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, dict]:
-    """(metrics in bits per sample, pictures' tensors)."""
+def measure(setup: Setup, config: dict, context: Context) -> Measured:
+    """Metrics in bits per sample; samples."""
+    model, split = setup.model, setup.data
     g = torch.Generator().manual_seed(config["seed"])
     test = split.test[:_MEASURE]
     metrics = likelihood_bits(model, test, _TRAJECTORIES, _MEASURE, g)
@@ -46,10 +48,10 @@ def measure(model, split, config: dict, progress: bool = True) -> tuple[dict, di
                "gaussian_fit_log_likelihood_bits": gaussian_fit_log_likelihood(split.train, test) * BITS,
                "mmd2_test": mmd2(samples, test), "mmd2_train_vs_test": mmd2(split.train[:_MEASURE], test),
                "noise_vars": [round(float(b), 5) for b in model.noise_vars().detach()]}
-    return metrics, {"samples": samples}
+    return Measured(metrics, samples)
 
 
-def draw(pictures: dict, split, config: dict, run, title: str) -> None:
-    point_samples(pictures["samples"], split.test, run.path("samples.png"),
+def draw(setup: Setup, config: dict, measured: Measured, run, title: str) -> None:
+    point_samples(measured.samples, setup.data.test, run.path("samples.png"),
                   f"{title}: samples (blue), test data (gray)")
 

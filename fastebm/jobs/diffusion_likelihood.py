@@ -31,8 +31,9 @@ def independent_pixels_log_likelihood(train: torch.Tensor, test: torch.Tensor, l
     return float(log_p.gather(0, test).sum(1).mean())
 
 
-def quick(trainer, split, config: dict) -> dict:
+def quick(setup, config: dict, trainer) -> dict:
     """The per-epoch curve: K in bits per sample on 500 test points (one random step each)."""
     g = torch.Generator().manual_seed(config["seed"])
     with torch.no_grad():
-        return {"test_bound_bits": float(trainer.model.bound(split.test[:500], g).mean()) * BITS}
+        return {"test_bound_bits": float(trainer.model.bound(setup.data.test[:500], g).mean())
+                * BITS}

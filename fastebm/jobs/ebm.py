@@ -13,9 +13,9 @@ from ..mmd import mmd2
 from ..models import EnergyModel
 from ..objectives import (NCE, DenoisingScoreMatching, MaximumLikelihood, ScoreMatching,
                           SlicedScoreMatching)
-from ..plots import energy_landscape, point_samples, training_curves
+from ..plots import energy_landscape, point_samples
 from ..samplers import LangevinSampler
-from .base import Arg, Job, count, fit, real, training_args
+from .base import Arg, Context, Job, Measured, Setup, count, real, training_args
 
 METHODS = {"sml": "maximum likelihood with Langevin negatives (replay buffer)",
            "sm": "exact score matching", "ssm": "sliced score matching",
@@ -57,8 +57,8 @@ def energy_net(hidden: int) -> nn.Module:
                          nn.Linear(hidden, 1))
 
 
-def build(config: dict):
-    """(split, model, objective) of a configuration."""
+def build(config: dict) -> Setup:
+    """Data, model and objective of a configuration."""
     split = datasets.load(config["data"])
     torch.manual_seed(config["seed"])  # the MLP's initial weights
     model = EnergyModel(energy_net(config["hidden"]), split.shape,
@@ -76,7 +76,7 @@ def build(config: dict):
         objective = DenoisingScoreMatching(config["sigma"])
     else:
         objective = ScoreMatching() if method == "sm" else SlicedScoreMatching()
-    return split, model, objective
+    return Setup(split.train, model, objective, split)
 
 
 def draw_samples(model, config: dict, n: int = _MEASURE, steps: int | None = None,
@@ -89,58 +89,32 @@ def draw_samples(model, config: dict, n: int = _MEASURE, steps: int | None = Non
     return sampler.sample(n, generator=g).detach(), sampler.accept_rate
 
 
-def quick_mmd(model, split, config: dict) -> dict:
+def quick_mmd(setup: Setup, config: dict, trainer) -> dict:
     """The per-epoch curve: MMD² of 300 samples after 100 MALA steps to 300 test points."""
-    samples, _ = draw_samples(model, config, 300, 100, progress=False)
-    return {"mmd2_test_quick": mmd2(samples, split.test[:300])}
+    samples, _ = draw_samples(trainer.model, config, 300, 100, progress=False)
+    return {"mmd2_test_quick": mmd2(samples, setup.data.test[:300])}
 
 
-def measure(model, split, config: dict) -> tuple[dict, torch.Tensor]:
-    samples, accept_rate = draw_samples(model, config)
+def measure(setup: Setup, config: dict, context: Context) -> Measured:
+    samples, accept_rate = draw_samples(setup.model, config, progress=context.progress)
+    split = setup.data
     test = split.test[:_MEASURE]
-    return {"mmd2_test": mmd2(samples, test), "mmd2_train_vs_test": mmd2(split.train[:_MEASURE], test),
-            "sample_accept_rate": accept_rate}, samples
+    return Measured({"mmd2_test": mmd2(samples, test),
+                     "mmd2_train_vs_test": mmd2(split.train[:_MEASURE], test),
+                     "sample_accept_rate": accept_rate}, samples)
 
 
-def title(config: dict) -> str:
+def title(setup: Setup, config: dict) -> str:
     return f"EBM on {config['data']}, {config['method']}"
 
 
-def draw(model, split, samples: torch.Tensor, config: dict, run) -> None:
-    run.write_samples(samples)
-    point_samples(samples, split.test, run.path("samples.png"),
-                  f"{title(config)}: MALA samples (blue), test data (gray)", BOX)
-    energy_landscape(model.energy, run.path("energy.png"), f"{title(config)}: learnt energy", BOX)
-
-
-def train(config: dict, run, progress: bool) -> dict:
-    split, model, objective = build(config)
-    trainer, seconds = fit("ebm", config, model, objective, split.train, run, progress,
-                           [lambda t: quick_mmd(t.model, split, config)])
-    if trainer.rank:
-        return {}
-    run.written.append("checkpoint.pt")
-    measured, samples = measure(model, split, config)
-    metrics = {**config, "train_seconds": seconds, **measured}
-    draw(model, split, samples, config, run)
-    training_curves(trainer.history, run.path("curves.png"), title(config))
-    run.write_metrics(metrics)
-    return metrics
-
-
-def evaluate(config: dict, options: dict, state: dict, run) -> dict:
-    """Redraw the samples (with ``options``' MALA steps and step size) and re-measure; rewrites
-    metrics.json, samples.png and energy.png."""
-    split, model, _ = build(config)
-    model.load_state_dict(state["trainer"]["model"])
-    config = {**config, **options}
-    measured, samples = measure(model, split, config)
-    draw(model, split, samples, config, run)
-    metrics = {**config, **measured}
-    run.write_metrics(metrics)
-    return metrics
+def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) -> None:
+    name = title(setup, config)
+    point_samples(measured.samples, setup.data.test, run.path("samples.png"),
+                  f"{name}: MALA samples (blue), test data (gray)", BOX)
+    energy_landscape(setup.model.energy, run.path("energy.png"), f"{name}: learnt energy", BOX)
 
 
 JOB = Job("ebm", "a neural energy model on a 2-D point set (moons, rings, swissroll)", ARGS,
-          train, evaluate, lambda config: build(config)[1],
+          build, measure, draw, title, epoch_metrics=quick_mmd,
           summary_keys=("mmd2_test", "mmd2_train_vs_test", "sample_accept_rate", "train_seconds"))

@@ -24,8 +24,9 @@ from tqdm.auto import tqdm
 
 from ..models import Ising2D, onsager_energy, onsager_magnetisation
 from ..objectives import GeneralisedPseudoLikelihood, PseudoLikelihood, RatioMatching, window_sets
-from ..plots import lattice_snapshots, measured_vs_exact, training_curves
-from .base import Arg, Job, _typed, count, fit, positive_list, real, training_args
+from ..plots import lattice_snapshots, measured_vs_exact
+from .base import (Arg, Context, Job, Measured, Setup, _typed, count, positive_list, real,
+                   training_args)
 
 METHODS = {"pl": "pseudo-likelihood", "gpl": "generalised PL over the 2x2 windows",
            "rm": "ratio matching"}
@@ -194,46 +195,34 @@ def measure_fit(model: Ising2D, data: torch.Tensor, config: dict) -> tuple[dict,
             **observed}, fitted
 
 
-def train(config: dict, run, progress: bool) -> dict:
-    data = training_data(config)
+def build(config: dict) -> Setup:
+    """The true model's lattices (``training_data``) and a model whose J and h start at 0."""
     model = Ising2D(config["L"], 0.0, 0.0, device=config["device"])
-    trainer, seconds = fit("ising", config, model, objective_of(config), data, run, progress,
-                           [lambda t: parameters(t.model)])
-    if trainer.rank:
-        return {}
-    run.written.append("checkpoint.pt")
-    return report(model, data, config, trainer.history, run, seconds)
+    return Setup(training_data(config), model, objective_of(config))
 
 
-def report(model: Ising2D, data: torch.Tensor, config: dict, history: list, run,
-           seconds: float | None = None) -> dict:
-    measured, fitted = measure_fit(model, data, config)
-    metrics = {**config, **measured}
-    if seconds is not None:
-        metrics["train_seconds"] = seconds
-    title = (f"Ising {config['L']}x{config['L']} by {METHODS[config['method']]}: true J = "
-             f"{config['true_J']:g}, h = {config['true_h']:g}")
-    if history:
-        training_curves(history, run.path("curves.png"), title)
-    run.write_samples(fitted)
-    shown = min(4, len(data))
-    lattice_snapshots(torch.cat([model.spins(data[:shown]), fitted[:shown]]),
+def measure(setup: Setup, config: dict, context: Context) -> Measured:
+    measured, fitted = measure_fit(setup.model, setup.train, config)
+    return Measured(measured, fitted)
+
+
+def title(setup: Setup, config: dict) -> str:
+    return (f"Ising {config['L']}x{config['L']} by {METHODS[config['method']]}: true J = "
+            f"{config['true_J']:g}, h = {config['true_h']:g}")
+
+
+def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) -> None:
+    data, shown = setup.train, min(4, len(setup.train))
+    lattice_snapshots(torch.cat([setup.model.spins(data[:shown]), measured.samples[:shown]]),
                       [f"data {i}" for i in range(shown)] + [f"fitted model {i}" for i in range(shown)],
-                      run.path("snapshots.png"), title, cols=shown)
-    run.write_metrics(metrics)
-    return metrics
-
-
-def evaluate(config: dict, options: dict, state: dict, run) -> dict:
-    """Re-measure a trained run: the recovered parameters and the fitted model's samples."""
-    model = Ising2D(config["L"], 0.0, 0.0, device=config["device"])
-    model.load_state_dict(state["trainer"]["model"])
-    return report(model, training_data(config), config, state["trainer"].get("history", []), run)
+                      run.path("snapshots.png"), title(setup, config), cols=shown)
 
 
 JOB = Job("ising", "fit an Ising model's J and h to lattice samples by PL, generalised PL or ratio "
-          "matching", TRAIN_ARGS, train, evaluate,
-          lambda config: Ising2D(config["L"], 0.0, 0.0, device=config["device"]), check,
+          "matching", TRAIN_ARGS, build, measure, draw, title,
+          epoch_metrics=lambda setup, config, trainer: parameters(trainer.model),
+          untrained_model=lambda config: Ising2D(config["L"], 0.0, 0.0, device=config["device"]),
+          check=check,
           summary_keys=("fitted_J", "fitted_h", "J_error", "h_error", "data_energy_per_site",
                         "model_energy_per_site", "train_seconds", "per_beta",
                         "spin_updates_per_second", "max_energy_deviation_from_onsager"),

@@ -11,8 +11,8 @@ from ..models import BernoulliRBM
 from ..models.rbm import base_rate_biases
 from ..objectives import CD, PCD, PseudoLikelihood, log_pseudo_likelihood
 from ..partition import ais, exact_log_z, log_likelihood, reverse_ais
-from ..plots import sample_grid, training_curves
-from .base import Arg, Job, count, fit, ladder, training_args
+from ..plots import sample_grid
+from .base import Arg, Context, Job, Measured, Setup, count, ladder, training_args
 
 METHODS = {"cd": "CD-k", "pcd": "PCD-k (SML)", "pl": "exact pseudo-likelihood",
            "spl": "stochastic pseudo-likelihood"}
@@ -88,7 +88,7 @@ def ais_estimates(model, split, config: dict, blocks: int = 1, distributed: bool
     return fwd, rev
 
 
-def measure(model, split, fwd, rev) -> dict:
+def likelihoods(model, split, fwd, rev) -> dict:
     """The AIS and reverse-AIS log Z (``ais_estimates``), the log-likelihoods they give, PL, the
     base-rate model's test log-likelihood for scale (plus the exact values when a layer is
     small)."""
@@ -114,57 +114,40 @@ def draw_samples(model, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
         return v, model.visible_probs(h)
 
 
-def build(config: dict):
-    """(split, model, objective) of a configuration: visible biases at the data's log-odds."""
+def build(config: dict) -> Setup:
+    """Data, model and objective of a configuration: visible biases at the data's log-odds."""
     split = datasets.load(config["data"])
     model = BernoulliRBM(split.train.shape[1], config["hidden"],
                          generator=torch.Generator().manual_seed(config["seed"]))
     with torch.no_grad():  # Hinton's practical guide
         model.b.copy_(base_rate_biases(split.train, model.n_visible))
-    return split, model, make_objective(config)
+    return Setup(split.train, model, make_objective(config), split)
 
 
-def title(config: dict, n_visible: int) -> str:
-    return (f"RBM {n_visible}-{config['hidden']} on {config['data']}, "
+def title(setup: Setup, config: dict) -> str:
+    return (f"RBM {setup.model.n_visible}-{config['hidden']} on {config['data']}, "
             f"{config['method'].upper()}-{config['k']}")
 
 
-def train(config: dict, run, progress: bool) -> dict:
-    split, model, objective = build(config)
-    trainer, seconds = fit("rbm", config, model, objective, split.train, run, progress,
-                           [lambda t: pl_metrics(t.model, split)])
-    # Every rank runs its blocks of AIS chains (one block a shard); rank 0 alone measures the
-    # rest and writes.
-    estimates = ais_estimates(model, split, config, trainer.shards, trainer.world > 1)
-    if trainer.rank:
-        return {}
-    run.written.append("checkpoint.pt")
+def measure(setup: Setup, config: dict, context: Context) -> Measured | None:
+    """Every rank runs its blocks of AIS chains (one block a shard); rank 0 alone measures the
+    rest: log-likelihoods, PL and the class coverage of 500 samples."""
+    model, split = setup.model, setup.data
+    estimates = ais_estimates(model, split, config, context.blocks, context.distributed)
+    if context.rank:
+        return None
     v, p = draw_samples(model, config["seed"])
-    metrics = {**config, "train_seconds": seconds, **measure(model, split, *estimates),
-               **class_coverage(v, split)}
-    run.write_samples(v)
-    sample_grid(p[:100], split.shape, run.path("samples.png"),
-                f"{title(config, model.n_visible)}: p(v | h) after {_SAMPLE_SWEEPS} Gibbs sweeps")
-    training_curves(trainer.history, run.path("curves.png"), title(config, model.n_visible))
-    run.write_metrics(metrics)
-    return metrics
+    return Measured({**likelihoods(model, split, *estimates), **class_coverage(v, split)}, v, p)
 
 
-def evaluate(config: dict, options: dict, state: dict, run) -> dict:
-    """Rerun the measurements (AIS with ``options``' chains, betas and seed) on the checkpoint;
-    rewrites metrics.json only."""
-    split, model, _ = build(config)
-    model.load_state_dict(state["trainer"]["model"])
-    config = {**config, **options}
-    v, _ = draw_samples(model, config["seed"])
-    metrics = {**config, **measure(model, split, *ais_estimates(model, split, config)),
-               **class_coverage(v, split)}
-    run.write_metrics(metrics)
-    return metrics
+def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) -> None:
+    sample_grid(measured.pictures[:100], setup.data.shape, run.path("samples.png"),
+                f"{title(setup, config)}: p(v | h) after {_SAMPLE_SWEEPS} Gibbs sweeps")
 
 
-JOB = Job("rbm", "a Bernoulli RBM on embedded binarised images (digits, mnist5k)", ARGS, train,
-          evaluate, lambda config: build(config)[1], check,
+JOB = Job("rbm", "a Bernoulli RBM on embedded binarised images (digits, mnist5k)", ARGS, build,
+          measure, draw, title, epoch_metrics=lambda setup, config, trainer:
+          pl_metrics(trainer.model, setup.data), measure_on_every_rank=True, check=check,
           summary_keys=("log_z_ais", "log_z_ais_stderr", "log_z_reverse_ais", "log_z_exact",
                         "train_log_likelihood", "test_log_likelihood",
                         "base_rate_test_log_likelihood", "test_pseudo_log_likelihood",

@@ -19,9 +19,9 @@ from ..mmd import mmd2
 from ..models import GaussianBernoulliRBM
 from ..objectives import SteinCD, SteinGAN
 from ..partition import exact_log_z, log_likelihood
-from ..plots import sample_grid, training_curves
+from ..plots import sample_grid
 from ..samplers import SVGD, AmortizedSVGD
-from .base import Arg, Job, count, fit, real, training_args
+from .base import Arg, Context, Job, Measured, Setup, count, real, training_args
 from .rbm import EXACT_LIMIT, class_coverage
 
 METHODS = {"steincd": "Stein CD: negatives are SVGD steps of the data batch",
@@ -78,8 +78,8 @@ def sampler_network(config: dict, n_visible: int) -> nn.Module:
                          nn.SiLU(), nn.Linear(width, n_visible))
 
 
-def build(config: dict):
-    """(split, pixel mean, pixel std, model, objective) of a configuration."""
+def build(config: dict) -> Setup:
+    """Data, model and objective of a configuration; ``extra``: the pixels' mean and std."""
     split, mean, std = load(config["seed"])
     D = split.train.shape[1]
     model = GaussianBernoulliRBM(D, config["hidden"],
@@ -91,7 +91,7 @@ def build(config: dict):
         objective = SteinGAN(AmortizedSVGD(sampler_network(config, D), config["noise_dim"],
                                            n_particles=config["particles"],
                                            lr=config["network_lr"], bandwidth=config["bandwidth"]))
-    return split, mean, std, model, objective
+    return Setup(split.train, model, objective, split, {"mean": mean, "std": std})
 
 
 @torch.no_grad()
@@ -122,10 +122,12 @@ def draw_samples(model, config: dict, progress: bool = True) -> dict:
                 "gibbs": gibbs}
 
 
-def measure(model, objective, split, config: dict, progress: bool = True):
-    """(metrics, samples by kind): exact test log-likelihood, the Gaussian baselines, and for each
-    sample kind its MMD² to the test digits and its class coverage."""
-    samples = draw_samples(model, config, progress)
+def measure(setup: Setup, config: dict, context: Context) -> Measured:
+    """Exact test log-likelihood, the Gaussian baselines, and for each sample kind (SVGD, Gibbs,
+    the sampler network) its MMD² to the test digits and its class coverage; samples.pt holds
+    the SVGD samples in pixel space."""
+    model, objective, split = setup.model, setup.objective, setup.data
+    samples = draw_samples(model, config, context.progress)
     if isinstance(objective, SteinGAN):
         samples["network"] = objective.sampler.sample(
             config["sample_particles"], generator=torch.Generator().manual_seed(config["seed"]))
@@ -136,57 +138,32 @@ def measure(model, objective, split, config: dict, progress: bool = True):
         coverage = class_coverage(x, split)
         metrics[f"mmd2_{kind}_test"] = mmd2(x, test, MMD_BANDWIDTHS)
         metrics[f"class_coverage_tv_{kind}"] = coverage["class_coverage_tv"]
-    return metrics, samples
+    return Measured(metrics, pixels(samples["svgd"], setup), samples)
 
 
-def title(config: dict) -> str:
+def pixels(x: torch.Tensor, setup: Setup) -> torch.Tensor:
+    """Standardised digits [N, 64] back to grey levels in [0, 1]."""
+    return (x * setup.extra["std"] + setup.extra["mean"]).clamp(0, 1)
+
+
+def title(setup: Setup, config: dict) -> str:
     return f"GRBM 64-{config['hidden']} on digits, {config['method']}"
 
 
-def draw(samples: dict, mean, std, config: dict, run) -> None:
-    def pixels(x):
-        return (x[:_SHOWN] * std + mean).clamp(0, 1)
-
-    run.write_samples(samples["svgd"] * std + mean)
-
-    sample_grid(pixels(samples["svgd"]), (8, 8), run.path("samples.png"),
-                f"{title(config)}: {config['sample_steps']} SVGD steps")
-    if "network" in samples:
-        sample_grid(pixels(samples["network"]), (8, 8), run.path("network.png"),
-                    f"{title(config)}: sampler network samples")
-
-
-def train(config: dict, run, progress: bool) -> dict:
-    split, mean, std, model, objective = build(config)
-    trainer, seconds = fit("svgd", config, model, objective, split.train, run, progress,
-                           [lambda t: test_log_likelihood(t.model, split)])
-    if trainer.rank:
-        return {}
-    run.written.append("checkpoint.pt")
-    measured, samples = measure(model, objective, split, config, progress)
-    metrics = {**config, "train_seconds": seconds, **measured}
-    draw(samples, mean, std, config, run)
-    training_curves(trainer.history, run.path("curves.png"), title(config))
-    run.write_metrics(metrics)
-    return metrics
-
-
-def evaluate(config: dict, options: dict, state: dict, run) -> dict:
-    """Redraw the samples (``options``' SVGD particles and steps) and re-measure; rewrites
-    metrics.json and the sample grids."""
-    split, mean, std, model, objective = build(config)
-    model.load_state_dict(state["trainer"]["model"])
-    objective.load_state_dict(state["trainer"]["shards"][0]["objective"])
-    config = {**config, **options}
-    measured, samples = measure(model, objective, split, config)
-    draw(samples, mean, std, config, run)
-    metrics = {**config, **measured}
-    run.write_metrics(metrics)
-    return metrics
+def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) -> None:
+    name = title(setup, config)
+    sample_grid(measured.samples[:_SHOWN], (8, 8), run.path("samples.png"),
+                f"{name}: {config['sample_steps']} SVGD steps")
+    if "network" in measured.pictures:
+        sample_grid(pixels(measured.pictures["network"][:_SHOWN], setup), (8, 8),
+                    run.path("network.png"), f"{name}: sampler network samples")
 
 
 JOB = Job("svgd", "a Gaussian-Bernoulli RBM on the digits by Stein CD or SteinGAN; SVGD samples",
-          ARGS, train, evaluate, lambda config: build(config)[3], check,
+          ARGS, build, measure, draw, title,
+          epoch_metrics=lambda setup, config, trainer: test_log_likelihood(trainer.model,
+                                                                           setup.data),
+          check=check,
           summary_keys=("test_log_likelihood", "diagonal_gaussian_test_log_likelihood",
                         "gaussian_test_log_likelihood", "mmd2_svgd_test", "mmd2_gibbs_test",
                         "mmd2_network_test", "mmd2_train_vs_test", "train_seconds"))
