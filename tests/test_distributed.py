@@ -174,7 +174,7 @@ def test_shards_make_the_run_independent_of_the_number_of_processes(tmp_path, mo
         Trainer(model, PCD(50, 1), rows, shards=1, batch_size=50, seed=4,
                 progress=False).load_state_dict(
             load_checkpoint(tmp_path / "b" / "ckpt.pt")["trainer"])
-    monkeypatch.setattr(train, "_distributed", lambda device: (0, 3))  # rank 0 of 3
+    monkeypatch.setattr(train, "join_process_group", lambda device: (0, 3))  # rank 0 of 3
     with pytest.raises(ValueError, match="over 3 processes"):
         Trainer.resume(str(tmp_path / "b" / "ckpt.pt"), model, PCD(50, 1), rows, batch_size=50,
                        seed=4, progress=False)

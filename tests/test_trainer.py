@@ -10,7 +10,8 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from fastebm.training import schedules
-from fastebm.training.trainer import Trainer, _distributed
+from fastebm.training.distributed import join_process_group
+from fastebm.training.trainer import Trainer
 
 
 class Denoiser(nn.Module):
@@ -127,5 +128,5 @@ def test_backend_follows_the_device(monkeypatch, device, backend):
     monkeypatch.setattr(torch.distributed, "init_process_group", lambda b: chosen.append(b))
     monkeypatch.setattr(torch.distributed, "get_rank", lambda: 0)
     monkeypatch.setattr(torch.distributed, "get_world_size", lambda: 2)
-    assert _distributed(torch.device(device)) == (0, 2)
+    assert join_process_group(torch.device(device)) == (0, 2)
     assert chosen == [backend]

@@ -1,10 +1,23 @@
-"""What the distributed estimators and samplers share: the process group a call splits its work
-over, and gathering every rank's rows in rank order."""
+"""What distributed training, estimators and samplers share: joining and leaving the process
+group torchrun describes, the group a call splits its work over, and gathering every rank's rows
+in rank order."""
 
 from __future__ import annotations
 
+import os
+
 import torch
 import torch.distributed as dist
+
+
+def join_process_group(device: torch.device) -> tuple[int, int]:
+    """(rank, world size); joins the process group torchrun describes (WORLD_SIZE > 1), with
+    NCCL for a model on CUDA and gloo on the CPU."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
 
 
 def process_group(distributed: bool) -> tuple[int, int]:

@@ -109,3 +109,32 @@ class Adam(torch.optim.Optimizer):
                     [self.state[p]["exp_avg_sq"] for p in params], t, group["lr"], beta1, beta2,
                     group["eps"], group["weight_decay"])
         return loss
+
+
+#: The fused optimizers a name selects (one C++ call per step).
+OPTIMIZERS = {"adam": Adam, "sgd": SGD}
+
+
+def build_optimizer(optimizer, params: list, lr: float, momentum: float, weight_decay: float
+                    ) -> torch.optim.Optimizer:
+    """``optimizer`` as the Trainer takes it (an instance over some of ``params``, a factory
+    ``params -> Optimizer``, or a name of ``OPTIMIZERS`` built with the hyper-parameters), checked."""
+    if isinstance(optimizer, torch.optim.Optimizer) or callable(optimizer):
+        built = optimizer if isinstance(optimizer, torch.optim.Optimizer) else optimizer(params)
+        if not isinstance(built, torch.optim.Optimizer):
+            raise TypeError(f"optimizer(params) must return a torch.optim.Optimizer, got "
+                            f"{type(built).__name__}")
+        owned = {id(p) for group in built.param_groups for p in group["params"]}
+        if not owned <= {id(p) for p in params} or not owned:
+            raise ValueError(f"the {type(built).__name__} optimizer must optimise parameters "
+                             f"of the model being trained (build it on model.parameters())")
+        return built
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be a torch.optim.Optimizer, a callable params -> "
+                         f"optimizer, or one of {sorted(OPTIMIZERS)}; got {optimizer!r}")
+    check_real(lr, "lr", low=0.0, low_open=True)
+    check_real(weight_decay, "weight_decay", low=0.0)
+    check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
+    if optimizer == "sgd":
+        return SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    return Adam(params, lr=lr, weight_decay=weight_decay)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from collections.abc import Iterable
 from typing import Callable
 
@@ -17,23 +16,12 @@ from tqdm.auto import tqdm
 from ..checks import check_count, check_real, check_tensor_finite
 from ..models.base import check_visible
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .distributed import join_process_group
 from .ema import EMA
-from .optim import SGD, Adam
+from .optim import build_optimizer
 
-#: The fused optimizers a name selects (one C++ call per step).
-OPTIMIZERS = {"adam": Adam, "sgd": SGD}
 #: Most steps one fused multi-step call makes (objective.run_steps): how soon Ctrl-C is honoured.
 STEPS_PER_CALL = 32
-
-
-def _distributed(device: torch.device) -> tuple[int, int]:
-    """(rank, world size); joins the process group torchrun describes (WORLD_SIZE > 1), with
-    NCCL for a model on CUDA and gloo on the CPU."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    if dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
 
 
 def _is_scheduler(schedule) -> bool:
@@ -128,7 +116,7 @@ class Trainer:
         params = list(model.parameters())
         if not params:
             raise ValueError("the model has no parameters to train")
-        self.rank, self.world = _distributed(params[0].device)
+        self.rank, self.world = join_process_group(params[0].device)
         self.shards = self.world if shards is None else check_count(shards, "shards")
         if self.shards % self.world:
             raise ValueError(f"shards ({self.shards}: chains, buffers and generators of the run's "
@@ -146,7 +134,7 @@ class Trainer:
         # Shard objectives share the model (a sampler refers to it), not their state.
         self.objectives = [objective] + [copy.deepcopy(objective, {id(model): model})
                                          for _ in self.local_shards[1:]]
-        self.optimizer = self._make_optimizer(optimizer, params, lr, momentum, weight_decay)
+        self.optimizer = build_optimizer(optimizer, params, lr, momentum, weight_decay)
         if _is_scheduler(schedule) and schedule.optimizer is not self.optimizer:
             raise ValueError("schedule is a torch.optim.lr_scheduler of another optimizer: build "
                              "it on the optimizer given to the Trainer")
@@ -172,28 +160,6 @@ class Trainer:
     def generator(self) -> torch.Generator:
         """The first local shard's sampling generator."""
         return self.generators[0]
-
-    @staticmethod
-    def _make_optimizer(optimizer, params, lr, momentum, weight_decay):
-        if isinstance(optimizer, torch.optim.Optimizer) or callable(optimizer):
-            built = optimizer if isinstance(optimizer, torch.optim.Optimizer) else optimizer(params)
-            if not isinstance(built, torch.optim.Optimizer):
-                raise TypeError(f"optimizer(params) must return a torch.optim.Optimizer, got "
-                                f"{type(built).__name__}")
-            owned = {id(p) for group in built.param_groups for p in group["params"]}
-            if not owned <= {id(p) for p in params} or not owned:
-                raise ValueError(f"the {type(built).__name__} optimizer must optimise parameters "
-                                 f"of the model being trained (build it on model.parameters())")
-            return built
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be a torch.optim.Optimizer, a callable params -> "
-                             f"optimizer, or one of {sorted(OPTIMIZERS)}; got {optimizer!r}")
-        check_real(lr, "lr", low=0.0, low_open=True)
-        check_real(weight_decay, "weight_decay", low=0.0)
-        check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
-        if optimizer == "sgd":
-            return SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-        return Adam(params, lr=lr, weight_decay=weight_decay)
 
     # ------------------------------------------------------------------ data order
     def steps_per_epoch(self) -> int | None:
