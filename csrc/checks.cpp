@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <limits>
 #include <string>
 
 namespace fastebm {
@@ -74,9 +75,13 @@ void check_same_shape(const at::Tensor& t, const char* name, const at::Tensor& r
                     t.sizes(), " but '", ref_name, "' has ", ref.sizes());
 }
 
-void check_positive_finite(double value, const char* name) {
-  TORCH_CHECK_VALUE(std::isfinite(value) && value > 0, "fastebm: argument '", name,
-                    "' must be finite and > 0, got ", value);
+void check_scalar(double value, const char* name, at::ScalarType dtype, bool positive) {
+  const double largest = dtype == at::kFloat ? std::numeric_limits<float>::max()
+                                             : std::numeric_limits<double>::max();
+  TORCH_CHECK_VALUE(std::isfinite(value) && std::abs(value) <= largest && (!positive || value > 0),
+                    "fastebm: argument '", name, "' must be ", positive ? "> 0 and " : "",
+                    "finite in ", dtype_name(dtype), " (|", name, "| <= ", largest, "), got ",
+                    value);
 }
 
 void check_at_least(int64_t value, const char* name, int64_t minimum) {
@@ -93,11 +98,14 @@ void check_batched(const at::Tensor& x, const char* name) {
 void check_step_finite(const at::Tensor& out,
                        std::initializer_list<std::pair<const at::Tensor*, const char*>> inputs) {
   if (!values_checked(out) || all_finite(out)) return;
+  std::string names;
   for (const auto& [t, name] : inputs) {
-    if (t->defined()) check_finite(*t, name);
+    if (!t->defined()) continue;
+    check_finite(*t, name);
+    names += std::string(names.empty() ? "'" : ", '") + name + "'";
   }
-  TORCH_CHECK_VALUE(false, "fastebm: the step overflowed: its result is too large for ",
-                    dtype_name(out.scalar_type()));
+  TORCH_CHECK_VALUE(false, "fastebm: the result overflowed ", dtype_name(out.scalar_type()),
+                    ": arguments ", names, " are too large in magnitude for it");
 }
 
 }  // namespace fastebm

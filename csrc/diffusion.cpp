@@ -90,7 +90,7 @@ at::Tensor ddpm_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, con
   const ReverseTensors r = reverse_tensors(x_t, noise_pred, t, at::Tensor(), alphas_cumprod, noise);
   TORCH_CHECK_VALUE(variance == 0 || variance == 1, "fastebm: argument 'variance' must be 0 "
                     "(fixed_small) or 1 (fixed_large), got ", variance);
-  if (clip_sample.has_value()) check_positive_finite(*clip_sample, "clip_sample");
+  if (clip_sample.has_value()) check_scalar(*clip_sample, "clip_sample", r.x.scalar_type(), true);
   passes.reverse(r, variance == 1, 0.0,
                  clip_sample.value_or(std::numeric_limits<double>::infinity()),
                  static_cast<uint64_t>(seed));
@@ -104,8 +104,8 @@ at::Tensor ddim_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, con
                         const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
   const ReverseTensors r = reverse_tensors(x_t, noise_pred, t, t_prev, alphas_cumprod, noise);
-  TORCH_CHECK_VALUE(std::isfinite(eta) && eta >= 0, "fastebm: argument 'eta' must be finite "
-                    "and >= 0, got ", eta);
+  check_scalar(eta, "eta", r.x.scalar_type());
+  TORCH_CHECK_VALUE(eta >= 0, "fastebm: argument 'eta' must be >= 0, got ", eta);
   passes.reverse(r, false, eta, std::numeric_limits<double>::infinity(),
                  static_cast<uint64_t>(seed));
   check_step_finite(r.out, {{&r.x, "x_t"}, {&r.noise_pred, "noise_pred"}, {&r.noise, "noise"}});

@@ -47,7 +47,7 @@ MetropolisTensors metropolis_tensors(const at::Tensor& x, const at::Tensor& x_pr
     check_same_kind(*t, name, x, "x");
     check_size(*t, name, 0, x.size(0), "batch = x.size(0)");
   }
-  check_positive_finite(step_size, "step_size");
+  check_scalar(step_size, "step_size", x.scalar_type(), true);
   check_finite(x, "x");
   check_finite(energy, "energy");
   check_finite(grad, "grad");
@@ -66,7 +66,7 @@ at::Tensor langevin_step_op(const at::Tensor& x, const at::Tensor& grad, double 
   check_float_tensor(x, "x", x.dim());
   check_same_shape(grad, "grad", x, "x");
   if (noise.has_value()) check_same_shape(*noise, "noise", x, "x");
-  check_positive_finite(step_size, "step_size");
+  check_scalar(step_size, "step_size", x.scalar_type(), true);
   const at::Tensor x_ = x.contiguous(), grad_ = grad.contiguous();
   const at::Tensor noise_ = noise.has_value() ? noise->contiguous() : at::Tensor();
   at::Tensor out = at::empty(x.sizes(), x.options());
@@ -95,7 +95,7 @@ std::tuple<at::Tensor, at::Tensor> leapfrog_step_op(const at::Tensor& x, const a
   check_batched(x, "x");
   check_same_shape(p, "p", x, "x");
   check_same_shape(grad, "grad", x, "x");
-  check_positive_finite(step_size, "step_size");
+  check_scalar(step_size, "step_size", x.scalar_type(), true);
   TORCH_CHECK_VALUE(momentum_step > 0 && momentum_step <= 1, "fastebm: argument "
                     "'momentum_step' must be in (0, 1], got ", momentum_step);
   const at::Tensor m = checked_inv_mass(inv_mass, x);
@@ -142,7 +142,7 @@ std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(
   TORCH_CHECK_VALUE(means.size(0) >= 1 && means.size(0) <= kGmmMaxComponents,
                     "fastebm: argument 'means' must hold 1 to ", kGmmMaxComponents,
                     " components, got ", means.size(0));
-  check_positive_finite(step_size, "step_size");
+  check_scalar(step_size, "step_size", x.scalar_type(), true);
   check_at_least(n_steps, "n_steps", 1);
   check_at_least(step0, "step0", 0);
   check_finite(x, "x");
@@ -155,10 +155,19 @@ std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(
                                   .sub(half_log_2pi * static_cast<double>(x.size(1)))
                                   .contiguous();
   const at::Tensor inv_var = stds.square().reciprocal().contiguous();
+  if (values_checked(x)) {
+    TORCH_CHECK_VALUE(all_finite(inv_var) && all_finite(log_coef), "fastebm: argument 'stds' is "
+                      "too small or too large for ", dtype_name(x.scalar_type()),
+                      ": 1 / std² or log std overflows");
+  }
   at::Tensor out = x.contiguous().clone();
   at::Tensor accepted = at::zeros({x.size(0)}, x.options().dtype(at::kLong));
   passes.gmm_chains(out, accepted, log_coef, means.contiguous(), inv_var, step_size, n_steps,
                     step0, mala, static_cast<uint64_t>(seed));
+  if (values_checked(out)) {
+    TORCH_CHECK_VALUE(all_finite(out), "fastebm: the chains diverged (NaN or Inf within ",
+                      n_steps, " steps): lower 'step_size', or start 'x' nearer the mixture");
+  }
   return {out, accepted};
 }
 

@@ -4,7 +4,6 @@
 #include <ATen/core/Tensor.h>
 #include <torch/library.h>
 
-#include <cmath>
 
 #include "fastebm/checks.h"
 #include "fastebm/optim.h"
@@ -24,9 +23,10 @@ void check_lists(at::TensorList params, at::TensorList grads, at::TensorList sta
   }
 }
 
-void check_rate(double value, const char* name) {
-  TORCH_CHECK_VALUE(std::isfinite(value) && value >= 0, "fastebm: argument '", name,
-                    "' must be finite and >= 0, got ", value);
+// A rate >= 0 that every parameter's dtype holds (an lr of 1e300 is finite as a double only).
+void check_rate(double value, const char* name, at::TensorList params) {
+  for (const at::Tensor& p : params) check_scalar(value, name, p.scalar_type());
+  TORCH_CHECK_VALUE(value >= 0, "fastebm: argument '", name, "' must be >= 0, got ", value);
 }
 
 }  // namespace
@@ -34,9 +34,9 @@ void check_rate(double value, const char* name) {
 void sgd_step(at::TensorList params, at::TensorList grads, at::TensorList momentum_buffers,
               double lr, double momentum, double weight_decay, bool first_step) {
   check_lists(params, grads, momentum_buffers, "momentum_buffers");
-  check_rate(lr, "lr");
-  check_rate(momentum, "momentum");
-  check_rate(weight_decay, "weight_decay");
+  check_rate(lr, "lr", params);
+  check_rate(momentum, "momentum", params);
+  check_rate(weight_decay, "weight_decay", params);
   for (size_t i = 0; i < params.size(); ++i) {
     at::Tensor p = params[i], buf = momentum_buffers[i];
     at::Tensor g = weight_decay != 0 ? grads[i].add(p, weight_decay) : grads[i];
@@ -64,8 +64,8 @@ void adam_step(at::TensorList params, at::TensorList grads, at::TensorList exp_a
   check_lists(params, grads, exp_avgs, "exp_avgs");
   check_lists(params, grads, exp_avg_sqs, "exp_avg_sqs");
   check_at_least(step, "step", 1);
-  check_rate(lr, "lr");
-  check_rate(weight_decay, "weight_decay");
+  check_rate(lr, "lr", params);
+  check_rate(weight_decay, "weight_decay", params);
   TORCH_CHECK_VALUE(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0,
                     "fastebm: need 0 <= beta1, beta2 < 1 and eps > 0");
   const double bias1 = 1 - std::pow(beta1, static_cast<double>(step));

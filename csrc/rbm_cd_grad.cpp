@@ -134,6 +134,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> grbm_cd_g
   at::Tensor dlog_sigma = at::mv(at::sub(rows, b_).square_().t(), r)
                               .div_(sigma_.square())
                               .sub_(at::sum(at::mul(buf.dW, W_), 1));  // [V]
+  check_step_finite(v_k, {{&v_chain, "v_chain"}, {&W, "W"}, {&b, "b"}, {&sigma, "sigma"}});
+  for (const at::Tensor* grad : {&buf.dW, &buf.db, &dlog_sigma}) {
+    check_step_finite(*grad, {{&v_data, "v_data"}, {&v_chain, "v_chain"}, {&W, "W"}, {&b, "b"},
+                              {&sigma, "sigma"}});
+  }
   return {buf.dW, buf.db, buf.dc, dlog_sigma, v_k};
 }
 

@@ -146,6 +146,7 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
   auto [vk, h] = sweep_buffers(v, W);
   run_grbm_sweeps(v, vk, h, W.contiguous(), b.contiguous(), c.contiguous(), sigma.contiguous(), k,
                   seed, sweep0, ew);
+  check_step_finite(vk, {{&v, "v"}, {&W, "W"}, {&b, "b"}, {&sigma, "sigma"}});
   return {vk, h};
 }
 

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "fastebm/checks.h"
@@ -63,6 +64,27 @@ std::vector<double> sample_pairs(const at::Tensor& x, int64_t s) {
     }
   }
   return pairs;
+}
+
+// A bandwidth h the kernel can divide by: a normal number of the dtype (1/h finite).
+void check_bandwidth(double h, at::ScalarType dtype, const char* what) {
+  const double smallest = dtype == at::kFloat ? std::numeric_limits<float>::min()
+                                              : std::numeric_limits<double>::min();
+  TORCH_CHECK_VALUE(h >= smallest, "fastebm: ", what, " is ", h, ", below the smallest normal ",
+                    dtype_name(dtype), " (", smallest, ")");
+}
+
+// Centred particles x [S, n, d] whose squared pair distances the dtype holds: ‖xᵢ - xⱼ‖² <=
+// d (2 max|x|)² must stay finite (CPU, or CUDA with value checks: reads one number).
+void check_spread(const at::Tensor& x) {
+  if (!values_checked(x) || x.numel() == 0) return;
+  const double reach = x.abs().max().item<double>();
+  const double largest = x.scalar_type() == at::kFloat ? std::numeric_limits<float>::max()
+                                                       : std::numeric_limits<double>::max();
+  TORCH_CHECK_VALUE(4 * reach * reach * static_cast<double>(x.size(2)) <= largest,
+                    "fastebm: argument 'x' is too spread out for ", dtype_name(x.scalar_type()),
+                    ": its particles lie up to ", reach, " from their mean, so squared pair "
+                    "distances overflow; rescale the particles");
 }
 
 // The value of rank k (from 0) of values (reordered).
@@ -159,7 +181,10 @@ std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x_in, const at:
                     x_in.sizes());
   check_finite(x_in, "x");
   check_finite(score_in, "score");
-  if (bandwidth) check_positive_finite(*bandwidth, "bandwidth");
+  if (bandwidth) {
+    check_scalar(*bandwidth, "bandwidth", x_in.scalar_type(), true);
+    check_bandwidth(*bandwidth, x_in.scalar_type(), "argument 'bandwidth'");
+  }
   TORCH_CHECK_VALUE(!rows || rows->size() == 2, "fastebm: argument 'rows' must be [begin, end), ",
                     "got ", *rows);
   const int64_t begin = rows ? (*rows)[0] : 0, end = rows ? (*rows)[1] : n;  // φ's particles
@@ -167,7 +192,9 @@ std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x_in, const at:
                     "[begin, end) with 0 <= begin < end <= n = ", n, ", got [", begin, ", ", end,
                     ")");
   const at::NoGradGuard no_grad;
-  const at::Tensor x = (x3 - x3.mean({1}, true)).contiguous();  // [S, n, d]: distances kept
+  const at::Tensor x3c = x3.contiguous();  // the same bits whatever x's strides
+  const at::Tensor x = (x3c - x3c.mean({1}, true)).contiguous();  // [S, n, d]: distances kept
+  check_spread(x);
   const at::Tensor score = (dim == 2 ? score_in.unsqueeze(0) : score_in).contiguous();
   const at::Tensor xt = transposed(x);
   at::Tensor h;
@@ -180,6 +207,8 @@ std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x_in, const at:
       for (int64_t s = 0; s < S; ++s) {
         const double med = median_distance<scalar_t>(x, xt, s, passes);
         v[s] = med > 0 ? med / std::log(static_cast<double>(n) + 1) : 1.0;
+        check_bandwidth(v[s], x.scalar_type(), "the median heuristic's bandwidth (argument 'x' "
+                        "is too concentrated: rescale the particles or pass 'bandwidth')");
       }
     });
     h = values.to(x.options());
@@ -187,6 +216,7 @@ std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x_in, const at:
   const at::Tensor vt = transposed(score - h.reciprocal().mul(2).view({S, 1, 1}) * x);
   at::Tensor phi = at::empty({S, end - begin, d}, x.options());
   passes.phi(x, xt, vt, h, begin, phi);
+  check_step_finite(phi, {{&x_in, "x"}, {&score_in, "score"}});
   return {dim == 2 ? phi.squeeze(0) : phi, dim == 2 ? h.squeeze(0) : h};
 }
 

@@ -19,12 +19,31 @@ def check_count(value, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_integer(value, name: str) -> int:
+    """An integer of any sign (bools and floats such as 2.0 refused: an op checks the range)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    return int(value)
+
+
+def check_number(value, name: str) -> float:
+    """A real number of any value (bools refused: an op checks the range); returned as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    return float(value)
+
+
 def check_real(value, name: str, *, low: float | None = None, high: float | None = None,
-               low_open: bool = False, high_open: bool = False) -> float:
-    """A finite real number in [low, high] (open ends where asked); returned as float."""
+               low_open: bool = False, high_open: bool = False,
+               dtype: torch.dtype | None = None) -> float:
+    """A finite real number in [low, high] (open ends where asked), and finite in ``dtype`` when
+    given (1e39 is a finite Python float but not a float32); returned as float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     value = float(value)
+    if dtype is not None and math.isfinite(value) and abs(value) > torch.finfo(dtype).max:
+        raise ValueError(f"{name} must be finite in {dtype} (|{name}| <= "
+                         f"{torch.finfo(dtype).max:g}), got {value:g}")
     below = low is not None and (value <= low if low_open else value < low)
     above = high is not None and (value >= high if high_open else value > high)
     if not math.isfinite(value) or below or above:

@@ -7,11 +7,9 @@ reverse kernels of Sohl-Dickstein et al. 2015; their fake (meta) kernels.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
-from .fake_checks import check_float_tensor, check_same_kind, check_same_shape, check_size
+from .fake_checks import check_float_tensor, check_same_kind, check_same_shape, check_scalar, check_size
 
 from .seeds import draw_seed
 
@@ -24,11 +22,25 @@ def timesteps(t, x: torch.Tensor, name: str = "t") -> torch.Tensor:
     (every row) or a [B] integer tensor (one timestep per sample)."""
     if isinstance(t, bool) or not isinstance(t, (int, torch.Tensor)):
         raise TypeError(f"{name} must be an int or an integer tensor, got {type(t).__name__}")
+    if not isinstance(x, torch.Tensor) or x.dim() < 1:
+        raise ValueError(f"x_t must be a tensor [B, ...] with a batch dimension, got "
+                         f"{list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+    if isinstance(t, int) and not 0 <= t < 2**63:
+        raise ValueError(f"{name} must be a timestep in [0, T), got {t}")
     if isinstance(t, int):
         return torch.full((x.shape[0],), t, dtype=torch.int64, device=x.device)
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
         raise ValueError(f"fastebm: argument '{name}' must be an integer tensor, got {t.dtype}")
     return (t.expand(x.shape[0]) if t.dim() == 0 else t).to(torch.int64)
+
+
+def cumulative_alphas(alphas_cumprod, x: torch.Tensor) -> torch.Tensor:
+    """ᾱ [T] in x's dtype; a list or array is refused (it would be copied to the device at every
+    step: make it a tensor once)."""
+    if not isinstance(alphas_cumprod, torch.Tensor):
+        raise TypeError(f"alphas_cumprod must be a torch.Tensor [T] (e.g. torch.tensor(values, "
+                        f"device=x_t.device), made once), got {type(alphas_cumprod).__name__}")
+    return alphas_cumprod.to(x.dtype)
 
 
 def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: torch.Tensor, *,
@@ -57,7 +69,7 @@ def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: to
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
     seed = 0 if noise is not None else draw_seed(generator)
     return torch.ops.fastebm.ddpm_step.default(
-        x_t, noise_pred, timesteps(t, x_t), alphas_cumprod.to(x_t.dtype),
+        x_t, noise_pred, timesteps(t, x_t), cumulative_alphas(alphas_cumprod, x_t),
         VARIANCES.index(variance),
         None if clip_sample is None else float(clip_sample), noise, seed)
 
@@ -79,7 +91,7 @@ def ddim_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, t_prev, alphas_cum
     seed = 0 if noise is not None else draw_seed(generator)
     return torch.ops.fastebm.ddim_step.default(
         x_t, noise_pred, timesteps(t, x_t), timesteps(t_prev, x_t, "t_prev"),
-        alphas_cumprod.to(x_t.dtype), float(eta), noise, seed)
+        cumulative_alphas(alphas_cumprod, x_t), float(eta), noise, seed)
 
 
 def gaussian_diffusion_step(x_t: torch.Tensor, mu: torch.Tensor, var: torch.Tensor,
@@ -146,17 +158,17 @@ def _ddpm_step_fake(x_t, noise_pred, t, alphas_cumprod, variance, clip_sample, n
     if variance not in (0, 1):
         raise ValueError(f"fastebm: argument 'variance' must be 0 (fixed_small) or 1 "
                          f"(fixed_large), got {variance}")
-    if clip_sample is not None and not (math.isfinite(clip_sample) and clip_sample > 0):
-        raise ValueError(f"fastebm: argument 'clip_sample' must be finite and > 0, got "
-                         f"{clip_sample:g}")
+    if clip_sample is not None:
+        check_scalar(clip_sample, "clip_sample", x_t.dtype, positive=True)
     return out
 
 
 @torch.library.register_fake("fastebm::ddim_step")
 def _ddim_step_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, eta, noise, seed):
     out = _reverse_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, noise)
-    if not (math.isfinite(eta) and eta >= 0):
-        raise ValueError(f"fastebm: argument 'eta' must be finite and >= 0, got {eta:g}")
+    check_scalar(eta, "eta", x_t.dtype)
+    if eta < 0:
+        raise ValueError(f"fastebm: argument 'eta' must be >= 0, got {eta:g}")
     return out
 
 

@@ -44,6 +44,8 @@ def check_same_shape(t: torch.Tensor, name: str, ref: torch.Tensor, ref_name: st
                          f"has {list(ref.shape)}")
 
 
-def check_positive_finite(value: float, name: str) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"fastebm: argument '{name}' must be finite and > 0, got {value:g}")
+def check_scalar(value: float, name: str, dtype: torch.dtype, positive: bool = False) -> None:
+    largest = torch.finfo(dtype).max
+    if not (math.isfinite(value) and abs(value) <= largest and (not positive or value > 0)):
+        raise ValueError(f"fastebm: argument '{name}' must be {'> 0 and ' if positive else ''}"
+                         f"finite in {dtype} (|{name}| <= {largest:g}), got {value:g}")

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import check_real
+from ..checks import check_integer, check_real
 from . import chunking
-from .fake_checks import check_at_least, check_float_tensor, check_same_kind, check_size
+from .fake_checks import check_at_least, check_float_tensor, check_same_kind, check_scalar, check_size
 from .seeds import draw_seed
 
 #: Site updates per call below which a run is one call (~10 ms of work here).
@@ -25,12 +25,15 @@ def _beta_tensor(beta, like: torch.Tensor) -> torch.Tensor:
     so no host-to-device copy); a tensor goes to the op as it is."""
     if isinstance(beta, torch.Tensor):
         return beta
-    return torch.full((), check_real(beta, "beta", low=0.0), dtype=like.dtype, device=like.device)
+    dtype = like.dtype if like.is_floating_point() else None
+    return torch.full((), check_real(beta, "beta", low=0.0, dtype=dtype), dtype=like.dtype,
+                      device=like.device)
 
 
 def _run(op, state: torch.Tensor, n_steps: int, sweep_work: int, seed: int, *args):
     """op(state, n_steps, *args, seed, sweep0) in chunks of about SINGLE_CALL_SITES site updates
     (one call when short, or when the arguments are invalid: the op raises its own error)."""
+    n_steps = check_integer(n_steps, "n_steps")
     if n_steps <= 1 or sweep_work == 0 or n_steps * sweep_work <= SINGLE_CALL_SITES:
         return op(state, n_steps, *args, seed)
     out = [state]
@@ -130,7 +133,6 @@ def _ising_gibbs_fake(s, n_steps, beta, J, h, seed, sweep0=0):
     check_at_least(n_steps, "n_steps", 1)
     check_at_least(sweep0, "sweep0", 0)
     _check_beta(beta, s, "s")
-    for value, name in ((J, "J"), (h, "h")):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise ValueError(f"fastebm: argument '{name}' must be finite, got {value}")
+    check_scalar(J, "J", s.dtype)
+    check_scalar(h, "h", s.dtype)
     return torch.empty_like(s, memory_format=torch.contiguous_format)

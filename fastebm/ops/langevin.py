@@ -12,8 +12,9 @@ from typing import NamedTuple
 
 import torch
 
+from ..checks import check_integer
 from . import chunking
-from .fake_checks import check_at_least, check_float_tensor, check_positive_finite, check_same_kind, check_same_shape, check_size
+from .fake_checks import check_at_least, check_float_tensor, check_scalar, check_same_kind, check_same_shape, check_size
 from .seeds import draw_seed
 
 
@@ -181,7 +182,7 @@ def gmm_langevin(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor
                                                           start)
         out[:] = [x_n, acc if out[1] is None else out[1] + acc]
 
-    check_at_least(n_steps, "n_steps", 1)
+    check_at_least(check_integer(n_steps, "n_steps"), "n_steps", 1)
     chunking.run_chunked(n_steps, max(1, GMM_SINGLE_CALL_WORK // work), run, desc=desc)
     return ChainRun(out[0], out[1])
 
@@ -211,7 +212,7 @@ def _langevin_step_fake(x, grad, step_size, noise, seed):
     check_same_shape(grad, "grad", x, "x")
     if noise is not None:
         check_same_shape(noise, "noise", x, "x")
-    check_positive_finite(step_size, "step_size")
+    check_scalar(step_size, "step_size", x.dtype, positive=True)
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
@@ -225,7 +226,7 @@ def _metropolis_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size)
         check_float_tensor(t, name, 1)
         check_same_kind(t, name, x, "x")
         check_size(t, name, 0, x.shape[0], "batch = x.size(0)")
-    check_positive_finite(step_size, "step_size")
+    check_scalar(step_size, "step_size", x.dtype, positive=True)
     contiguous = torch.contiguous_format
     return (torch.empty_like(x, memory_format=contiguous), energy.new_empty(x.shape[0]),
             torch.empty_like(x, memory_format=contiguous),
@@ -255,7 +256,7 @@ def _leapfrog_step_fake(x, p, grad, step_size, inv_mass, momentum_step):
     _check_batched(x, "x")
     check_same_shape(p, "p", x, "x")
     check_same_shape(grad, "grad", x, "x")
-    check_positive_finite(step_size, "step_size")
+    check_scalar(step_size, "step_size", x.dtype, positive=True)
     if not 0 < momentum_step <= 1:
         raise ValueError(f"fastebm: argument 'momentum_step' must be in (0, 1], got {momentum_step:g}")
     _check_inv_mass(inv_mass, x)
@@ -289,7 +290,7 @@ def _gmm_langevin_fake(x, log_weights, means, stds, step_size, n_steps, mala, se
     if not 1 <= means.shape[0] <= 64:
         raise ValueError(f"fastebm: argument 'means' must hold 1 to 64 components, got "
                          f"{means.shape[0]}")
-    check_positive_finite(step_size, "step_size")
+    check_scalar(step_size, "step_size", x.dtype, positive=True)
     check_at_least(n_steps, "n_steps", 1)
     check_at_least(step0, "step0", 0)
     return (torch.empty_like(x, memory_format=torch.contiguous_format),

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import torch
 
+from ..checks import check_integer
 from . import chunking
 from .fake_checks import check_at_least, check_float_tensor, check_same_kind, check_size
 from .seeds import draw_seed
@@ -118,6 +119,7 @@ def grbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tenso
 
 
 def _sweeps(op, v, params, n_steps, generator) -> GibbsState:
+    n_steps = check_integer(n_steps, "n_steps")
     seed = draw_seed(generator)
     first = _chunked(n_steps, v, params[0])
     if first is None:
@@ -183,6 +185,7 @@ def grbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b
 def _cd_grad(op, gibbs_op, v_data, v_chain, params, k, generator):
     """A fused gradient op; a long run makes its first k - 1 sweeps by ``gibbs_op`` in chunks,
     then the last sweep with the statistics (sweep0 = k - 1): the bits of one call."""
+    k = check_integer(k, "k")
     seed = draw_seed(generator)
     first = _chunked(k, v_chain, params[0])
     if first is None:

@@ -7,7 +7,8 @@ from typing import NamedTuple
 
 import torch
 
-from .fake_checks import check_float_tensor, check_positive_finite, check_same_shape
+from ..checks import check_integer, check_number
+from .fake_checks import check_float_tensor, check_scalar, check_same_shape
 
 
 class SteinDirection(NamedTuple):
@@ -35,8 +36,11 @@ def svgd_rbf(x: torch.Tensor, score: torch.Tensor, bandwidth: float | None = Non
     ``rows`` = (begin, end): φ of particles begin .. end - 1 alone ([..., end - begin, d]), the
     sums still over all n particles: those rows of the whole call, bit for bit (a rank's share
     of distributed SVGD)."""
-    return SteinDirection(*torch.ops.fastebm.svgd_rbf.default(
-        x, score, bandwidth, None if rows is None else list(rows)))
+    if bandwidth is not None:
+        bandwidth = check_number(bandwidth, "bandwidth")
+    if rows is not None:
+        rows = [check_integer(r, "rows") for r in rows]
+    return SteinDirection(*torch.ops.fastebm.svgd_rbf.default(x, score, bandwidth, rows))
 
 
 @torch.library.register_fake("fastebm::svgd_rbf")
@@ -52,7 +56,10 @@ def _svgd_rbf_fake(x, score, bandwidth, rows=None):
     if x.shape[-1] < 1 or (x.dim() == 3 and x.shape[0] < 1):
         raise ValueError(f"fastebm: argument 'x' has an empty dimension: {list(x.shape)}")
     if bandwidth is not None:
-        check_positive_finite(bandwidth, "bandwidth")
+        check_scalar(bandwidth, "bandwidth", x.dtype, positive=True)
+        if bandwidth < torch.finfo(x.dtype).tiny:
+            raise ValueError(f"fastebm: argument 'bandwidth' is {bandwidth:g}, below the smallest "
+                             f"normal {x.dtype} ({torch.finfo(x.dtype).tiny:g})")
     n = x.shape[-2]
     begin, end = (0, n) if rows is None else _row_range(rows, n)
     return x.new_empty((*x.shape[:-2], end - begin, x.shape[-1])), x.new_empty(x.shape[:-2])

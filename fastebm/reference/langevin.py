@@ -30,8 +30,11 @@ def mala_log_alpha(x, x_prop, energy, energy_prop, grad, grad_prop, step_size: f
 
 def _metropolis(x, x_prop, energy, energy_prop, grad, grad_prop, log_alpha, seed: int):
     """Chain b accepts iff u_b < exp(log α_b), u_b the kernels' uniform of element b (offset 0);
-    a NaN log α rejects. Returns (x_new, energy_new, grad_new, accepted)."""
-    accepted = uniforms(seed, 0, x.shape[0], x.dtype, x.device) < torch.exp(log_alpha)
+    a NaN log α rejects, and so does a proposal with a NaN or ±Inf in x', ∇E(x') or E(x').
+    Returns (x_new, energy_new, grad_new, accepted)."""
+    finite = (torch.isfinite(x_prop.flatten(1)).all(1) & torch.isfinite(grad_prop.flatten(1)).all(1)
+              & torch.isfinite(energy_prop))
+    accepted = finite & (uniforms(seed, 0, x.shape[0], x.dtype, x.device) < torch.exp(log_alpha))
     rows = accepted.view(-1, *([1] * (x.dim() - 1)))
     return (torch.where(rows, x_prop, x), torch.where(accepted, energy_prop, energy),
             torch.where(rows, grad_prop, grad), accepted)

@@ -29,8 +29,9 @@ void check_same_kind(const at::Tensor& t, const char* name, const at::Tensor& re
 void check_same_shape(const at::Tensor& t, const char* name, const at::Tensor& ref,
                       const char* ref_name);
 
-// A finite value > 0 (a step size, a temperature).
-void check_positive_finite(double value, const char* name);
+// A scalar argument the kernel computes with in `dtype`: finite there (a Python float 1e39 is
+// finite, but not as a float32), and > 0 when `positive` (a step size, a bandwidth).
+void check_scalar(double value, const char* name, at::ScalarType dtype, bool positive = false);
 
 // Checks of a tensor's values need its data on the host: free on the CPU, a device sync on CUDA.
 // So on CUDA they run only when switched on (fastebm.set_cuda_value_checks(True) or

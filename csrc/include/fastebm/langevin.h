@@ -85,11 +85,18 @@ struct HmcCorrection {
   FEBM_HD T log_alpha(T energy_gap, T a, T b) const { return energy_gap + (a - b) / T(2); }
 };
 
+// +0 when a and b are finite, NaN when either is NaN or ±Inf (x - x is exact: no fast-math).
+template <class T>
+FEBM_HD T non_finite_to_nan(T a, T b) {
+  return (a - a) + (b - b);
+}
+
 // The Metropolis step of one chain, for either correction: the two sums over the chain's row in
 // fixed lanes, log α = correction.log_alpha(E(x) - E(x'), sums), accept iff u < e^{log α} (u the
 // row's uniform: draw offset 0, element index = row), then the kept row of x and ∇E, the kept
 // energy and the decision. A NaN in the proposal's energy or gradient makes log α NaN: that
-// chain rejects.
+// chain rejects; so does a proposal with any NaN or ±Inf in x', ∇E(x') or E(x') (an E(x') of -Inf
+// would otherwise be accepted with certainty).
 template <class T, class Correction>
 struct MetropolisKernel {
   const T* x;            // [B, D]
@@ -108,7 +115,7 @@ struct MetropolisKernel {
 
   FEBM_HD void operator()(int64_t row) const {
     const int64_t r0 = row * dim;
-    T sum_a[kSumLanes] = {}, sum_b[kSumLanes] = {};
+    T sum_a[kSumLanes] = {}, sum_b[kSumLanes] = {}, guard[kSumLanes] = {};
     int64_t j = 0;
     for (; j + kSumLanes <= dim; j += kSumLanes) {
 #pragma omp simd
@@ -117,6 +124,7 @@ struct MetropolisKernel {
         correction.terms(x, x_prop, r0 + j + l, j + l, &a, &b);
         sum_a[l] = sum_a[l] + a;
         sum_b[l] = sum_b[l] + b;
+        guard[l] = guard[l] + non_finite_to_nan(x_prop[r0 + j + l], grad_prop[r0 + j + l]);
       }
     }
     for (int l = 0; j + l < dim; ++l) {
@@ -124,9 +132,12 @@ struct MetropolisKernel {
       correction.terms(x, x_prop, r0 + j + l, j + l, &a, &b);
       sum_a[l] = sum_a[l] + a;
       sum_b[l] = sum_b[l] + b;
+      guard[l] = guard[l] + non_finite_to_nan(x_prop[r0 + j + l], grad_prop[r0 + j + l]);
     }
+    // guard: +0 for a finite proposal (x', ∇E(x'), E(x')), NaN otherwise: that chain rejects.
     const T log_alpha =
-        correction.log_alpha(energy[row] - energy_prop[row], sum_lanes(sum_a), sum_lanes(sum_b));
+        correction.log_alpha(energy[row] - energy_prop[row], sum_lanes(sum_a), sum_lanes(sum_b)) +
+        (sum_lanes(guard) + (energy_prop[row] - energy_prop[row]));
     const bool accept = element_uniform<T>(seed, 0, row) < exp_clamped(log_alpha);
     const T* x_keep = accept ? x_prop : x;
     const T* grad_keep = accept ? grad_prop : grad;

@@ -96,6 +96,16 @@ FEBM_HD T exp_clamped(T x) {
   return horner<ExpSeries, B::kTaylorDegree>(r) * two_n;
 }
 
+// exp(x) over the whole range: exp_clamped inside [kMin, kMax], and (e^{x/2})² outside it, so it
+// overflows to +Inf only where e^x does (e^88.5 = 2.7e38 is a finite float32) and underflows to 0.
+template <class T>
+FEBM_HD T exp_full(T x) {
+  using B = FloatBits<T>;
+  const bool inside = x >= B::kMin && x <= B::kMax;  // selects, no branch: it vectorises
+  const T e = exp_clamped(inside ? x : x * T(0.5));
+  return inside ? e : e * e;
+}
+
 // 1 / (2d + 1): log(m) = 2 s Σ_d s^{2d} / (2d + 1), s = (m - 1) / (m + 1).
 struct AtanhSeries {
   FEBM_HD static constexpr double coef(int d) { return 1.0 / (2 * d + 1); }

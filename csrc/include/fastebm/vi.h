@@ -12,7 +12,7 @@
 
 namespace fastebm {
 
-// scaled[i] <- exp(log_sigma[i]) · ε and z[i] <- mu[i] + scaled[i]: ε the driver's N(0, 1) draw of
+// scaled[i] <- exp(log_sigma[i]) · ε (exp_full: e^x wherever it is finite) and z[i] <- mu[i] + scaled[i]: ε the driver's N(0, 1) draw of
 // element i, or noise[i] when kExplicitNoise. (σ ⊙ ε is ∂z/∂log σ: the backward pass reads it.)
 template <class T, bool kExplicitNoise>
 struct ReparameterizeKernel {
@@ -22,7 +22,7 @@ struct ReparameterizeKernel {
   T* z;                // [n]
   T* scaled;           // [n]
   FEBM_HD void operator()(int64_t i, int64_t, int64_t, T draw) const {
-    const T step = exp_clamped(log_sigma[i]) * (kExplicitNoise ? noise[i] : draw);
+    const T step = exp_full(log_sigma[i]) * (kExplicitNoise ? noise[i] : draw);
     z[i] = mu[i] + step;
     scaled[i] = step;
   }

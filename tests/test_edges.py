@@ -1,0 +1,123 @@
+"""The edges of float32 and the refusals of the ops: each case gives the right answer or a
+ValueError / TypeError whose message names the argument at fault (never a silent NaN / Inf, a
+saturated value or an internal assert)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from fastebm import ops
+
+V, H = 4, 3
+
+
+def rbm_params(dtype=torch.float32):
+    g = torch.Generator().manual_seed(0)
+    return (torch.randn(V, H, generator=g, dtype=dtype), torch.zeros(V, dtype=dtype),
+            torch.zeros(H, dtype=dtype))
+
+
+def leapfrog_args():
+    x = torch.zeros(2, 2)
+    return x, x.clone(), torch.zeros(2), x.clone(), x.clone(), x.clone()
+
+
+#: (case, call, exception type, words the message must hold)
+REFUSED = [
+    ("ising J beyond float32", lambda: ops.ising_gibbs(torch.ones(4, 4, 4), 1, beta=0.0, J=1e39),
+     ValueError, ["'J'", "float32"]),
+    ("ising h beyond float32", lambda: ops.ising_gibbs(torch.ones(4, 4, 4), 1, beta=0.0, h=-1e39),
+     ValueError, ["'h'", "float32"]),
+    ("ising beta beyond float32", lambda: ops.ising_gibbs(torch.ones(4, 4, 4), 1, beta=1e39),
+     ValueError, ["beta", "float32"]),
+    ("bm beta beyond float32", lambda: ops.bm_gibbs(torch.ones(3, 4), torch.zeros(4, 4),
+                                                    torch.zeros(4), beta=1e39),
+     ValueError, ["beta", "float32"]),
+    ("grbm_gibbs sigma overflows v", lambda: ops.grbm_gibbs(
+        torch.rand(5, V), *rbm_params(), torch.full((V,), 3e38)), ValueError, ["'sigma'"]),
+    ("grbm_cd_grad gradients overflow", lambda: ops.grbm_cd_grad(
+        torch.full((5, V), 1e20), torch.rand(5, V), *rbm_params(), torch.ones(V)),
+     ValueError, ["'v_data'"]),
+    ("reparameterize overflows float64", lambda: ops.reparameterize(
+        torch.zeros(1, dtype=torch.float64), torch.tensor([1000.0], dtype=torch.float64),
+        noise=torch.ones(1, dtype=torch.float64)), ValueError, ["'log_sigma'"]),
+    ("svgd subnormal bandwidth", lambda: ops.svgd_rbf(torch.randn(50, 3), torch.randn(50, 3),
+                                                      1e-40), ValueError, ["'bandwidth'"]),
+    ("svgd bandwidth beyond float32", lambda: ops.svgd_rbf(torch.randn(50, 3), torch.randn(50, 3),
+                                                           1e300), ValueError, ["'bandwidth'"]),
+    ("svgd particles too close", lambda: ops.svgd_rbf(torch.randn(50, 3) * 1e-30,
+                                                      torch.randn(50, 3)), ValueError, ["'x'"]),
+    ("svgd particles too spread", lambda: ops.svgd_rbf(torch.randn(300, 3) * 1e20,
+                                                       torch.zeros(300, 3)), ValueError, ["'x'"]),
+    ("svgd score overflows phi", lambda: ops.svgd_rbf(torch.randn(50, 3),
+                                                      torch.full((50, 3), 3e38)),
+     ValueError, ["'score'"]),
+    ("gmm_langevin diverges", lambda: ops.gmm_langevin(
+        torch.full((4, 2), 1e30), torch.zeros(2), torch.randn(2, 2), torch.ones(2, 2), 0.1, 5),
+     ValueError, ["diverged", "'step_size'"]),
+    ("gmm_langevin tiny stds", lambda: ops.gmm_langevin(
+        torch.randn(4, 2), torch.zeros(2), torch.randn(2, 2), torch.full((2, 2), 1e-30), 0.1, 5),
+     ValueError, ["'stds'"]),
+    ("ddpm alphas as a list", lambda: ops.ddpm_step(torch.randn(2, 3), torch.randn(2, 3), 5,
+                                                    [0.9] * 10), TypeError, ["alphas_cumprod"]),
+    ("ddpm alphas as an array", lambda: ops.ddpm_step(torch.randn(2, 3), torch.randn(2, 3), 5,
+                                                      np.linspace(0.99, 0.1, 10)),
+     TypeError, ["alphas_cumprod"]),
+    ("ddpm 0-d x_t", lambda: ops.ddpm_step(torch.randn(()), torch.randn(()), 5,
+                                           torch.linspace(0.99, 0.1, 10)), ValueError, ["x_t"]),
+    ("ddpm t beyond int64", lambda: ops.ddpm_step(torch.randn(2, 3), torch.randn(2, 3), 2**63,
+                                                  torch.linspace(0.99, 0.1, 10)),
+     ValueError, ["t "]),
+    ("cd k as a float", lambda: ops.rbm_cd_grad(torch.ones(5, V), torch.ones(5, V), *rbm_params(),
+                                                2.0), TypeError, ["k "]),
+    ("gibbs n_steps as a float", lambda: ops.rbm_gibbs(torch.ones(5, V), *rbm_params(), 2.5),
+     TypeError, ["n_steps"]),
+    ("svgd rows as floats", lambda: ops.svgd_rbf(torch.randn(5, 3), torch.randn(5, 3),
+                                                 rows=(0.0, 2.0)), TypeError, ["rows"]),
+    ("philox seed as a float", lambda: ops.philox4x32(torch.zeros(4, dtype=torch.int64), seed=1.5),
+     TypeError, ["seed"]),
+    ("langevin step_size beyond float32", lambda: ops.langevin_step(
+        torch.zeros(3, 2), torch.zeros(3, 2), 1e39), ValueError, ["'step_size'", "float32"]),
+]
+
+
+@pytest.mark.parametrize("case,call,error,words", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_with_the_argument_named(case, call, error, words):
+    with pytest.raises(error) as info:
+        call()
+    assert all(w in str(info.value) for w in words), str(info.value)
+
+
+def test_reparameterize_is_exact_up_to_the_largest_float32():
+    z = ops.reparameterize(torch.zeros(1), torch.tensor([88.5]), noise=torch.ones(1))
+    assert torch.isfinite(z).all() and math.isclose(float(z), math.exp(88.5), rel_tol=1e-5)
+    tiny = ops.reparameterize(torch.zeros(1), torch.tensor([-1000.0]), noise=torch.ones(1))
+    assert float(tiny) == 0.0  # e^-1000 underflows to 0, not to the clamp's e^-87
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan")])
+@pytest.mark.parametrize("where", ["x_prop", "grad_prop", "energy_prop"])
+@pytest.mark.parametrize("kind", ["mala", "hmc"])
+def test_a_non_finite_proposal_is_rejected(kind, where, bad):
+    x = torch.zeros(4, 2)
+    args = dict(x=x, x_prop=x + 0.1, energy=torch.zeros(4), energy_prop=torch.zeros(4) - 5,
+                grad=x.clone(), grad_prop=x.clone())
+    args[where] = args[where].clone()
+    args[where][0] = bad if where != "energy_prop" else -math.inf if bad == math.inf else bad
+    if kind == "mala":
+        out = ops.mala_accept(**args, step_size=0.1, generator=torch.Generator().manual_seed(0))
+    else:
+        out = ops.hmc_accept(**args, p0=x.clone(), p_half=x.clone(), step_size=0.1,
+                             generator=torch.Generator().manual_seed(0))
+    assert not out.accepted[0] and out.accepted[1:].all()  # energy_prop -5: certain acceptance
+    assert torch.isfinite(out.x).all() and torch.isfinite(out.energy).all()
+
+
+def test_svgd_gives_the_same_bits_whatever_the_layout():
+    x = torch.randn(3, 200).T  # a transposed view
+    score = torch.randn(200, 3)
+    assert torch.equal(ops.svgd_rbf(x, score).phi, ops.svgd_rbf(x.contiguous(), score).phi)
