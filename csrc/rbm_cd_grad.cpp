@@ -22,13 +22,16 @@ namespace fastebm {
 namespace {
 
 // Checks v_data [B, V] against W and refuses an empty data batch or chain set.
-void check_cd_data(const at::Tensor& v_data, const at::Tensor& W, int64_t n_chains) {
-  check_float_tensor(v_data, "v_data", 2);
-  check_same_kind(v_data, "v_data", W, "W");
-  check_size(v_data, "v_data", 1, W.size(0), "n_visible = W.size(0)");
-  check_finite(v_data, "v_data");
-  TORCH_CHECK_VALUE(v_data.size(0) > 0, "fastebm: argument 'v_data' is an empty batch");
-  TORCH_CHECK_VALUE(n_chains > 0, "fastebm: argument 'v_chain' is an empty batch");
+// The data rows v_data [B, V] (named `name`: 'v_data', or the fused step's 'data') beside
+// n_chains chains (named `chain_name`).
+void check_cd_data(const at::Tensor& v_data, const at::Tensor& W, int64_t n_chains,
+                   const char* name = "v_data", const char* chain_name = "v_chain") {
+  check_float_tensor(v_data, name, 2);
+  check_same_kind(v_data, name, W, "W");
+  check_size(v_data, name, 1, W.size(0), "n_visible = W.size(0)");
+  check_finite(v_data, name);
+  TORCH_CHECK_VALUE(v_data.size(0) > 0, "fastebm: argument '", name, "' is an empty batch");
+  TORCH_CHECK_VALUE(n_chains > 0, "fastebm: argument '", chain_name, "' is an empty batch");
 }
 
 // The rows of the CD statistics, rows = [v_k; v_data] [N + B, V], with their weights r [N + B]:
@@ -162,7 +165,7 @@ void rbm_pcd_sgd_steps(const at::Tensor& W, const at::Tensor& b, const at::Tenso
   // statistics' rows from the first sweep on and are copied back at the end.
   const RbmShapes s = check_rbm_args(chains, W, b, c, 0, "sweep0", "chains");
   check_at_least(k, "k", 1);
-  check_cd_data(data, W, s.batch);
+  check_cd_data(data, W, s.batch, "data", "chains");
   const at::Tensor params[] = {W, b, c};
   CdBuffers buf(s.batch, std::min(batch_size, M), W);
   const at::Tensor grads[] = {buf.dW, buf.db, buf.dc};

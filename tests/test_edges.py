@@ -121,3 +121,97 @@ def test_svgd_gives_the_same_bits_whatever_the_layout():
     x = torch.randn(3, 200).T  # a transposed view
     score = torch.randn(200, 3)
     assert torch.equal(ops.svgd_rbf(x, score).phi, ops.svgd_rbf(x.contiguous(), score).phi)
+
+
+def energy_model():
+    from fastebm.models import EnergyModel
+    torch.manual_seed(0)
+    return EnergyModel(torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.SiLU(),
+                                           torch.nn.Linear(8, 1)), (2,))
+
+
+def python_refusals():
+    from fastebm.models import BernoulliRBM, BoltzmannMachine, GaussianBernoulliRBM
+    from fastebm.objectives import PCD, ScoreMatching
+    from fastebm.samplers import SVGD
+    from fastebm.training import Trainer
+
+    def nan_sigma():
+        model = GaussianBernoulliRBM(4, 3)
+        with torch.no_grad():
+            model.log_sigma.fill_(float("nan"))
+        return model.free_energy(torch.randn(2, 4))
+
+    def nan_couplings():
+        J = torch.zeros(4, 4)
+        J[0, 1] = J[1, 0] = float("nan")
+        BoltzmannMachine(4).set_couplings(J, torch.zeros(4))
+
+    binary = torch.ones(10, 4)
+    return [
+        ("score matching on an RBM", lambda: Trainer(BernoulliRBM(4, 3), ScoreMatching(), binary,
+                                                     progress=False), TypeError,
+         ["ScoreMatching", "energy", "BernoulliRBM"]),
+        ("PCD on an energy model", lambda: Trainer(energy_model(), PCD(10, 1), torch.randn(10, 2),
+                                                   progress=False), TypeError,
+         ["PCD", "n_visible", "EnergyModel"]),
+        ("no objective", lambda: Trainer(BernoulliRBM(4, 3), None, binary, progress=False),
+         TypeError, ["objective"]),
+        ("lr beyond float32", lambda: Trainer(BernoulliRBM(4, 3), PCD(10, 1), binary, lr=1e300,
+                                              progress=False), ValueError, ["lr", "float32"]),
+        ("float64 states into a float32 energy", lambda: energy_model().energy(
+            torch.randn(3, 2, dtype=torch.float64)), TypeError, ["float64", "float32"]),
+        ("wrong event shape", lambda: energy_model().energy(torch.randn(3, 3)), ValueError,
+         ["[B, 2]"]),
+        ("NaN log_sigma", nan_sigma, ValueError, ["log_sigma"]),
+        ("NaN couplings", nan_couplings, ValueError, ["J"]),
+        ("SVGD bandwidth below float32", lambda: SVGD(lambda x: -x.square().sum(1) / 2,
+                                                      bandwidth=1e-300, progress=False).run(
+            torch.randn(10, 2), 5), ValueError, ["bandwidth"]),
+        ("PCD step's data named", lambda: ops.rbm_pcd_sgd_(
+            *rbm_params(), torch.ones(5, V), [torch.zeros(V, H), torch.zeros(V), torch.zeros(H)],
+            torch.ones(10, V + 1), batch_size=5, seeds=[1, 2], k=1, lr=0.1, momentum=0.0,
+            weight_decay=0.0, first_step=True), ValueError, ["'data'"]),
+    ]
+
+
+@pytest.mark.parametrize("index", range(10))
+def test_python_layers_refuse_with_the_argument_named(index):
+    case, call, error, words = python_refusals()[index]
+    with pytest.raises(error) as info:
+        call()
+    assert all(w in str(info.value) for w in words), (case, str(info.value))
+
+
+def test_a_short_linear_schedule_is_clipped_not_refused():
+    from fastebm.models import NoiseSchedule
+    betas = NoiseSchedule.linear(20).noise_vars
+    assert len(betas) == 20 and float(betas.max()) == pytest.approx(0.999)
+
+
+def test_a_mixture_beyond_the_fused_kernel_is_sampled_step_by_step():
+    from fastebm.models import GaussianMixtureEnergy
+    from fastebm.samplers import LangevinSampler
+    D = 20  # beyond the fused kernel's 16 dimensions
+    model = GaussianMixtureEnergy(torch.ones(1), torch.full((1, D), 2.0), torch.ones(1, D))
+    x = LangevinSampler(model, 0.05, 400, progress=False).sample(
+        2000, generator=torch.Generator().manual_seed(0))
+    assert abs(float(x.mean()) - 2.0) < 0.1 and abs(float(x.var()) - 1.0) < 0.15
+
+
+def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    from fastebm.objectives import DenoisingScoreMatching
+    from fastebm.training import Trainer, TrainingDiverged
+    from fastebm.training.checkpoint import load_checkpoint
+    path = str(tmp_path / "ckpt.pt")
+    data = torch.randn(256, 2, generator=torch.Generator().manual_seed(0))
+    trainer = Trainer(energy_model(), DenoisingScoreMatching(0.1), data, lr=1e-3, batch_size=64,
+                      checkpoint=path, progress=False)
+    trainer.fit(1)
+    for group in trainer.optimizer.param_groups:
+        group["lr"] = 1e12
+    with pytest.raises(TrainingDiverged, match="lower the learning rate"):
+        trainer.fit(3)
+    saved = load_checkpoint(path)["trainer"]
+    assert saved["epoch"] == 1
+    assert all(torch.isfinite(w).all() for w in saved["model"].values())

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .. import ops
-from ..checks import check_count, check_generator, check_real
+from ..checks import check_count, check_generator, check_real, check_tensor_finite
 from .base import sample_chains
 
 
@@ -74,6 +74,8 @@ class BoltzmannMachine(nn.Module):
         n = self.n_visible
         if tuple(J.shape) != (n, n) or tuple(b.shape) != (n,):
             raise ValueError(f"J must be [{n}, {n}] and b [{n}], got {list(J.shape)} and {list(b.shape)}")
+        check_tensor_finite(J, "J")
+        check_tensor_finite(b, "b")
         with torch.no_grad():
             self.weight.copy_(J.triu(1))
             self.b.copy_(b)

@@ -35,13 +35,14 @@ class NoiseSchedule:
 
     @classmethod
     def linear(cls, n_timesteps: int, start: float = 1e-4, end: float = 0.02) -> "NoiseSchedule":
-        """Ho et al. 2020's linear β from ``start`` to ``end``, both scaled by 1000 / T so that
-        any T spans the same noise (Nichol & Dhariwal 2021)."""
+        """Ho et al. 2020's linear β from ``start`` to ``end`` (both in (0, 1)), scaled by
+        1000 / T so that any T spans the same noise (Nichol & Dhariwal 2021), clipped to 0.999
+        (T <= 20 reaches 1 otherwise)."""
         T = check_count(n_timesteps, "n_timesteps")
+        start = check_real(start, "start", low=0.0, high=1.0, low_open=True, high_open=True)
+        end = check_real(end, "end", low=0.0, high=1.0, low_open=True, high_open=True)
         scale = 1000 / T
-        start = check_real(start * scale, "start", low=0.0, high=1.0, low_open=True, high_open=True)
-        end = check_real(end * scale, "end", low=0.0, high=1.0, low_open=True, high_open=True)
-        return cls(torch.linspace(start, end, T, dtype=torch.float64))
+        return cls(torch.linspace(start * scale, end * scale, T, dtype=torch.float64).clamp(max=0.999))
 
     @classmethod
     def cosine(cls, n_timesteps: int, offset: float = 0.008) -> "NoiseSchedule":

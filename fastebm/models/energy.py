@@ -9,7 +9,8 @@ protocol below, so any object with ``event_shape`` and ``energy`` plugs in:
   (an analytic or fused gradient). Default (:func:`energy_and_grad`): autograd on ``energy``.
 - optional hook ``langevin_chains(x, step_size, n_steps, *, mala, generator) -> (x', accepted)``:
   whole Langevin / MALA chains in one fused call (LangevinSampler uses it when no box is set and
-  it is not adapting). Default: one fused step per call.
+  it is not adapting), or None where the fused kernel does not cover the model. Default: one
+  fused step per call.
 """
 
 from __future__ import annotations
@@ -99,7 +100,16 @@ class EnergyModel(nn.Module):
         return energy.detach(), grad.detach()
 
     def energy(self, x: torch.Tensor) -> torch.Tensor:
-        """[B] E(x) for x [B, *event_shape]."""
+        """[B] E(x) for x [B, *event_shape] (the network's dtype)."""
+        shape = tuple(self.event_shape)
+        if not isinstance(x, torch.Tensor) or x.dim() != len(shape) + 1 or tuple(x.shape[1:]) != shape:
+            raise ValueError(f"x must be a tensor [B, {', '.join(map(str, shape))}] (the model's "
+                             f"event shape), got "
+                             f"{list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+        weight = next(self.net.parameters(), None)
+        if weight is not None and x.dtype != weight.dtype:
+            raise TypeError(f"x is {x.dtype} but the energy network's weights are {weight.dtype}: "
+                            f"convert one (x.to({weight.dtype}) or model.to({x.dtype}))")
         out = self.net(x)
         if out.shape not in ((x.shape[0],), (x.shape[0], 1)):
             raise ValueError(f"the energy network must map [B, ...] to [B] or [B, 1], got "
@@ -203,7 +213,11 @@ class GaussianMixtureEnergy(nn.Module):
                         mala: bool = False, generator: torch.Generator | None = None
                         ) -> tuple[torch.Tensor, torch.Tensor]:
         """Protocol hook: whole ULA / MALA chains from x [B, D] by the fused mixture kernel
-        (ops.gmm_langevin). Returns (x', accepted proposals per chain [B])."""
+        (ops.gmm_langevin). Returns (x', accepted proposals per chain [B]), or None beyond the
+        kernel's limits (D > 16 or K > 64: the sampler then steps with ``energy_and_grad``)."""
+        D, K = self.means.shape[1], self.means.shape[0]
+        if D > ops.langevin.GMM_MAX_DIM or K > ops.langevin.GMM_MAX_COMPONENTS:
+            return None
         return ops.gmm_langevin(x, self.log_weights.to(x), self.means.to(x), self.stds.to(x),
                                 step_size, n_steps, mala=mala, generator=generator,
                                 desc="langevin chains")

@@ -213,8 +213,13 @@ class GaussianBernoulliRBM(_RBM):
 
     @property
     def sigma(self) -> torch.Tensor:
-        """[V] σ = exp(log_sigma)."""
-        return self.log_sigma.exp()
+        """[V] σ = exp(log_sigma); on the CPU, ValueError where a σ is not a positive finite
+        number (a NaN, or a log σ beyond the dtype's exp)."""
+        sigma = self.log_sigma.exp()
+        if sigma.device.type == "cpu" and not bool(torch.isfinite(sigma).all() & (sigma > 0).all()):
+            raise ValueError("the model's log_sigma gives a σ that is NaN, Inf or 0 (diverged "
+                             "training? lower the learning rate)")
+        return sigma
 
     def energy(self, v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         """[B] E(v, h) for v [B, V], h [B, H]."""

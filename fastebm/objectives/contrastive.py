@@ -37,6 +37,9 @@ def check_batch(model, v: torch.Tensor) -> None:
 class CD(Objective):
     """CD-k (Hinton 2002): negative samples from k Gibbs sweeps started at the data batch."""
 
+    requires = ("n_visible", "gibbs", "free_energy")
+    model_example = "a BernoulliRBM"
+
     def __init__(self, k: int = 1):
         self.k = check_count(k, "k")
 
@@ -54,6 +57,9 @@ class PCD(Objective):
     """PCD-k / SML (Younes 1989; Tieleman 2008): negative samples from persistent chains that
     advance k sweeps per update; with ``betas``, the chains use parallel tempering (Desjardins et
     al. 2010), see :class:`fastebm.samplers.GibbsSampler`."""
+
+    requires = ("n_visible", "gibbs", "free_energy")
+    model_example = "a BernoulliRBM"
 
     def __init__(self, n_chains: int = 100, k: int = 1, betas: list[float] | None = None):
         self.n_chains, self.k = check_count(n_chains, "n_chains"), check_count(k, "k")

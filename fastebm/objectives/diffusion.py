@@ -21,6 +21,9 @@ class DenoisingDiffusion(LossObjective):
         schedule: the forward NoiseSchedule.
     """
 
+    requires = ("event_shape",)
+    model_example = "an MLPDenoiser"
+
     def __init__(self, schedule: NoiseSchedule):
         if not isinstance(schedule, NoiseSchedule):
             raise TypeError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")
@@ -39,6 +42,9 @@ class DiffusionBound(LossObjective):
     (models.nonequilibrium.NonequilibriumDiffusion.bound, eq. 14: Gaussian or binomial), one random step per sample:
     loss = -mean K (nats per sample). With the model's learnt βs, gradient ascent on K also
     shapes the forward schedule (the draws' noise frozen by reparameterisation)."""
+
+    requires = ("bound", "event_shape")
+    model_example = "a GaussianDiffusion"
 
     def loss(self, model, x: torch.Tensor, generator=None) -> torch.Tensor:
         return -model.bound(x, generator).mean()

@@ -15,6 +15,9 @@ class ELBO(Objective):
     (``analytic_kl``) or by Monte Carlo. The model gives ``elbo(x, n_samples, analytic_kl=,
     generator=) -> [B]``."""
 
+    requires = ("elbo",)
+    model_example = "a VAE"
+
     def __init__(self, n_samples: int = 1, analytic_kl: bool = True):
         self.n_samples = check_count(n_samples, "n_samples")
         self.analytic_kl = bool(analytic_kl)

@@ -24,6 +24,9 @@ class MaximumLikelihood(Objective):
         alpha: >= 0.
     """
 
+    requires = ("energy", "event_shape")
+    model_example = "an EnergyModel"
+
     def __init__(self, sampler, alpha: float = 0.0):
         if not hasattr(sampler, "sample") or not hasattr(sampler, "state_dict"):
             raise TypeError("sampler must be a fastebm sampler (LangevinSampler, HMCSampler)")

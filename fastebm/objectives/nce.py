@@ -28,6 +28,9 @@ class NCE(LossObjective):
             first batch).
     """
 
+    requires = ("energy", "event_shape")
+    model_example = "an EnergyModel"
+
     def __init__(self, nu: float = 1.0, noise: torch.distributions.Distribution | None = None):
         self.nu = check_real(nu, "nu", low=0.0, low_open=True)
         if noise is not None and not (hasattr(noise, "sample") and hasattr(noise, "log_prob")):

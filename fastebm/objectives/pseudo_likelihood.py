@@ -133,6 +133,9 @@ class PseudoLikelihood(Objective):
     conditionals, through the model's ``log_conditionals`` or free-energy differences) or
     ``stochastic`` (one random site). Consistent for fully visible models (Mase 1995)."""
 
+    requires = ("free_energy", "visible_domain")
+    model_example = "a BernoulliRBM or an Ising2D"
+
     def __init__(self, stochastic: bool = False):
         if not isinstance(stochastic, bool):
             raise TypeError(f"stochastic must be a bool, got {stochastic!r}")

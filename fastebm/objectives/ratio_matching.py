@@ -24,6 +24,9 @@ def ratio_matching_loss(model, v: torch.Tensor) -> torch.Tensor:
 class RatioMatching(Objective):
     """Ratio matching (Hyvärinen 2007): descend mean Σᵢ (1 - p(vᵢ | v₋ᵢ))² over the batch."""
 
+    requires = ("free_energy", "visible_domain")
+    model_example = "a BernoulliRBM or an Ising2D"
+
     def compute_grads(self, model, v: torch.Tensor, generator=None) -> dict:
         check_generator(generator)
         loss = ratio_matching_loss(model, v).mean()

@@ -33,6 +33,9 @@ class ScoreMatching(LossObjective):
     the Fisher divergence to the data up to a constant. The Hessian's trace takes one
     backward pass per input dimension: for small event sizes (D ≤ ``max_dim``)."""
 
+    requires = ("energy", "event_shape")
+    model_example = "an EnergyModel"
+
     def __init__(self, max_dim: int = 64):
         self.max_dim = check_count(max_dim, "max_dim")
 
@@ -55,6 +58,9 @@ class SlicedScoreMatching(LossObjective):
 
     (the variance-reduced SSM-VR replaces ½ (vᵀ∇E)² by its mean over v, ½‖∇E‖²). One
     Hessian-vector product per projection, any dimension."""
+
+    requires = ("energy", "event_shape")
+    model_example = "an EnergyModel"
 
     def __init__(self, n_projections: int = 1, variance_reduced: bool = True):
         self.n_projections = check_count(n_projections, "n_projections")
@@ -80,6 +86,9 @@ class DenoisingScoreMatching(LossObjective):
 
     (the σ²-weighted ‖s(x̃) + ε/σ‖²: the model learns the score of the data smoothed by N(0, σ²I)).
     With several σ each example draws one uniformly (Song & Ermon 2019's weighting)."""
+
+    requires = ("energy", "event_shape")
+    model_example = "an EnergyModel"
 
     def __init__(self, sigmas: float | Sequence[float] = 0.1):
         sigmas = [sigmas] if isinstance(sigmas, (int, float)) else list(sigmas)

@@ -25,8 +25,8 @@ def timesteps(t, x: torch.Tensor, name: str = "t") -> torch.Tensor:
     if not isinstance(x, torch.Tensor) or x.dim() < 1:
         raise ValueError(f"x_t must be a tensor [B, ...] with a batch dimension, got "
                          f"{list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
-    if isinstance(t, int) and not 0 <= t < 2**63:
-        raise ValueError(f"{name} must be a timestep in [0, T), got {t}")
+    if isinstance(t, int) and not -2**63 <= t < 2**63:
+        raise ValueError(f"{name} must be a timestep in [0, T) (int64), got {t}")
     if isinstance(t, int):
         return torch.full((x.shape[0],), t, dtype=torch.int64, device=x.device)
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:

@@ -43,6 +43,10 @@ class ChainRun(NamedTuple):
     accepted: torch.Tensor
 
 
+#: The fused mixture kernel's limits (csrc/include/fastebm/gmm_chains.h): dimensions per chain and
+#: mixture components.
+GMM_MAX_DIM, GMM_MAX_COMPONENTS = 16, 64
+
 def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
                   generator: torch.Generator | None = None,
                   noise: torch.Tensor | None = None) -> torch.Tensor:
@@ -163,7 +167,8 @@ def gmm_langevin(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor
     Ctrl-C is honoured between them).
 
     Args:
-        x: [B, D] chain starts, D <= 16. log_weights: [K] log wₖ (normalised), K <= 64.
+        x: [B, D] chain starts, D <= GMM_MAX_DIM (16). log_weights: [K] log wₖ (normalised),
+            K <= GMM_MAX_COMPONENTS (64).
         means, stds: [K, D], stds > 0. step_size: ε > 0. n_steps: >= 1.
         mala: Metropolis-adjust each step.
         generator: source of the op's seed. desc: a progress-bar label for long runs.
@@ -284,10 +289,10 @@ def _gmm_langevin_fake(x, log_weights, means, stds, step_size, n_steps, mala, se
     check_float_tensor(log_weights, "log_weights", 1)
     check_same_kind(log_weights, "log_weights", x, "x")
     check_size(log_weights, "log_weights", 0, means.shape[0], "K = means.size(0)")
-    if not 1 <= x.shape[1] <= 16:
+    if not 1 <= x.shape[1] <= GMM_MAX_DIM:
         raise ValueError(f"fastebm: argument 'x' must have 1 to 16 dimensions per chain for the "
                          f"mixture kernel, got {x.shape[1]}")
-    if not 1 <= means.shape[0] <= 64:
+    if not 1 <= means.shape[0] <= GMM_MAX_COMPONENTS:
         raise ValueError(f"fastebm: argument 'means' must hold 1 to 64 components, got "
                          f"{means.shape[0]}")
     check_scalar(step_size, "step_size", x.dtype, positive=True)

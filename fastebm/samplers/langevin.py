@@ -38,11 +38,14 @@ class LangevinSampler(ContinuousSampler):
 
     def _run_fused(self, x: torch.Tensor, n_steps: int, generator) -> torch.Tensor | None:
         """A model with the ``langevin_chains`` hook runs its whole chains in one fused call
-        (without a box)."""
+        (without a box), unless the hook declines (None)."""
         chains = getattr(self.model, "langevin_chains", None)
         if chains is None or self.box is not None:
             return None
-        x, accepted = chains(x, self.step_size, n_steps, mala=self.mala, generator=generator)
+        out = chains(x, self.step_size, n_steps, mala=self.mala, generator=generator)
+        if out is None:
+            return None
+        x, accepted = out
         self.accept_rate = accepted.double().mean().item() / n_steps if self.mala else None
         return x
 

@@ -7,7 +7,7 @@ from . import schedules
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .ema import EMA
 from .optim import SGD, Adam
-from .trainer import Trainer
+from .trainer import Trainer, TrainingDiverged
 
 __all__ = ["Adam", "CheckpointError", "EMA", "SGD", "Trainer", "load_checkpoint",
-           "save_checkpoint", "schedules"]
+           "save_checkpoint", "schedules", "TrainingDiverged"]

@@ -132,8 +132,9 @@ def build_optimizer(optimizer, params: list, lr: float, momentum: float, weight_
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be a torch.optim.Optimizer, a callable params -> "
                          f"optimizer, or one of {sorted(OPTIMIZERS)}; got {optimizer!r}")
-    check_real(lr, "lr", low=0.0, low_open=True)
-    check_real(weight_decay, "weight_decay", low=0.0)
+    dtype = params[0].dtype if params and params[0].is_floating_point() else None
+    check_real(lr, "lr", low=0.0, low_open=True, dtype=dtype)
+    check_real(weight_decay, "weight_decay", low=0.0, dtype=dtype)
     check_real(momentum, "momentum", low=0.0, high=1.0, high_open=True)
     if optimizer == "sgd":
         return SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from collections.abc import Iterable
 from typing import Callable
 
@@ -22,6 +23,17 @@ from .optim import build_optimizer
 
 #: Most steps one fused multi-step call makes (objective.run_steps): how soon Ctrl-C is honoured.
 STEPS_PER_CALL = 32
+
+
+class TrainingDiverged(ValueError):
+    """A step gave a NaN / Inf loss, gradient or weight: training stops, and the checkpoint keeps
+    the last good weights."""
+
+
+def _all_finite(tensors) -> bool:
+    """Whether every tensor (None skipped) holds only finite values: one host sync."""
+    flags = [torch.isfinite(t).all() for t in tensors if t is not None]
+    return not flags or bool(torch.stack(flags).all())
 
 
 def _is_scheduler(schedule) -> bool:
@@ -113,6 +125,12 @@ class Trainer:
         if schedule is not None and not callable(schedule) and not _is_scheduler(schedule):
             raise TypeError(f"schedule must be a callable step -> factor or a "
                             f"torch.optim.lr_scheduler instance, got {type(schedule).__name__}")
+        if not callable(getattr(objective, "compute_grads", None)):
+            raise TypeError(f"objective must be a fastebm objective (compute_grads(model, batch, "
+                            f"generator), e.g. fastebm.objectives.PCD), got "
+                            f"{type(objective).__name__}")
+        if hasattr(objective, "check_model"):
+            objective.check_model(model)
         params = list(model.parameters())
         if not params:
             raise ValueError("the model has no parameters to train")
@@ -219,13 +237,22 @@ class Trainer:
         metrics, summed = [], None  # the local shards' gradients, added in shard order
         for objective, generator, batch in zip(self.objectives, self.generators, batches):
             self.optimizer.zero_grad(set_to_none=True)
-            metrics.append(objective.compute_grads(self.model, batch, generator))
+            try:
+                metrics.append(objective.compute_grads(self.model, batch, generator))
+            except ValueError as exc:  # after good steps: the weights made a NaN / Inf inside
+                if self.global_step == 0 or not any(
+                        word in str(exc) for word in ("NaN", "Inf", "overflow", "diverged")):
+                    raise
+                self._diverged(str(exc))
             grads = [p.grad for p in self.model.parameters()]
             summed = grads if summed is None else [
                 g if a is None else a if g is None else a + g for a, g in zip(summed, grads)]
         for p, g in zip(self.model.parameters(), summed):
             p.grad = g
         self._average_grads()
+        loss = metrics[0].get("loss", 0.0) if isinstance(metrics[0], dict) else 0.0
+        if not math.isfinite(loss) or not _all_finite(summed):
+            self._diverged("the loss or a gradient is NaN or Inf")
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
         if self.schedule is not None and not _is_scheduler(self.schedule):
@@ -233,11 +260,21 @@ class Trainer:
             for group, base in zip(self.optimizer.param_groups, self.base_lrs):
                 group["lr"] = base * factor
         self.optimizer.step()
+        if not _all_finite(self.model.parameters()):
+            self._diverged("a weight became NaN or Inf")
         if _is_scheduler(self.schedule):
             self.schedule.step()
         if self.ema is not None:
             self.ema.update()
         return metrics[0]
+
+    def _diverged(self, what: str):
+        raise TrainingDiverged(
+            f"training diverged at epoch {self.epoch + 1} step {self.step_in_epoch + 1} ({what}): "
+            f"lower the learning rate (--lr); "
+            + (f"{self.checkpoint} keeps the last good weights"
+               if self.checkpoint and os.path.exists(self.checkpoint)
+               else "no checkpoint was written"))
 
     @property
     def base_device(self) -> torch.device:
@@ -289,6 +326,8 @@ class Trainer:
             chunk = rows[0][self.step_in_epoch * B:(self.step_in_epoch + n) * B]
             if not self.objective.run_steps(self.model, self.optimizer, chunk, B, self.generator):
                 return
+            if not _all_finite(self.model.parameters()):
+                self._diverged("a weight became NaN or Inf")
             self.step_in_epoch += n
             self.global_step += n
             bar.update(n)
@@ -332,7 +371,11 @@ class Trainer:
                                   f"generators), this run has {self.shards}")
         if state["base_lrs"] != self.base_lrs or (state["ema"] is None) != (self.ema is None):
             raise CheckpointError("checkpoint was written with another learning rate or EMA setting")
-        self.model.load_state_dict(state["model"])
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            raise CheckpointError(f"the checkpoint's weights do not fit this model "
+                                  f"({str(exc).splitlines()[-1].strip()})") from None
         self.optimizer.load_state_dict(state["optimizer"])
         if _is_scheduler(self.schedule) and state.get("lr_scheduler") is not None:
             self.schedule.load_state_dict(state["lr_scheduler"])
@@ -349,6 +392,8 @@ class Trainer:
         rank contributes its chains and generator; rank 0 writes."""
         if not self.checkpoint:
             return
+        if not _all_finite(self.model.parameters()):
+            self._diverged("a weight is NaN or Inf: not saved")
         state = self.state_dict()
         if not self.rank:
             save_checkpoint({"trainer": state, **self.extra}, self.checkpoint)
