@@ -14,16 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 
 from . import __version__
 from .jobs import JOBS
-from .runs import Run, UsageError
+from .ops import chunking
+from .runs import RUN_ONLY, Run, UsageError
 from .training.checkpoint import CheckpointError
 from .training.distributed import leave_process_group
 
-#: Flags that are about this invocation, not the run's configuration.
-_NOT_CONFIG = {"out", "resume", "no_progress"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -84,11 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
 def train(args: argparse.Namespace, rest: list[str]) -> None:
     job = args.job
     out = args.out or os.path.join("runs", job.name)
-    config = {a.dest: getattr(args, a.dest) for a in job.all_args if a.dest not in _NOT_CONFIG}
+    config = {a.dest: getattr(args, a.dest) for a in job.all_args if a.dest not in RUN_ONLY}
     job.check(config)
+    for arg in job.all_args:  # a flag given where it does not apply would be silently ignored
+        if arg.flag in args.given and not arg.applies(config):
+            needs = " and ".join(f"--{k.replace('_', '-')} {' / '.join(map(str, v))}"
+                                 for k, v in arg.only.items())
+            raise UsageError(f"{arg.flag} applies only with {needs}")
+    chunking.SHOW_PROGRESS = not args.no_progress
     if args.resume:
         run = Run.existing(out)
-        done = run.check_resume(job.name, config, job.resume_may_change())["trainer"]["epoch"]
+        done = run.check_resume(job, config, job.resume_may_change())["trainer"]["epoch"]
         if config["epochs"] < done:
             raise UsageError(f"--epochs {config['epochs']}: {run.checkpoint} has {done} epochs done")
     else:
@@ -106,9 +112,10 @@ def train(args: argparse.Namespace, rest: list[str]) -> None:
 
 def sample(args: argparse.Namespace, rest: list[str]) -> None:
     job = args.job
-    config = {a.dest: getattr(args, a.dest) for a in job.all_sample_args if a.dest not in _NOT_CONFIG}
+    config = {a.dest: getattr(args, a.dest) for a in job.all_sample_args if a.dest not in RUN_ONLY}
     job.check(config)
-    run = Run.new(args.out or os.path.join("runs", f"{job.name}-sample"))
+    chunking.SHOW_PROGRESS = not args.no_progress
+    run = Run.new(args.out or os.path.join("runs", f"{job.name}-sample"), resumable=False)
     try:
         metrics = job.sample(config, run, not args.no_progress)
     except KeyboardInterrupt:
@@ -158,11 +165,26 @@ def bench(args: argparse.Namespace, rest: list[str]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
+    args.given = {token.split("=")[0] for token in (sys.argv[1:] if argv is None else argv)
+                  if token.startswith("--")}
     if rest and args.func is not evaluate:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         args.func(args, rest)
-    except (UsageError, CheckpointError, ValueError, TypeError) as exc:
+    except (UsageError, CheckpointError, ValueError, TypeError, MemoryError, RuntimeError) as exc:
         if os.environ.get("FASTEBM_DEBUG") == "1":
             raise
-        sys.exit(f"fastebm: error: {exc}")
+        if (isinstance(exc, RuntimeError) and not isinstance(exc, CheckpointError)
+                and not _out_of_memory(exc)):
+            raise  # a bug: the traceback
+        sys.exit(f"fastebm: error: {_out_of_memory(exc) or exc}")
+
+
+def _out_of_memory(exc: BaseException) -> str:
+    """A one-line message for an allocation that failed ('' for any other error)."""
+    text = str(exc)
+    if not (isinstance(exc, MemoryError) or "allocate" in text or "out of memory" in text):
+        return ""
+    found = re.search(r"allocate (\d+) bytes", text)
+    size = f" ({int(found.group(1)) / 2**30:.1f} GiB asked for one tensor)" if found else ""
+    return (f"out of memory{size}: lower the model size (e.g. --hidden) or --batch-size")

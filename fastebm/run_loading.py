@@ -35,7 +35,7 @@ def load_trained(model: nn.Module, state: dict, source: str = "the checkpoint") 
         model.load_state_dict(state["trainer"]["model"])
     except RuntimeError as exc:
         raise CheckpointError(f"{source}: the weights do not fit the {state.get('job')} job's "
-                              f"model of its saved configuration ({str(exc).splitlines()[0]})"
+                              f"model of its saved configuration ({str(exc).strip().splitlines()[-1].strip()})"
                               ) from None
     load_averaged_weights(model, state["trainer"]["ema"])
     return model

@@ -14,6 +14,8 @@ import torch
 from .training.checkpoint import load_checkpoint
 
 CHECKPOINT = "checkpoint.pt"
+#: Options of an invocation, not of the run's configuration.
+RUN_ONLY = {"out", "resume", "no_progress"}
 
 
 class UsageError(Exception):
@@ -31,10 +33,14 @@ class Run:
         self.omitted: set[str] = set()  # options that do not apply to the run: not in metrics.json
 
     @classmethod
-    def new(cls, out: str) -> "Run":
+    def new(cls, out: str, resumable: bool = True) -> "Run":
+        """A fresh run in ``out``; ``resumable``: the command has --resume (say so when the
+        folder holds a checkpoint)."""
         run = cls(out)
         if os.path.exists(run.checkpoint):
-            raise UsageError(f"{run.checkpoint} exists: pass --resume to continue it, or another --out")
+            hint = "pass --resume to continue it, or another --out" if resumable else \
+                "pass another --out"
+            raise UsageError(f"{run.checkpoint} exists: {hint}")
         run._prepare()
         return run
 
@@ -59,17 +65,23 @@ class Run:
             os.unlink(orphan)
 
     def saved(self, jobs) -> dict:
-        """The checkpoint's contents; UsageError unless one of ``jobs`` (names) wrote it."""
+        """The checkpoint's contents; UsageError unless one of ``jobs`` (a name -> Job mapping)
+        wrote it with a configuration of every option the job has."""
         state = load_checkpoint(self.checkpoint)
-        if state.get("job") not in jobs or "config" not in state:
+        if state.get("job") not in jobs or "config" not in state or "trainer" not in state:
             raise UsageError(f"{self.checkpoint} was written by job {state.get('job')!r}, "
                              f"not by {' or '.join(map(repr, jobs))}")
+        missing = sorted(a.dest for a in jobs[state["job"]].all_args
+                         if a.dest not in state["config"] and a.dest not in RUN_ONLY)
+        if missing:
+            raise UsageError(f"{self.checkpoint}: its saved configuration lacks "
+                             f"{', '.join(missing)} (another fastebm version?)")
         return state
 
-    def check_resume(self, job: str, config: dict, may_change: set[str]) -> dict:
-        """The saved state (the checkpoint's contents), after checking that ``job`` wrote it with a
-        ``config`` that differs from this one only in ``may_change``."""
-        state = self.saved([job])
+    def check_resume(self, job, config: dict, may_change: set[str]) -> dict:
+        """The saved state (the checkpoint's contents), after checking that ``job`` (a Job) wrote
+        it with a ``config`` that differs from this one only in ``may_change``."""
+        state = self.saved({job.name: job})
         saved = state["config"]
         changed = {k: (saved.get(k), v) for k, v in config.items()
                    if k not in may_change and saved.get(k) != v}

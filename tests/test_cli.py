@@ -142,3 +142,35 @@ def test_help_lists_jobs_and_choices_come_from_one_place():
     for arg in JOBS["rbm"].all_args:
         assert getattr(args, arg.dest) == arg.default
     assert parser.parse_args(["bench", "--quick", "--ais"]).ais
+
+
+def test_mistakes_a_user_can_act_on(tmp_path, capsys):
+    out = str(tmp_path / "r")
+    fails(["train", "diffusion", "--sampler", "ddpm", "--sample-steps", "5", "--out", out],
+          "--sample-steps applies only with --kind ddpm and --sampler ddim", capsys)
+    fails(["train", "rbm", "--method", "cd", "--chains", "5", "--out", out],
+          "--chains applies only with --method pcd", capsys)
+    fails(["train", "rbm", "--lr", "1e300", "--out", out], "float32", capsys)
+    fails(["train", "rbm", "--hidden", "100000000", "--no-progress", "--out", out],
+          "out of memory", capsys)
+
+
+def test_a_diverging_run_says_lower_the_learning_rate(tmp_path, capsys):
+    fails(["train", "ebm", "--method", "dsm", "--epochs", "2", "--lr", "1e8", "--no-progress",
+           "--out", str(tmp_path / "r")], "lower the learning rate (--lr)", capsys)
+
+
+def test_damaged_checkpoints_are_named(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    cli_main(["train", "ising", "--L", "4", "--samples", "20", "--burn-in", "5", "--epochs", "1",
+              "--batch-size", "10", "--no-progress", "--out", out])
+    fails(["sample", "ising", "--out", out], "pass another --out", capsys)
+    path = os.path.join(out, "checkpoint.pt")
+    state = torch.load(path, weights_only=False)
+    del state["config"]["L"]
+    torch.save(state, path)
+    fails(["evaluate", out], "lacks L", capsys)
+    state["config"]["L"] = 4
+    state["trainer"]["model"]["J"] = torch.zeros(3)  # not the model's shape
+    torch.save(state, path)
+    fails(["evaluate", out], "checkpoint.pt", capsys)

@@ -52,8 +52,9 @@ def count(minimum: int = 1):
 
 
 def real(**bounds):
-    """A finite float flag within ``bounds`` (check_real's low/high/low_open/high_open)."""
-    return _typed(float, lambda v: check_real(v, "value", **bounds))
+    """A float flag within ``bounds`` (check_real's low/high/low_open/high_open), finite in
+    float32 (what every job computes in)."""
+    return _typed(float, lambda v: check_real(v, "value", dtype=torch.float32, **bounds))
 
 
 def ladder(text: str) -> list[float]:
@@ -113,7 +114,8 @@ def training_args(*, epochs: int, batch_size: int, lr: float, optimizer: str = "
 
 def positive_list(text: str) -> list[float]:
     """Comma-separated finite numbers > 0, e.g. inverse temperatures "0.3,0.44,0.6"."""
-    return _typed(_float_list, lambda values: [check_real(v, "each value", low=0.0, low_open=True)
+    return _typed(_float_list, lambda values: [check_real(v, "each value", low=0.0, low_open=True,
+                                                          dtype=torch.float32)
                                                for v in values])(text)
 
 
@@ -253,7 +255,7 @@ class Job:
         """Re-measure the run's saved weights (the EMA average where kept) with ``options`` (the
         ``evaluate`` flags); rewrites metrics.json, samples.pt and the figures."""
         setup = self.build(config)
-        load_trained(setup.model, state)
+        load_trained(setup.model, state, run.checkpoint)
         setup.objective.load_state_dict(state["trainer"]["shards"][0]["objective"])
         config = {**config, **options}
         context = Context(progress=True, history=state["trainer"].get("history", []))

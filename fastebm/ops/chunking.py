@@ -11,6 +11,8 @@ from tqdm.auto import tqdm
 
 #: Seconds of work per call of a chunked op: how soon Ctrl-C is honoured.
 CHUNK_SECONDS = 0.25
+#: Whether long runs show their bar (the CLI's --no-progress switches it off).
+SHOW_PROGRESS = True
 
 
 def run_chunked(total: int, first_chunk: int, run: Callable[[int, int], None], *,
@@ -18,8 +20,9 @@ def run_chunked(total: int, first_chunk: int, run: Callable[[int, int], None], *
     """Calls run(start, n) over consecutive chunks covering steps [0, total), each sized to take
     about CHUNK_SECONDS (from the first chunk's pace), so that KeyboardInterrupt, which Python
     delivers between calls, arrives within about that long. With ``desc`` a tqdm bar appears once
-    the run has taken 2 seconds."""
-    bar = tqdm(total=total, desc=desc, delay=2.0, disable=desc is None, leave=False)
+    the run has taken 2 seconds (unless ``SHOW_PROGRESS`` is off)."""
+    bar = tqdm(total=total, desc=desc, delay=2.0, disable=desc is None or not SHOW_PROGRESS,
+               leave=False)
     try:
         start, chunk = 0, max(1, min(first_chunk, total))
         while start < total:

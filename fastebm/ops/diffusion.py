@@ -63,7 +63,8 @@ def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: to
         generator: source of the op's seed (z keyed by (seed, element)). noise: z given instead.
 
     Returns x_{t-1} [B, ...]. The coefficients are read from ᾱ on the device per row: no host
-    synchronisation (value checks aside, see fastebm.set_cuda_value_checks).
+    synchronisation (value checks aside, see fastebm.set_cuda_value_checks). Not differentiable:
+    the result carries no autograd graph (a sampling step; train through the network's loss).
     """
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
@@ -87,6 +88,8 @@ def ddim_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, t_prev, alphas_cum
     Args:
         x_t, noise_pred: [B, ...]. t, t_prev: ints or int tensors [B], -1 <= t_prev < t < T.
         alphas_cumprod: ᾱ [T]. eta: η >= 0. generator, noise: as :func:`ddpm_step`.
+
+    Returns x_{t_prev} [B, ...], without an autograd graph (as :func:`ddpm_step`).
     """
     seed = 0 if noise is not None else draw_seed(generator)
     return torch.ops.fastebm.ddim_step.default(
