@@ -10,7 +10,7 @@ WHEELS ?= /opt/wheels
 PIP_INSTALL := $(VENV)/bin/pip install $(if $(wildcard $(WHEELS)),--find-links $(WHEELS))
 SOURCES := $(shell find csrc -name '*.cpp' -o -name '*.h' -o -name '*.cu') setup.py
 
-.PHONY: setup demo test docs bench bench-env vec-check wheel-check cuda-check clean
+.PHONY: setup demo test fuzz docs bench bench-env vec-check wheel-check cuda-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+# The property-based tests at length: 2,000 random examples per op (minutes); `make test` runs
+# 15 per op with fixed seeds.
+fuzz: setup
+	FASTEBM_FUZZ_EXAMPLES=2000 FASTEBM_FUZZ_RANDOM=1 $(PY) -m pytest -q tests/test_properties.py
 
 # The documentation site (mkdocs-material, API reference from the docstrings) into build/site,
 # warnings as errors; its tools (docs/requirements.txt) go into .venv, never into the package.

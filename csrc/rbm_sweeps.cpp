@@ -184,6 +184,7 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
     ew.bernoulli_sigmoid(v, at::add(base_b, db, beta), beta, static_cast<uint64_t>(seed),
                          visible_offset(draw_step));
   }
+  check_step_finite(log_w, {{&v0, "v0"}, {&W, "W"}, {&b, "b"}, {&c, "c"}, {&base_b, "base_b"}});
   return {log_w, v};
 }
 
@@ -215,6 +216,8 @@ std::tuple<at::Tensor, at::Tensor> grbm_ais_sweeps(const at::Tensor& v0, const a
     ew.gaussian_visible(v, v_scaled, b_, sigma_, static_cast<uint64_t>(seed),
                         visible_offset(draw_step));
   }
+  check_step_finite(log_w, {{&v0, "v0"}, {&W, "W"}, {&b, "b"}, {&c, "c"}, {&sigma, "sigma"}});
+  check_step_finite(v, {{&v0, "v0"}, {&W, "W"}, {&b, "b"}, {&sigma, "sigma"}});
   return {log_w, v};
 }
 

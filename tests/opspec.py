@@ -46,6 +46,9 @@ class OpSpec:
     # The arguments under which a CUDA call must not synchronise (svgd_rbf: a given bandwidth,
     # since the median reads its counts back).
     sync_free: Callable[[dict], dict] = lambda args: args
+    # True: an output may overflow to ±Inf from finite arguments by design (leapfrog_step carries
+    # a diverging trajectory to hmc_accept, which rejects that chain).
+    may_overflow: bool = False
 
     @property
     def batch_args(self) -> tuple[str, ...]:
@@ -410,7 +413,8 @@ SPECS = [
                Bad(_with(p=lambda t: t[:, :2]), "p"), Bad(_with(grad=lambda t: t[1:]), "grad"),
                Bad(_with(momentum_step=0.0), "momentum_step"), Bad(_with(momentum_step=1.5), "momentum_step"),
                Bad(_with(x=lambda t: t[0, 0]), "x")],
-           ("close", "close"), batch=("x", "p", "grad"), seeded=False),
+           ("close", "close"), batch=("x", "p", "grad"), seeded=False,
+           may_overflow=True),
     OpSpec("hmc_accept", make_hmc_accept,
            lambda a, s: reference.hmc_accept(*a.values(), s),
            _step_size_bad() + _inv_mass_bad() + [

@@ -79,7 +79,7 @@ def ising_gibbs(s, n_steps: int, beta, J: float, h: float, seed: int, sweep0: in
             u = uniforms(seed, 2 * sweep + colour, B * L * L // 2, s.dtype, s.device)
             u = u.view(B, L, L // 2).repeat_interleave(2, 2)  # site j reads element j // 2
             index = ((neighbour_sum(s) + 4) / 2).long()
-            p = prob.gather(1, index.view(B, -1)).view(B, L, L)
+            p = prob.gather(1, index.view(B, L * L)).view(B, L, L)
             new = torch.where(u < p, 1.0, -1.0).to(s.dtype)
             s = torch.where(checkerboard(L, colour, s.device), new, s)
     return s
