@@ -22,7 +22,7 @@ JOBS = {
             "--ais-chains", "20"],
     "ebm": ["--data", "moons", "--epochs", "2", "--sample-steps", "20"],
     "diffusion": ["--kind", "ddpm", "--timesteps", "50", "--hidden", "32", "--depth", "1",
-                  "--epochs", "1", "--sample-steps", "10"],
+                  "--epochs", "1", "--sampler", "ddim", "--sample-steps", "10"],
     "vae": ["--hidden", "32", "--epochs", "1", "--iwae-samples", "10", "--variance-samples", "5"],
     "svgd": ["--hidden", "4", "--epochs", "1", "--sample-particles", "20", "--sample-steps", "5"],
     "ising": ["--L", "8", "--samples", "200", "--burn-in", "20", "--epochs", "2"],

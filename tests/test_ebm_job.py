@@ -41,9 +41,10 @@ def test_an_untrained_energy_fails_the_mmd_threshold():
 @pytest.mark.parametrize("method", ["sml", "sm", "ssm", "dsm"])
 def test_every_method_trains_resumes_and_evaluates(method, tmp_path, capsys):
     out = str(tmp_path / method)
-    args = ["train", "ebm", "--method", method, "--hidden", "16", *QUICK, "--out", out]
-    cli_main([*args, "--epochs", "1", "--n-steps", "5"])
-    cli_main([*args, "--epochs", "2", "--n-steps", "5", "--resume"])
+    args = ["train", "ebm", "--method", method, "--hidden", "16", *QUICK, "--out", out,
+            *(["--n-steps", "5"] if method == "sml" else [])]
+    cli_main([*args, "--epochs", "1"])
+    cli_main([*args, "--epochs", "2", "--resume"])
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["epochs"] == 2 and torch.isfinite(torch.tensor(metrics["mmd2_test"]))
     capsys.readouterr()

@@ -409,5 +409,8 @@ class Trainer:
         if kwargs.get("shards") is None:
             kwargs["shards"] = len(state["trainer"]["shards"])
         trainer = cls(model, objective, data, checkpoint=checkpoint, **kwargs)
-        trainer.load_state_dict(state["trainer"])
+        try:
+            trainer.load_state_dict(state["trainer"])
+        except CheckpointError as exc:
+            raise CheckpointError(f"{checkpoint}: {exc}") from None
         return trainer
