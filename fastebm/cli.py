@@ -12,7 +12,6 @@ one line (FASTEBM_DEBUG=1 shows the traceback).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -83,9 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def train(args: argparse.Namespace, rest: list[str]) -> None:
     job = args.job
-    out = args.out or os.path.join("runs", job.name)
     config = {a.dest: getattr(args, a.dest) for a in job.all_args if a.dest not in RUN_ONLY}
     job.check(config)
+    out = args.out or os.path.join("runs", job.folder(config))
     for arg in job.all_args:  # a flag given where it does not apply would be silently ignored
         if arg.flag in args.given and not arg.applies(config):
             needs = " and ".join(f"--{k.replace('_', '-')} {' / '.join(map(str, v))}"
@@ -145,8 +144,22 @@ def evaluate(args: argparse.Namespace, rest: list[str]) -> None:
 
 
 def _report(job, metrics: dict, run: Run) -> None:
-    print(json.dumps({k: metrics[k] for k in job.summary_keys if k in metrics}, indent=2))
+    """The job's headline metrics, one a line (4 significant digits; every digit is in
+    metrics.json), and the files written."""
+    shown = [k for k in job.summary_keys if k in metrics]
+    width = max(map(len, shown), default=0)
+    print(f"{job.name} run in {run.out}:")
+    for key in shown:
+        print(f"  {key:<{width}}  {_readable(metrics[key])}")
     print("wrote " + ", ".join(os.path.join(run.out, name) for name in run.written))
+
+
+def _readable(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return f"{len(value)} rows (metrics.json)"
+    return str(value)
 
 
 def bench(args: argparse.Namespace, rest: list[str]) -> None:

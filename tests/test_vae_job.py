@@ -44,7 +44,7 @@ def test_resume_is_bit_for_bit_and_evaluate_remeasures(tmp_path, capsys):
     assert all(torch.equal(a[k], b[k]) for k in a)
     capsys.readouterr()
     cli_main(["evaluate", whole, "--iwae-samples", "20"])
-    assert '"test_iwae"' in capsys.readouterr().out
+    assert "  test_iwae " in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("flags,match", [

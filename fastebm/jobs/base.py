@@ -122,7 +122,7 @@ def positive_list(text: str) -> list[float]:
 #: Flags of every job's run: seed, folder, resume, checkpoints, progress.
 RUN_ARGS = [
     Arg("--seed", count(0), 0, "seed of the initial weights, data order and sampling"),
-    Arg("--out", str, None, "the run folder (default: runs/<job>)"),
+    Arg("--out", str, None, "the run folder (default: runs/<job>; diffusion: runs/diffusion-<kind>)"),
     Arg("--resume", None, False, "continue the checkpoint in --out"),
     Arg("--checkpoint-every", count(0), 0, "steps between checkpoints; 0 = every epoch",
         resume_may_change=True),
@@ -187,7 +187,8 @@ class Job:
 
     and the job owns the rest: ``train`` (fit, measure with the EMA weights, draw, curves.png
     without the ``plotted_apart`` history keys, samples.pt, metrics.json) and ``evaluate`` (the
-    same on the saved weights, with the ``evaluate`` options). ``check(config)`` raises ValueError
+    same on the saved weights, with the ``evaluate`` options). ``run_folder(config)``: the
+    default folder's name under runs/ where the job's name is not enough. ``check(config)`` raises ValueError
     for flag combinations no single flag's check sees, before any work. A job that also samples
     a model without training (``fastebm sample <job>``) gives ``sample(config, run, progress) ->
     metrics`` and its flags ``sample_args`` (checked by ``check`` too). ``model(config)``: the
@@ -206,6 +207,7 @@ class Job:
     measure_on_every_rank: bool = False
     plotted_apart: tuple[str, ...] = ()
     untrained_model: Callable[[dict], nn.Module] | None = None
+    run_folder: Callable[[dict], str] | None = None
     check: Callable[[dict], None] = lambda config: None
     summary_keys: tuple[str, ...] = ()
     sample: Callable | None = None
@@ -227,6 +229,10 @@ class Job:
 
     def evaluate_args(self) -> list[Arg]:
         return [a for a in self.all_args if a.evaluate]
+
+    def folder(self, config: dict) -> str:
+        """The run's default folder under runs/: the job's name, or ``run_folder(config)``."""
+        return self.run_folder(config) if self.run_folder else self.name
 
     def model(self, config: dict) -> nn.Module:
         """The job's untrained model of ``config``."""

@@ -101,6 +101,7 @@ JOB = Job("diffusion", "a diffusion model: DDPM on the digits, Sohl-Dickstein's 
           lambda setup, config, context: kind(config).measure(setup, config, context), draw, title,
           epoch_metrics=lambda setup, config, trainer: kind(config).quick(setup, config, trainer),
           ema=lambda config: config["ema"], check=check,
+          run_folder=lambda config: f"diffusion-{config['kind']}",
           summary_keys=("bound_bits", "trajectory_log_likelihood_bits",
                         "gaussian_fit_log_likelihood_bits", "independent_pixels_log_likelihood_bits",
                         "mmd2_test", "mmd2_train_vs_test", "class_coverage_tv",

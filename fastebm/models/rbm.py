@@ -61,6 +61,11 @@ def base_rate_biases(data: torch.Tensor | None, n_visible: int, *, dtype=torch.f
     return torch.logit(p).to(dtype=dtype, device=device)
 
 
+def annealing_label(betas) -> str:
+    """The progress-bar label of an annealing run: "AIS" up the βs, "reverse AIS" down them."""
+    return "AIS" if betas[0] <= betas[-1] else "reverse AIS"
+
+
 class _BaseRatePath:
     """AIS's path for a BernoulliRBM (Salakhutdinov & Murray 2008): base-rate model
     p_A(v) ∝ exp(base_b·v) (hidden units free), log Z_A = H log 2 + Σ softplus(base_b);
@@ -77,7 +82,7 @@ class _BaseRatePath:
 
     def anneal(self, v: torch.Tensor, betas: list[float], generator) -> torch.Tensor:
         return ops.rbm_ais(v, self.W, self.b, self.c, self.base_b, betas, generator=generator,
-                           desc="AIS")[0]
+                           desc=annealing_label(betas))[0]
 
 
 class _GaussianBasePath:
@@ -97,7 +102,7 @@ class _GaussianBasePath:
 
     def anneal(self, v: torch.Tensor, betas: list[float], generator) -> torch.Tensor:
         return ops.grbm_ais(v, self.W, self.b, self.c, self.sigma, betas, generator=generator,
-                            desc="AIS")[0]
+                            desc=annealing_label(betas))[0]
 
 
 class BernoulliRBM(_RBM):
