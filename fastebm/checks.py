@@ -12,8 +12,7 @@ import torch
 
 def check_count(value, name: str, minimum: int = 1) -> int:
     """An integer >= minimum (bools and floats such as 1.5 refused); returned as int."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = check_integer(value, name)
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
@@ -38,9 +37,7 @@ def check_real(value, name: str, *, low: float | None = None, high: float | None
                dtype: torch.dtype | None = None) -> float:
     """A finite real number in [low, high] (open ends where asked), and finite in ``dtype`` when
     given (1e39 is a finite Python float but not a float32); returned as float."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
+    value = check_number(value, name)
     if dtype is not None and math.isfinite(value) and abs(value) > torch.finfo(dtype).max:
         raise ValueError(f"{name} must be finite in {dtype} (|{name}| <= "
                          f"{torch.finfo(dtype).max:g}), got {value:g}")

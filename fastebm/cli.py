@@ -187,10 +187,10 @@ def main(argv: list[str] | None = None) -> None:
     except (UsageError, CheckpointError, ValueError, TypeError, MemoryError, RuntimeError) as exc:
         if os.environ.get("FASTEBM_DEBUG") == "1":
             raise
-        if (isinstance(exc, RuntimeError) and not isinstance(exc, CheckpointError)
-                and not _out_of_memory(exc)):
+        memory = _out_of_memory(exc)
+        if isinstance(exc, RuntimeError) and not isinstance(exc, CheckpointError) and not memory:
             raise  # a bug: the traceback
-        sys.exit(f"fastebm: error: {_out_of_memory(exc) or exc}")
+        sys.exit(f"fastebm: error: {memory or exc}")
 
 
 def _out_of_memory(exc: BaseException) -> str:

@@ -290,11 +290,11 @@ def _gmm_langevin_fake(x, log_weights, means, stds, step_size, n_steps, mala, se
     check_same_kind(log_weights, "log_weights", x, "x")
     check_size(log_weights, "log_weights", 0, means.shape[0], "K = means.size(0)")
     if not 1 <= x.shape[1] <= GMM_MAX_DIM:
-        raise ValueError(f"fastebm: argument 'x' must have 1 to 16 dimensions per chain for the "
-                         f"mixture kernel, got {x.shape[1]}")
+        raise ValueError(f"fastebm: argument 'x' must have 1 to {GMM_MAX_DIM} dimensions per "
+                         f"chain for the mixture kernel, got {x.shape[1]}")
     if not 1 <= means.shape[0] <= GMM_MAX_COMPONENTS:
-        raise ValueError(f"fastebm: argument 'means' must hold 1 to 64 components, got "
-                         f"{means.shape[0]}")
+        raise ValueError(f"fastebm: argument 'means' must hold 1 to {GMM_MAX_COMPONENTS} "
+                         f"components, got {means.shape[0]}")
     check_scalar(step_size, "step_size", x.dtype, positive=True)
     check_at_least(n_steps, "n_steps", 1)
     check_at_least(step0, "step0", 0)

@@ -31,8 +31,8 @@ class TrainingDiverged(ValueError):
 
 
 def _all_finite(tensors) -> bool:
-    """Whether every tensor (None skipped) holds only finite values: one host sync."""
-    flags = [torch.isfinite(t).all() for t in tensors if t is not None]
+    """Whether every tensor holds only finite values: one host sync."""
+    flags = [torch.isfinite(t).all() for t in tensors]
     return not flags or bool(torch.stack(flags).all())
 
 
@@ -251,8 +251,8 @@ class Trainer:
             p.grad = g
         self._average_grads()
         loss = metrics[0].get("loss", 0.0) if isinstance(metrics[0], dict) else 0.0
-        if not math.isfinite(loss) or not _all_finite(summed):
-            self._diverged("the loss or a gradient is NaN or Inf")
+        if not math.isfinite(loss):
+            self._diverged("the loss is NaN or Inf")
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
         if self.schedule is not None and not _is_scheduler(self.schedule):
@@ -260,8 +260,8 @@ class Trainer:
             for group, base in zip(self.optimizer.param_groups, self.base_lrs):
                 group["lr"] = base * factor
         self.optimizer.step()
-        if not _all_finite(self.model.parameters()):
-            self._diverged("a weight became NaN or Inf")
+        if not _all_finite(self.model.parameters()):  # a NaN / Inf gradient makes one too
+            self._diverged("a gradient or weight became NaN or Inf")
         if _is_scheduler(self.schedule):
             self.schedule.step()
         if self.ema is not None:
