@@ -145,12 +145,14 @@ def evaluate(args: argparse.Namespace, rest: list[str]) -> None:
 
 def _report(job, metrics: dict, run: Run) -> None:
     """The job's headline metrics, one a line (4 significant digits; every digit is in
-    metrics.json), and the files written."""
+    metrics.json), the verdicts against its baselines, and the files written."""
     shown = [k for k in job.summary_keys if k in metrics]
     width = max(map(len, shown), default=0)
     print(f"{job.name} run in {run.out}:")
     for key in shown:
         print(f"  {key:<{width}}  {_readable(metrics[key])}")
+    for line in metrics.get("verdicts", []):
+        print(f"  {line}")
     print("wrote " + ", ".join(os.path.join(run.out, name) for name in run.written))
 
 

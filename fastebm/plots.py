@@ -61,8 +61,12 @@ def energy_landscape(energy, path: str, title: str = "", box: tuple[float, float
     _save(fig, path, title)
 
 
-def training_curves(history: list[dict], path: str, title: str = "") -> None:
-    """Save one panel per metric in ``history`` (a list of per-epoch dicts) against epoch."""
+def training_curves(history: list[dict], path: str, title: str = "",
+                    references: dict[str, dict[str, float]] | None = None) -> None:
+    """Save one panel per metric in ``history`` (a list of per-epoch dicts) against epoch;
+    ``references`` {history key: {label: value}} draws each value as a dashed line, labelled,
+    on that key's panel (baselines, true parameters, the held-out floor, the final metric)."""
+    references = references or {}
     keys = sorted({k for rec in history for k, v in rec.items()
                    if k not in ("epoch", "step") and isinstance(v, (int, float))})
     groups: dict[str, list[str]] = {}
@@ -74,11 +78,16 @@ def training_curves(history: list[dict], path: str, title: str = "") -> None:
         for k in members:
             pts = [(rec["epoch"], rec[k]) for rec in history if k in rec]
             ax.plot(*zip(*pts), marker="o", ms=3, label=k)
+            for (label, value), colour in zip(references.get(k, {}).items(), _REFERENCE_COLOURS):
+                ax.axhline(value, color=colour, ls="--", lw=1.2, label=label)
         ax.set_xlabel("epoch")
         ax.set_title(name)
         ax.grid(alpha=0.3)
         ax.legend()
     _save(fig, path, title)
+
+
+_REFERENCE_COLOURS = ("0.35", "tab:red", "tab:green", "tab:purple")
 
 
 def lattice_snapshots(lattices: torch.Tensor, labels: list[str], path: str, title: str = "",

@@ -17,7 +17,8 @@ from fastebm.cli import build_parser, main as cli_main
 from fastebm.jobs import JOBS
 
 QUICK = ["--data", "digits", "--hidden", "16", "--epochs", "8", "--ais-betas", "1000",
-         "--ais-chains", "50", "--no-progress"]
+         "--ais-chains", "50", "--no-progress", "--lr", "5e-3", "--lr-schedule", "constant",
+         "--pt-betas", "1"]
 
 
 def fails(argv, match, capsys):
@@ -43,6 +44,7 @@ def test_train_resume_evaluate(tmp_path, capsys):
     assert abs(metrics["log_z_ais"] - metrics["log_z_exact"]) < 0.2
     assert metrics["test_log_likelihood"] > metrics["base_rate_test_log_likelihood"] + 0.5
     assert 0 <= metrics["class_coverage_tv"] <= 1
+    assert any("better than the base-rate model" in line for line in metrics["verdicts"])
     fails(["train", "rbm", *QUICK, "--out", out, "--hidden", "32", "--resume"], "configuration",
           capsys)
     fails(["train", "rbm", *QUICK, "--out", out, "--epochs", "3", "--resume"], "12 epochs done",
@@ -63,8 +65,8 @@ def test_load_run_returns_the_trained_model_and_samples_pt(tmp_path, capsys):
     """load_run gives back the trained RBM (same weights as the checkpoint), its config and
     metrics; samples.pt holds the job's final samples."""
     out = str(tmp_path / "run")
-    cli_main(["train", "rbm", *QUICK, "--epochs", "2", "--method", "cd", "--optimizer", "sgd",
-              "--out", out])
+    cli_main(["train", "rbm", *QUICK[:-2], "--epochs", "2", "--method", "cd", "--optimizer",
+              "sgd", "--out", out])
     run = fastebm.load_run(out)
     assert run.config["chains"] == 100 and "chains" not in run.metrics
     assert run.metrics["momentum"] == 0.9
@@ -174,3 +176,18 @@ def test_damaged_checkpoints_are_named(tmp_path, capsys):
     state["trainer"]["model"]["J"] = torch.zeros(3)  # not the model's shape
     torch.save(state, path)
     fails(["evaluate", out], "checkpoint.pt", capsys)
+
+
+def test_verdicts_say_whether_a_run_beat_its_baselines():
+    """A metric against a measured baseline or a fixed target: better / worse by how much, and
+    a WARNING where the run lost; a check whose metric the run lacks says nothing."""
+    from fastebm.jobs.verdicts import Versus, coverage_target, verdicts
+
+    checks = (Versus("ll", "base", "the base-rate model", "nats"), coverage_target(0.10))
+    assert verdicts(checks, {"ll": -18.7, "base": -25.3, "class_coverage_tv": 0.05}) == [
+        "ll -18.7 nats: 6.6 better than the base-rate model (-25.3)",
+        "class_coverage_tv 0.05: meets the target ≤ 0.1"]
+    assert verdicts(checks, {"ll": -30.0, "base": -25.3, "class_coverage_tv": 0.43}) == [
+        "WARNING: ll -30 nats: 4.7 worse than the base-rate model (-25.3)",
+        "WARNING: class_coverage_tv 0.43: misses the target ≤ 0.1"]
+    assert verdicts(checks, {"base": -25.3}) == []

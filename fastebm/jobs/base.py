@@ -21,6 +21,7 @@ from ..samplers import tempering_ladder
 from ..training.schedules import SCHEDULES
 from ..training.trainer import Trainer
 from ..run_loading import load_trained
+from .verdicts import Versus, verdicts
 
 
 def _float_list(text: str) -> list[float]:
@@ -193,7 +194,10 @@ class Job:
     a model without training (``fastebm sample <job>``) gives ``sample(config, run, progress) ->
     metrics`` and its flags ``sample_args`` (checked by ``check`` too). ``model(config)``: the
     untrained model alone (default: ``build(config).model``), what ``fastebm.load_run`` loads a
-    checkpoint into."""
+    checkpoint into. ``summary_keys``: the metrics the console shows; ``verdicts``: the
+    comparisons with the job's baselines and targets (metrics.json's "verdicts", the summary's
+    last lines); ``references(metrics)``: {history key: {label: value}}, the dashed lines on
+    curves.png (baselines, true parameters, the held-out floor)."""
 
     name: str
     help: str
@@ -210,6 +214,8 @@ class Job:
     run_folder: Callable[[dict], str] | None = None
     check: Callable[[dict], None] = lambda config: None
     summary_keys: tuple[str, ...] = ()
+    verdicts: tuple[Versus, ...] = ()
+    references: Callable[[dict], dict] = lambda metrics: {}
     sample: Callable | None = None
     sample_args: list[Arg] = field(default_factory=list)
     sample_help: str = ""
@@ -270,12 +276,13 @@ class Job:
     def _report(self, setup: Setup, config: dict, measured: Measured, context: Context, run,
                 extra: dict = {}) -> dict:
         metrics = {**config, **extra, **measured.metrics}
+        metrics["verdicts"] = verdicts(self.verdicts, metrics)
         run.write_samples(measured.samples)
         self.draw(setup, config, measured, context, run)
         if context.history:
             training_curves([{k: v for k, v in record.items() if not k.startswith(self.plotted_apart)}
                              for record in context.history], run.path("curves.png"),
-                            self.title(setup, config))
+                            self.title(setup, config), self.references(metrics))
         run.write_metrics(metrics)
         return metrics
 

@@ -13,6 +13,7 @@ from ..objectives import CD, PCD, PseudoLikelihood, log_pseudo_likelihood
 from ..partition import ais, exact_log_z, log_likelihood, reverse_ais
 from ..plots import sample_grid
 from .base import Arg, Context, Job, Measured, Setup, count, ladder, training_args
+from .verdicts import Versus, coverage_target
 
 METHODS = {"cd": "CD-k", "pcd": "PCD-k (SML)", "pl": "exact pseudo-likelihood",
            "spl": "stochastic pseudo-likelihood"}
@@ -20,6 +21,8 @@ METHODS = {"cd": "CD-k", "pcd": "PCD-k (SML)", "pl": "exact pseudo-likelihood",
 EXACT_LIMIT = 20
 _PL_ROWS = 500  # examples the per-epoch pseudo-likelihood is measured on
 _SAMPLES, _SAMPLE_SWEEPS = 500, 1000  # model samples drawn, classified and pictured
+#: The default PCD chains' tempering ladder: with the cosine schedule, samples of every class.
+PT_BETAS = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
 
 ARGS = [
     Arg("--data", str, "digits", "embedded data set", choices=tuple(datasets.DATASETS)),
@@ -27,21 +30,16 @@ ARGS = [
     Arg("--method", str, "pcd", "objective: " + ", ".join(f"{k} = {v}" for k, v in METHODS.items()),
         choices=tuple(METHODS)),
     Arg("--k", count(), 1, "Gibbs sweeps per update (CD / PCD)", only={"method": ("cd", "pcd")}),
-    *training_args(epochs=30, batch_size=100, lr=5e-3),
+    *training_args(epochs=100, batch_size=100, lr=1e-2, lr_schedule="cosine"),
     Arg("--chains", count(), 100, "persistent chains (PCD)", only={"method": ("pcd",)}),
-    Arg("--pt-betas", ladder, None,
-        "parallel tempering inverse temperatures for PCD, e.g. 1,0.9,0.8",
+    Arg("--pt-betas", ladder, PT_BETAS,
+        "parallel tempering inverse temperatures for PCD, from 1 down (1: no tempering)",
         only={"method": ("pcd",)}),
     Arg("--ais-chains", count(), 1000, "AIS chains of the measurement", resume_may_change=True,
         evaluate=True),
     Arg("--ais-betas", count(3), 14500, "AIS inverse temperatures", resume_may_change=True,
         evaluate=True),
 ]
-
-
-def check(config: dict) -> None:
-    if config["pt_betas"] is not None and config["method"] != "pcd":
-        raise ValueError(f"--pt-betas is for --method pcd, not {config['method']}")
 
 
 def make_objective(config: dict):
@@ -147,8 +145,12 @@ def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) 
 
 JOB = Job("rbm", "a Bernoulli RBM on embedded binarised images (digits, mnist5k)", ARGS, build,
           measure, draw, title, epoch_metrics=lambda setup, config, trainer:
-          pl_metrics(trainer.model, setup.data), measure_on_every_rank=True, check=check,
+          pl_metrics(trainer.model, setup.data), measure_on_every_rank=True,
           summary_keys=("log_z_ais", "log_z_ais_stderr", "log_z_reverse_ais", "log_z_exact",
                         "train_log_likelihood", "test_log_likelihood",
                         "base_rate_test_log_likelihood", "test_pseudo_log_likelihood",
-                        "class_coverage_tv", "train_seconds"))
+                        "class_coverage_tv", "train_seconds"),
+          verdicts=(Versus("test_log_likelihood", "base_rate_test_log_likelihood",
+                           "the base-rate model", "nats"), coverage_target(0.10)),
+          references=lambda metrics: {"test_pseudo_log_likelihood": {  # PL = LL for it
+              "base-rate model": metrics["base_rate_test_log_likelihood"]}})

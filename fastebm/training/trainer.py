@@ -19,6 +19,7 @@ from ..models.base import check_visible
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .distributed import join_process_group
 from .ema import EMA
+from .epoch_log import EpochMeans, epoch_line, is_reported
 from .optim import build_optimizer
 
 #: Most steps one fused multi-step call makes (objective.run_steps): how soon Ctrl-C is honoured.
@@ -291,8 +292,10 @@ class Trainer:
             rows = self._epoch_rows(self.epoch) if isinstance(self.data, torch.Tensor) else None
             if rows is not None and self._fusable():
                 self._run_fused(bar, rows)
+            means = EpochMeans()
             for step, batch in self._remaining_batches(rows):
                 step_metrics = self._step(batch)
+                means.add(step_metrics)
                 self.step_in_epoch, self.global_step = step + 1, self.global_step + 1
                 if self.checkpoint_every and self.global_step % self.checkpoint_every == 0:
                     self.save()
@@ -300,13 +303,12 @@ class Trainer:
                 if step_metrics and step % 10 == 0:
                     bar.set_postfix(step_metrics, refresh=False)
         self.epoch, self.step_in_epoch = self.epoch + 1, 0
-        record = {"epoch": self.epoch, "step": self.global_step}
+        record = {"epoch": self.epoch, "step": self.global_step, **means.means()}
         for callback in self.callbacks:
             record.update(callback(self) or {})
         self.history.append(record)
-        if self.progress and not self.rank:
-            tqdm.write(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                                for k, v in record.items()))
+        if self.progress and not self.rank and is_reported(self.epoch, epochs):
+            tqdm.write(epoch_line(record, epochs))
         self.save()
 
     def _fusable(self) -> bool:
