@@ -5,12 +5,16 @@ training curves, spin-lattice snapshots and measured observables beside exact cu
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+_DPI = 120
 
 
 def sample_grid(images: torch.Tensor, shape: tuple[int, int], path: str, title: str = "",
@@ -28,6 +32,28 @@ def sample_grid(images: torch.Tensor, shape: tuple[int, int], path: str, title: 
     fig, ax = plt.subplots(figsize=(6, 6 * canvas.shape[0] / canvas.shape[1]))
     ax.imshow(canvas.numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
+    _save(fig, path, title)
+
+
+def labelled_rows(rows: list[torch.Tensor], labels: list[str], shape: tuple[int, int], path: str,
+                  title: str = "") -> None:
+    """Save image rows (each [n, h·w], values in [0, 1]) one above the other, each labelled on
+    its left (e.g. known / inpainted / truth); every cell is at least 24 px tall."""
+    n = max(len(r) for r in rows)
+    cell = max(0.45, 24 / _DPI)  # inches per image
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.6 + n * cell, 0.9 + len(rows) * cell),
+                             squeeze=False)
+    for r, (images, label) in enumerate(zip(rows, labels)):
+        for c, ax in enumerate(axes[r]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if c < len(images):
+                ax.imshow(images[c].detach().cpu().float().view(*shape).numpy(), cmap="gray_r",
+                          vmin=0, vmax=1, interpolation="nearest")
+        axes[r][0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
+    fig.subplots_adjust(wspace=0.08, hspace=0.08)
     _save(fig, path, title)
 
 
@@ -101,8 +127,12 @@ def lattice_snapshots(lattices: torch.Tensor, labels: list[str], path: str, titl
         ax.set_axis_off()
     for ax, lattice, label in zip(axes.flat, lattices.detach().cpu().float(), labels):
         ax.imshow(lattice.numpy(), cmap="gray_r", vmin=-1, vmax=1, interpolation="nearest")
-        ax.set_title(label, fontsize=9)
-    _save(fig, path, title)
+        ax.set_title(textwrap.fill(label, 30), fontsize=9)
+    fig.legend(handles=[Patch(facecolor="black", edgecolor="0.5", label="spin +1"),
+                        Patch(facecolor="white", edgecolor="0.5", label="spin −1")],
+               loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    _save(fig, path, title, tight=False)
 
 
 def measured_vs_exact(x: list[float], panels: list[dict], path: str, title: str = "",
@@ -139,9 +169,12 @@ def log_curves(history: list[dict], keys: list[str], path: str, title: str = "",
     _save(fig, path, title)
 
 
-def _save(fig, path: str, title: str) -> None:
+def _save(fig, path: str, title: str, tight: bool = True) -> None:
+    """Write the figure with its title wrapped to the figure's width (never clipped)."""
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+        width_chars = max(20, int(fig.get_figwidth() * 10))
+        fig.suptitle(textwrap.fill(title, width_chars))
+    if tight:
+        fig.tight_layout()
+    fig.savefig(path, dpi=_DPI, bbox_inches="tight")
     plt.close(fig)

@@ -12,6 +12,8 @@ import os
 import pytest
 import torch
 
+import fastebm
+
 from fastebm.cli import main as cli_main
 from fastebm.jobs import diffusion
 from fastebm.jobs.base import Context
@@ -19,7 +21,7 @@ from fastebm.mmd import mmd2
 
 from test_cli import fails
 
-QUICK = ["--no-progress", "--timesteps", "100", "--hidden", "128", "--depth", "2"]
+QUICK = ["--no-progress", "--timesteps", "100", "--network", "mlp", "--hidden", "128", "--depth", "2"]
 
 
 def untrained_mmd(config: dict) -> float:
@@ -38,8 +40,8 @@ def test_ddpm_trains_resumes_and_evaluates(tmp_path, capsys):
     cli_main([*args, "--epochs", "60", "--resume"])
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["epochs"] == 60
-    config = {**{a.dest: a.default for a in diffusion.JOB.all_args}, "timesteps": 100, "hidden": 128,
-              "depth": 2}
+    config = {**{a.dest: a.default for a in diffusion.JOB.all_args}, "timesteps": 100,
+              "network": "mlp", "hidden": 128, "depth": 2}
     assert metrics["mmd2_test"] < 0.3 * untrained_mmd(config), metrics["mmd2_test"]
     assert metrics["bound_bits"] < metrics["trajectory_log_likelihood_bits"] < 0, metrics
     capsys.readouterr()
@@ -58,6 +60,8 @@ def test_ddpm_trains_resumes_and_evaluates(tmp_path, capsys):
     (["--kind", "gaussian", "--data", "digits"], "--kind gaussian"),
     (["--kind", "ddpm", "--data", "moons"], "--kind ddpm"), (["--fixed-noise-vars", "1"], "unrecognized"),
     (["--kind", "binomial", "--data", "swissroll"], "--kind binomial"),
+    (["--kind", "gaussian", "--network", "unet"], "--network unet"), (["--channels", "0"], "--channels"),
+    (["--hidden", "64"], "--network mlp"), (["--network", "mlp", "--channels", "8"], "--network unet"),
 ])
 def test_bad_flags_are_refused_before_any_work(flags, match, tmp_path, capsys):
     out = tmp_path / "bad"
@@ -96,8 +100,8 @@ def test_binomial_kind_bound_trajectory_inpainting_and_denoising(tmp_path, capsy
     pixels -36.5, reached by the default run's 500 epochs); inpainting beats chance and
     denoising does not add errors to the noisy input; every picture written."""
     out = str(tmp_path / "binomial")
-    cli_main(["train", "diffusion", "--kind", "binomial", "--timesteps", "20", "--hidden", "256",
-              "--depth", "2", "--epochs", "40", "--no-progress", "--out", out])
+    cli_main(["train", "diffusion", "--kind", "binomial", "--timesteps", "20", "--network", "mlp",
+              "--hidden", "256", "--depth", "2", "--epochs", "40", "--no-progress", "--out", out])
     written = capsys.readouterr().out
     for name in ("checkpoint.pt", "samples.png", "inpainting.png", "denoising.png", "curves.png",
                  "metrics.json"):
@@ -107,3 +111,18 @@ def test_binomial_kind_bound_trajectory_inpainting_and_denoising(tmp_path, capsy
     assert m["bound_bits"] > -64.8 + 20, m
     assert m["inpainting_bit_error_unknown"] < 0.4, m
     assert m["denoising_bit_error"] < 1.1 * m["noisy_bit_error"], m
+
+
+def test_the_image_kinds_default_to_the_unet(tmp_path, capsys):
+    """ddpm and binomial train the U-Net unless --network mlp; its run writes the labelled
+    inpainting strip, and the console ends with the verdicts against independent pixels and the
+    class-coverage target."""
+    out = str(tmp_path / "unet")
+    cli_main(["train", "diffusion", "--timesteps", "20", "--channels", "8", "--epochs", "1",
+              "--no-progress", "--out", out])
+    said = capsys.readouterr().out
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["network"] == "unet" and "hidden" not in metrics and "depth" not in metrics
+    assert any("independent pixels" in line for line in metrics["verdicts"])
+    assert "independent pixels" in said and "class_coverage_tv" in said
+    assert fastebm.load_run(out).model.__class__.__name__ == "UNetDenoiser"

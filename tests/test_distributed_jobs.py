@@ -19,10 +19,10 @@ from test_distributed import free_port
 
 JOBS = {
     "rbm": ["--data", "digits", "--hidden", "16", "--epochs", "2", "--ais-betas", "100",
-            "--ais-chains", "20"],
+            "--ais-chains", "20", "--lr-schedule", "constant"],  # runs of 1 and 2 epochs resume
     "ebm": ["--data", "moons", "--epochs", "2", "--sample-steps", "20"],
-    "diffusion": ["--kind", "ddpm", "--timesteps", "50", "--hidden", "32", "--depth", "1",
-                  "--epochs", "1", "--sampler", "ddim", "--sample-steps", "10"],
+    "diffusion": ["--kind", "ddpm", "--timesteps", "50", "--network", "mlp", "--hidden", "32",
+                  "--depth", "1", "--epochs", "1", "--sampler", "ddim", "--sample-steps", "10"],
     "vae": ["--hidden", "32", "--epochs", "1", "--iwae-samples", "10", "--variance-samples", "5"],
     "svgd": ["--hidden", "4", "--epochs", "1", "--sample-particles", "20", "--sample-steps", "5"],
     "ising": ["--L", "8", "--samples", "200", "--burn-in", "20", "--epochs", "2"],

@@ -196,7 +196,7 @@ class Job:
     untrained model alone (default: ``build(config).model``), what ``fastebm.load_run`` loads a
     checkpoint into. ``summary_keys``: the metrics the console shows; ``verdicts``: the
     comparisons with the job's baselines and targets (metrics.json's "verdicts", the summary's
-    last lines); ``references(metrics)``: {history key: {label: value}}, the dashed lines on
+    last lines), or a function of the metrics giving them; ``references(metrics)``: {history key: {label: value}}, the dashed lines on
     curves.png (baselines, true parameters, the held-out floor)."""
 
     name: str
@@ -214,7 +214,7 @@ class Job:
     run_folder: Callable[[dict], str] | None = None
     check: Callable[[dict], None] = lambda config: None
     summary_keys: tuple[str, ...] = ()
-    verdicts: tuple[Versus, ...] = ()
+    verdicts: tuple[Versus, ...] | Callable[[dict], tuple[Versus, ...]] = ()
     references: Callable[[dict], dict] = lambda metrics: {}
     sample: Callable | None = None
     sample_args: list[Arg] = field(default_factory=list)
@@ -276,7 +276,8 @@ class Job:
     def _report(self, setup: Setup, config: dict, measured: Measured, context: Context, run,
                 extra: dict = {}) -> dict:
         metrics = {**config, **extra, **measured.metrics}
-        metrics["verdicts"] = verdicts(self.verdicts, metrics)
+        checks = self.verdicts(metrics) if callable(self.verdicts) else self.verdicts
+        metrics["verdicts"] = verdicts(checks, metrics)
         run.write_samples(measured.samples)
         self.draw(setup, config, measured, context, run)
         if context.history:

@@ -30,9 +30,12 @@ KINDS = {"ddpm": "DDPM (Ho et al. 2020): ε-prediction, fixed variances, on digi
          "binomial": "Sohl-Dickstein et al. 2015: learnt reverse bit-flip rates, bound K, on the "
                      "binarised digits"}
 #: Each kind's defaults of the flags left unset (None).
-KIND_DEFAULTS = {"ddpm": {"data": "digits", "timesteps": 1000, "hidden": 512, "epochs": 400},
-                 "gaussian": {"data": "swissroll", "timesteps": 40, "hidden": 128, "epochs": 100},
-                 "binomial": {"data": "digits", "timesteps": 100, "hidden": 512, "epochs": 500}}
+KIND_DEFAULTS = {"ddpm": {"data": "digits", "timesteps": 1000, "network": "unet", "hidden": 512,
+                          "epochs": 100},
+                 "gaussian": {"data": "swissroll", "timesteps": 40, "network": "mlp", "hidden": 128,
+                              "epochs": 100},
+                 "binomial": {"data": "digits", "timesteps": 100, "network": "unet", "hidden": 512,
+                              "epochs": 200}}
 #: Each kind's build, measure, draw (with the job's title) and per-epoch curve (``quick``).
 KIND_MODULES = {"ddpm": diffusion_ddpm, "gaussian": diffusion_gaussian,
                 "binomial": diffusion_binomial}
@@ -50,9 +53,12 @@ ARGS = [
     Arg("--fixed-noise-vars", None, False, "keep the initial noise variances β_t (gaussian; "
         "default: learn β₂..β_T)",
         only={"kind": ("gaussian",)}),
+    Arg("--network", str, None, "the network: a convolutional U-Net (images; default of ddpm "
+        "and binomial) or an MLP (default of gaussian)", choices=("unet", "mlp")),
+    Arg("--channels", count(), 32, "the U-Net's first-level width", only={"network": ("unet",)}),
     Arg("--hidden", count(), None, "network MLP width (default: ddpm 512, gaussian 128, "
-        "binomial 512)"),
-    Arg("--depth", count(), 3, "network MLP hidden layers"),
+        "binomial 512)", only={"network": ("mlp",)}),
+    Arg("--depth", count(), 3, "network MLP hidden layers", only={"network": ("mlp",)}),
     *training_args(epochs=None, batch_size=128, lr=2e-3, lr_schedule="cosine"),
     Arg("--ema", real(low=0.0, high=1.0, high_open=True), 0.995, "EMA decay of the weights"),
     Arg("--sampler", str, "ddpm", "sampling method", choices=("ddpm", "ddim"),
@@ -76,6 +82,8 @@ def check(config: dict) -> None:
         raise ValueError(f"--kind {config['kind']} takes "
                          f"{'--data digits' if images else 'a 2-D point set'}, "
                          f"got --data {config['data']}")
+    if not images and config["network"] == "unet":
+        raise ValueError("--network unet is for images; 2-D points take --network mlp")
     if config["sampler"] == "ddim" and config["sample_steps"] > config["timesteps"]:
         raise ValueError(f"--sample-steps {config['sample_steps']} exceeds --timesteps "
                          f"{config['timesteps']}")
@@ -106,4 +114,6 @@ JOB = Job("diffusion", "a diffusion model: DDPM on the digits, Sohl-Dickstein's 
                         "gaussian_fit_log_likelihood_bits", "independent_pixels_log_likelihood_bits",
                         "mmd2_test", "mmd2_train_vs_test", "class_coverage_tv",
                         "inpainting_rmse_unknown", "inpainting_bit_error_unknown",
-                        "denoising_bit_error", "train_seconds"))
+                        "denoising_bit_error", "train_seconds"),
+          verdicts=lambda metrics: kind(metrics).VERDICTS,
+          references=lambda metrics: kind(metrics).references(metrics))

@@ -9,27 +9,39 @@ from __future__ import annotations
 import torch
 
 from .. import data as datasets
-from ..models import BinomialDiffusion, MLPDenoiser
+from ..models import BinomialDiffusion
 from ..objectives import DiffusionBound
-from ..plots import sample_grid
+from ..plots import labelled_rows, sample_grid
 from .base import Context, Measured, Setup
 from .diffusion_likelihood import BITS, independent_pixels_log_likelihood, likelihood_bits
+from .diffusion_network import network
 from .diffusion_likelihood import quick  # noqa: F401 (the kind's per-epoch curve)
 from .rbm import class_coverage
+from .verdicts import Versus, coverage_target
 
 _MEASURE = 359          # samples drawn; test digits of K (all 359)
 _TRAJECTORY_POINTS = 100
-_TRAJECTORIES = 50      # forward trajectories per test digit of the likelihood estimate
+_TRAJECTORIES = 10      # forward trajectories per test digit of the likelihood estimate
 _SHOWN = 20             # test digits inpainted and denoised in the pictures (all 359 measured)
 FLIP = 0.1              # the denoising demo's bit-flip probability
+
+
+#: K against independent pixels; the samples' class coverage.
+VERDICTS = (Versus("bound_bits", "independent_pixels_log_likelihood_bits", "independent pixels",
+                   "bits"), coverage_target(0.15))
+
+
+def references(metrics: dict) -> dict:
+    return {"test_bound_bits": {"independent pixels": metrics["independent_pixels_log_likelihood_bits"],
+                                "final K (every step)": metrics["bound_bits"]}}
 
 
 def build(config: dict) -> Setup:
     """Data, model and objective of a configuration."""
     split = datasets.digits(binary=True)
-    torch.manual_seed(config["seed"])  # the MLP's initial weights
+    torch.manual_seed(config["seed"])  # the network's initial weights
     D = split.train.shape[1]
-    net = MLPDenoiser(D, config["timesteps"], config["hidden"], config["depth"])
+    net = network(config, split.shape)
     return Setup(split.train, BinomialDiffusion(net, D, config["timesteps"]), DiffusionBound(), split)
 
 
@@ -55,14 +67,14 @@ def measure(setup: Setup, config: dict, context: Context) -> Measured:
                **class_coverage(samples, split)}
     shown = slice(0, _SHOWN)
     return Measured(metrics, samples, {
-        "inpainting": torch.cat([test[shown] * mask[shown], filled[shown], test[shown]]),
-        "denoising": torch.cat([noisy[shown], denoised[shown], test[shown]])})
+        "inpainting": [test[shown] * mask[shown], filled[shown], test[shown]],
+        "denoising": [noisy[shown], denoised[shown], test[shown]]})
 
 
 def draw(setup: Setup, config: dict, measured: Measured, run, title: str) -> None:
     shape, pictures = setup.data.shape, measured.pictures
     sample_grid(measured.samples[:100], shape, run.path("samples.png"), f"{title}: samples")
-    sample_grid(pictures["inpainting"], shape, run.path("inpainting.png"),
-                "inpainting: known top half / inpainted / truth", cols=_SHOWN)
-    sample_grid(pictures["denoising"], shape, run.path("denoising.png"),
-                f"denoising: {FLIP:.0%} of bits flipped / denoised / truth", cols=_SHOWN)
+    labelled_rows(pictures["inpainting"], ["known top half", "inpainted", "truth"], shape,
+                  run.path("inpainting.png"), f"{title}: inpainting test digits")
+    labelled_rows(pictures["denoising"], [f"{FLIP:.0%} of bits flipped", "denoised", "truth"],
+                  shape, run.path("denoising.png"), f"{title}: denoising test digits")

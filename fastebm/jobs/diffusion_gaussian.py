@@ -9,15 +9,28 @@ import torch
 
 from .. import data as datasets
 from ..mmd import mmd2
-from ..models import GaussianDiffusion, MLPDenoiser
+from ..models import GaussianDiffusion
 from ..objectives import DiffusionBound
 from ..plots import point_samples
 from .base import Context, Measured, Setup
 from .diffusion_likelihood import BITS, likelihood_bits
+from .diffusion_network import network
+from .verdicts import Versus
 from .diffusion_likelihood import quick  # noqa: F401 (the kind's per-epoch curve)
 
 _MEASURE = 1000      # samples and test points measured
 _TRAJECTORIES = 100  # forward trajectories per test point of the likelihood estimate
+
+
+#: K and the trajectory estimate against a Gaussian fitted to the training points.
+VERDICTS = (Versus("bound_bits", "gaussian_fit_log_likelihood_bits", "the Gaussian fit", "bits"),
+            Versus("trajectory_log_likelihood_bits", "gaussian_fit_log_likelihood_bits",
+                   "the Gaussian fit", "bits"))
+
+
+def references(metrics: dict) -> dict:
+    return {"test_bound_bits": {"Gaussian fit": metrics["gaussian_fit_log_likelihood_bits"],
+                                "final K (every step)": metrics["bound_bits"]}}
 
 
 def build(config: dict) -> Setup:
@@ -25,7 +38,7 @@ def build(config: dict) -> Setup:
     split = datasets.load(config["data"])
     torch.manual_seed(config["seed"])  # the MLP's initial weights
     D = split.train.shape[1]
-    net = MLPDenoiser(D, config["timesteps"], config["hidden"], config["depth"], out_dim=2 * D)
+    net = network(config, (D,), out_channels=2)
     model = GaussianDiffusion(net, D, config["timesteps"], learn_noise_vars=not config["fixed_noise_vars"])
     return Setup(split.train, model, DiffusionBound(), split)
 

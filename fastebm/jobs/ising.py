@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from ..models import Ising2D, onsager_energy, onsager_magnetisation
 from ..objectives import GeneralisedPseudoLikelihood, PseudoLikelihood, RatioMatching, window_sets
+from ..ops import chunking
 from ..plots import lattice_snapshots, measured_vs_exact
 from .base import (Arg, Context, Job, Measured, Setup, _typed, count, positive_list, real,
                    training_args)
@@ -78,15 +79,29 @@ def check(config: dict) -> None:
         raise ValueError(f"--batch-size {config['batch_size']} exceeds --samples {config['samples']}")
 
 
+def sweep_bar(total: int, desc: str, progress: bool):
+    """A tqdm bar counting sweeps."""
+    return tqdm(total=total, desc=desc, unit="sweep", disable=not progress, leave=False)
+
+
+def run_sweeps(model: Ising2D, s: torch.Tensor, sweeps: int, beta, generator, bar,
+               every: int = 50) -> torch.Tensor:
+    """``sweeps`` sweeps of s [R, L, L] at β, ``every`` per call, counted on ``bar``."""
+    for k in [every] * (sweeps // every) + ([sweeps % every] if sweeps % every else []):
+        s = model.sweep(s, k, beta=beta, generator=generator)
+        bar.update(k)
+    return s
+
+
 def sweep_measurements(model: Ising2D, s: torch.Tensor, beta: torch.Tensor, sweeps: int,
-                       every: int, generator, progress: bool, desc: str):
+                       every: int, generator, bar):
     """(per-replica mean energy per site [R], per-replica mean |m| [R], final spins) over ``sweeps``
     sweeps of s [R, L, L] at β [R], measured after every ``every``-th sweep (and the last)."""
     energy = torch.zeros(len(s), dtype=torch.float64, device=s.device)
     abs_m = torch.zeros_like(energy)
     chunks = [every] * (sweeps // every) + ([sweeps % every] if sweeps % every else [])
-    for k in tqdm(chunks, desc=desc, disable=not progress, leave=False):
-        s = model.sweep(s, k, beta=beta, generator=generator)
+    for k in chunks:
+        s = run_sweeps(model, s, k, beta, generator, bar, every)
         with torch.no_grad():
             energy += model.energy(s).double() / model.n_visible
             abs_m += model.magnetisation(s).abs().double()
@@ -111,10 +126,11 @@ def sample(config: dict, run, progress: bool) -> dict:
     else:
         s = model.sample(len(beta), 1, generator=g, beta=0.0)
     start = time.perf_counter()
-    if config["burn_in"]:
-        s = model.sweep(s, config["burn_in"], beta=beta, generator=g)
-    energy, abs_m, s = sweep_measurements(model, s, beta, config["sweeps"], config["measure_every"],
-                                          g, progress, "sweeps")
+    with sweep_bar(config["burn_in"] + config["sweeps"], "sweeps (burn-in, then measured)",
+                   progress) as bar:
+        s = run_sweeps(model, s, config["burn_in"], beta, g, bar)
+        energy, abs_m, s = sweep_measurements(model, s, beta, config["sweeps"],
+                                              config["measure_every"], g, bar)
     seconds = time.perf_counter() - start
     per_beta = []
     exact = config["h"] == 0 and config["J"] > 0
@@ -165,12 +181,15 @@ def objective_of(config: dict):
     return RatioMatching() if config["method"] == "rm" else PseudoLikelihood()
 
 
-def training_data(config: dict) -> torch.Tensor:
-    """[samples, L²] flattened states of independent replicas of the true model after burn-in."""
+def training_data(config: dict, progress: bool = False) -> torch.Tensor:
+    """[samples, L²] flattened states of independent replicas of the true model after burn-in
+    (``progress``: a bar of the sweeps)."""
     truth = Ising2D(config["L"], config["true_J"], config["true_h"], device=config["device"])
     g = torch.Generator().manual_seed(config["seed"])
-    s = truth.sample(config["samples"], config["burn_in"], generator=g)
-    return truth.states(s)
+    s = truth.sample(config["samples"], 1, generator=g)
+    with sweep_bar(config["burn_in"], "generating the training lattices: sweeps", progress) as bar:
+        bar.update(1)
+        return truth.states(run_sweeps(truth, s, config["burn_in"] - 1, 1.0, g, bar))
 
 
 def parameters(model: Ising2D) -> dict:
@@ -198,7 +217,7 @@ def measure_fit(model: Ising2D, data: torch.Tensor, config: dict) -> tuple[dict,
 def build(config: dict) -> Setup:
     """The true model's lattices (``training_data``) and a model whose J and h start at 0."""
     model = Ising2D(config["L"], 0.0, 0.0, device=config["device"])
-    return Setup(training_data(config), model, objective_of(config))
+    return Setup(training_data(config, chunking.SHOW_PROGRESS), model, objective_of(config))
 
 
 def measure(setup: Setup, config: dict, context: Context) -> Measured:
@@ -214,7 +233,7 @@ def title(setup: Setup, config: dict) -> str:
 def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) -> None:
     data, shown = setup.train, min(4, len(setup.train))
     lattice_snapshots(torch.cat([setup.model.spins(data[:shown]), measured.samples[:shown]]),
-                      [f"data {i}" for i in range(shown)] + [f"fitted model {i}" for i in range(shown)],
+                      [f"data {i}" for i in range(shown)] + [f"model {i}" for i in range(shown)],
                       run.path("snapshots.png"), title(setup, config), cols=shown)
 
 
@@ -226,5 +245,7 @@ JOB = Job("ising", "fit an Ising model's J and h to lattice samples by PL, gener
           summary_keys=("fitted_J", "fitted_h", "J_error", "h_error", "data_energy_per_site",
                         "model_energy_per_site", "train_seconds", "per_beta",
                         "spin_updates_per_second", "max_energy_deviation_from_onsager"),
+          references=lambda metrics: {"J": {"true J": metrics["true_J"]},
+                                      "h": {"true h": metrics["true_h"]}},
           sample=sample, sample_args=SAMPLE_ARGS,
           sample_help="sample the 2-D Ising model at several β; energy and |m| against Onsager")

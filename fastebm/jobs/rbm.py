@@ -74,6 +74,14 @@ def class_coverage(samples: torch.Tensor, split) -> dict:
             "sample_class_histogram": [round(float(p), 4) for p in predicted]}
 
 
+def base_rate_log_likelihood(split) -> dict:
+    """The mean test log-likelihood (nats) of independent Bernoulli pixels at the training
+    images' (smoothed) base rates: log p(v) = v·b - Σ softplus(b), b their log-odds."""
+    base_b = base_rate_biases(split.train, split.train.shape[1]).double()
+    base_ll = split.test.double() @ base_b - torch.nn.functional.softplus(base_b).sum()
+    return {"base_rate_test_log_likelihood": float(base_ll.mean())}
+
+
 def ais_estimates(model, split, config: dict, blocks: int = 1, distributed: bool = False):
     """(AIS, reverse AIS) log Z with the configuration's chains and betas, the chains run in
     ``blocks`` (split over the ranks when ``distributed``: a collective call)."""
@@ -90,13 +98,11 @@ def likelihoods(model, split, fwd, rev) -> dict:
     """The AIS and reverse-AIS log Z (``ais_estimates``), the log-likelihoods they give, PL, the
     base-rate model's test log-likelihood for scale (plus the exact values when a layer is
     small)."""
-    base_b = base_rate_biases(split.train, model.n_visible).double()
-    base_ll = split.test.double() @ base_b - torch.nn.functional.softplus(base_b).sum()
     out = {"log_z_ais": fwd.log_z, "log_z_ais_stderr": fwd.stderr,
            "log_z_reverse_ais": rev.log_z, "log_z_reverse_ais_stderr": rev.stderr,
            "train_log_likelihood": float(log_likelihood(model, split.train, fwd).mean()),
            "test_log_likelihood": float(log_likelihood(model, split.test, fwd).mean()),
-           "base_rate_test_log_likelihood": float(base_ll.mean()), **pl_metrics(model, split)}
+           **base_rate_log_likelihood(split), **pl_metrics(model, split)}
     if min(model.n_visible, model.n_hidden) <= EXACT_LIMIT:
         log_z = exact_log_z(model)
         out["log_z_exact"] = float(log_z)

@@ -12,12 +12,16 @@ import torch
 from .. import data as datasets
 from ..models import VAE
 from ..objectives import ELBO
-from ..plots import log_curves, sample_grid
+from ..plots import labelled_rows, log_curves, sample_grid
 from .base import Arg, Context, Job, Measured, Setup, count, training_args
+from .rbm import base_rate_log_likelihood, class_coverage
+from .verdicts import Versus, coverage_target
 
 ESTIMATORS = ("score_function", "score_function_baseline", "reparameterization")
 _SHOWN = 100
+_COVERAGE = 500  # samples whose classes are counted
 _VARIANCE_BATCH = 100
+_RECONSTRUCTED = 16  # test images shown beside their reconstructions
 
 ARGS = [
     Arg("--data", str, "digits", "binarised image set", choices=tuple(datasets.DATASETS)),
@@ -60,10 +64,11 @@ def measure(setup: Setup, config: dict, context: Context) -> Measured:
                    "train_elbo": float(model.elbo(split.train, 10, generator=g).mean()),
                    "test_iwae": float(model.iwae(split.test, config["iwae_samples"],
                                                  generator=g).mean()),
-                   "iwae_samples": config["iwae_samples"],
+                   "iwae_samples": config["iwae_samples"], **base_rate_log_likelihood(split),
                    **{k: v for k, v in last.items() if k.startswith("grad_var")}}
         g = torch.Generator().manual_seed(config["seed"])
-        return Measured(metrics, model.sample(_SHOWN, generator=g))
+        samples = model.sample(_COVERAGE, generator=g)
+        return Measured({**metrics, **class_coverage(samples, split)}, samples)
 
 
 def title(setup: Setup, config: dict) -> str:
@@ -73,13 +78,13 @@ def title(setup: Setup, config: dict) -> str:
 
 def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) -> None:
     model, split, name = setup.model, setup.data, title(setup, config)
-    sample_grid(measured.samples, split.shape, run.path("samples.png"),
+    sample_grid(measured.samples[:_SHOWN], split.shape, run.path("samples.png"),
                 f"{name}: E[x | z], z ~ N(0, I)")
-    shown = split.test[:50]
+    shown = split.test[:_RECONSTRUCTED]
     with torch.no_grad():
-        pairs = torch.stack([shown, model.reconstruct(shown)], 1).flatten(0, 1)  # image, its recon.
-    sample_grid(pairs, split.shape, run.path("reconstructions.png"),
-                f"{name}: test images and their reconstructions", cols=10)
+        rows = [shown, model.reconstruct(shown)]
+    labelled_rows(rows, ["test image", "reconstruction"], split.shape,
+                  run.path("reconstructions.png"), f"{name}: test images and their reconstructions")
     if context.history:
         log_curves(context.history, [f"grad_var_{k}" for k in ESTIMATORS],
                    run.path("gradient_variance.png"),
@@ -90,4 +95,10 @@ JOB = Job("vae", "a VAE on binarised digits by the reparameterised ELBO; IWAE lo
           "gradient variance of both estimators", ARGS, build, measure, draw, title,
           epoch_metrics=epoch_metrics, plotted_apart=("grad_var",),
           summary_keys=("test_elbo", "test_iwae", "train_elbo", "train_seconds",
-                        "grad_var_score_function", "grad_var_reparameterization"))
+                        "grad_var_score_function", "grad_var_reparameterization",
+                        "class_coverage_tv"),
+          verdicts=(Versus("test_iwae", "base_rate_test_log_likelihood", "the base-rate model",
+                           "nats"), coverage_target(0.10)),
+          references=lambda metrics: {"test_elbo": {
+              "base-rate model": metrics["base_rate_test_log_likelihood"],
+              "final IWAE bound": metrics["test_iwae"]}})

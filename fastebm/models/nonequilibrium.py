@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..checks import check_count, check_samples
+from ..ops.chunking import progress
 from .diffusion import check_inpainting
 
 
@@ -79,7 +80,7 @@ class NonequilibriumDiffusion(nn.Module):
         B, T = x0.shape[0], self.n_timesteps
         if every_step:
             kl = sum(self._kl_at(x0, torch.full((B,), k, device=x0.device), alpha_bar, noise_vars, generator)
-                     for k in range(1, T))
+                     for k in progress(range(1, T), "bound K: steps"))
         else:
             device = "cpu" if generator is None else generator.device
             k = torch.randint(1, T, (B,), generator=generator, device=device).to(x0.device)
@@ -113,7 +114,7 @@ class NonequilibriumDiffusion(nn.Module):
         B = x0.shape[0]
         x = x0.repeat(S, 1)                     # [S·B, D]: trajectory s of sample b at s·B + b
         log_w = torch.zeros(S * B, dtype=torch.float64, device=x0.device)
-        for k in range(self.n_timesteps):
+        for k in progress(range(self.n_timesteps), "trajectory likelihood: steps"):
             level = noise_vars[k].to(x.dtype)
             nxt = self._marginal(x, 1 - level, generator)
             log_w -= self._forward_log_prob(nxt, x, level).double()

@@ -15,6 +15,12 @@ CHUNK_SECONDS = 0.25
 SHOW_PROGRESS = True
 
 
+def progress(steps, desc: str):
+    """``steps`` (an iterable with a length) behind a tqdm bar that appears once they have taken
+    2 seconds (unless ``SHOW_PROGRESS`` is off)."""
+    return tqdm(steps, desc=desc, delay=2.0, disable=not SHOW_PROGRESS, leave=False)
+
+
 def run_chunked(total: int, first_chunk: int, run: Callable[[int, int], None], *,
                 desc: str | None = None) -> None:
     """Calls run(start, n) over consecutive chunks covering steps [0, total), each sized to take
