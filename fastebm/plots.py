@@ -131,8 +131,7 @@ def lattice_snapshots(lattices: torch.Tensor, labels: list[str], path: str, titl
     fig.legend(handles=[Patch(facecolor="black", edgecolor="0.5", label="spin +1"),
                         Patch(facecolor="white", edgecolor="0.5", label="spin −1")],
                loc="lower center", ncol=2, frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
-    _save(fig, path, title, tight=False)
+    _save(fig, path, title, rect=(0, 0.06, 1, 1), h_pad=2.0)
 
 
 def measured_vs_exact(x: list[float], panels: list[dict], path: str, title: str = "",
@@ -169,12 +168,12 @@ def log_curves(history: list[dict], keys: list[str], path: str, title: str = "",
     _save(fig, path, title)
 
 
-def _save(fig, path: str, title: str, tight: bool = True) -> None:
-    """Write the figure with its title wrapped to the figure's width (never clipped)."""
+def _save(fig, path: str, title: str, rect=(0, 0, 1, 1), h_pad: float | None = None) -> None:
+    """Write the figure with its title wrapped to the figure's width (never clipped), the
+    panels laid out in ``rect`` (figure fractions) below it, ``h_pad`` font sizes apart."""
     if title:
         width_chars = max(20, int(fig.get_figwidth() * 10))
         fig.suptitle(textwrap.fill(title, width_chars))
-    if tight:
-        fig.tight_layout()
+    fig.tight_layout(rect=rect, h_pad=h_pad)
     fig.savefig(path, dpi=_DPI, bbox_inches="tight")
     plt.close(fig)

@@ -73,7 +73,7 @@ def test_digits_grey_levels():
     split = diffusion.datasets.digits(binary=False)
     assert split.train.min() == 0 and split.train.max() == 1
     assert len(torch.unique(split.train)) == 17
-    assert mmd2(split.train[:300], split.test[:300], diffusion.diffusion_ddpm.BANDWIDTHS) < 0.01
+    assert mmd2(split.train[:300], split.test[:300], diffusion.diffusion_ddpm.bandwidths(64)) < 0.01
 
 
 def test_gaussian_kind_bound_trajectory_and_samples(tmp_path, capsys):

@@ -1,8 +1,12 @@
-"""The diffusion job's ``ddpm`` kind: an ε-prediction MLP denoiser trained by DDPM's objective on
-the digits' grey levels scaled to [-1, 1]; samples (DDPM or DDIM) and inpainting of test digits
-from their top half; MMD² to held-out digits and class coverage."""
+"""The diffusion job's ``ddpm`` kind: an ε-prediction denoiser (the U-Net, or an MLP) trained by
+DDPM's objective on grey-level images (the digits, or 28×28 MNIST) scaled to [-1, 1]; samples
+(DDPM or DDIM) and inpainting of test images from their top half; K against independent pixels
+on the same grey levels, MMD² to held-out images and class coverage."""
 
 from __future__ import annotations
+
+import math
+from typing import NamedTuple
 
 import torch
 
@@ -20,19 +24,39 @@ from .rbm import class_coverage
 from .verdicts import Versus, coverage_target
 
 SCHEDULES = {"linear": NoiseSchedule.linear, "cosine": NoiseSchedule.cosine}
-_MEASURE = 359  # samples drawn and compared with the (359) test digits
-LEVELS = 17     # the digits' grey levels (0..16)
 _INPAINT = 20   # test digits inpainted in the picture
-_TRAJECTORY_POINTS = 50
-_TRAJECTORIES = 4  # forward trajectories per test digit of the likelihood estimate
-#: MMD kernel widths for 64 pixels in [-1, 1] (digits lie ~4-8 apart; the default widths suit
-#: standardised 2-D points).
-BANDWIDTHS = (2.0, 4.0, 8.0)
+
+
+class Budget(NamedTuple):
+    """What the measurement draws on an image set: ``samples`` (DDPM / DDIM, classified and
+    compared by MMD²), K on ``bound_points`` test images (every step, or ``bound_draws`` random
+    steps each), the trajectory estimate (``trajectories`` per image on ``trajectory_points``;
+    0: none) and the per-epoch curve's ``quick_samples`` after ``quick_steps`` DDIM steps."""
+
+    samples: int
+    bound_points: int
+    bound_draws: int | None
+    trajectories: int
+    trajectory_points: int
+    quick_samples: int
+    quick_steps: int
+
+
+#: 8×8 digits: K over every step and a trajectory estimate; 28×28 MNIST: K from 10 random steps
+#: per image (T network calls per image take minutes there), no trajectory estimate.
+BUDGETS = {"digits": Budget(359, 359, None, 4, 50, 200, 50),
+           "mnist5k": Budget(500, 200, 10, 0, 0, 100, 20)}
+
+
+def bandwidths(dim: int) -> tuple[float, ...]:
+    """MMD kernel widths for ``dim`` pixels in [-1, 1]: 2, 4, 8 at 64 pixels (digits lie ~4-8
+    apart), scaled by √(dim / 64) as distances grow."""
+    return tuple(b * math.sqrt(dim / 64) for b in (2.0, 4.0, 8.0))
 
 
 def build(config: dict) -> Setup:
-    """Digits scaled to [-1, 1], the denoiser and its objective."""
-    grey = datasets.digits(binary=False)
+    """Grey-level images scaled to [-1, 1], the denoiser and its objective."""
+    grey = datasets.load(config["data"], binary=False)
     split = grey._replace(train=grey.train * 2 - 1, test=grey.test * 2 - 1)
     torch.manual_seed(config["seed"])  # the network's initial weights
     net = network(config, split.shape)
@@ -51,24 +75,28 @@ def sampler_of(net, config: dict, progress: bool) -> ReverseDiffusionSampler:
 
 
 def measure(setup: Setup, config: dict, context: Context) -> Measured:
-    """Metrics; samples and inpainted test digits in [0, 1]."""
+    """Metrics; samples and inpainted test images in [0, 1]."""
     net, split = setup.model, setup.data
+    budget, levels = BUDGETS[config["data"]], datasets.GREY_LEVELS[config["data"]]
+    widths = bandwidths(split.train.shape[1])
     g = torch.Generator().manual_seed(config["seed"])
     sampler = sampler_of(net, config, context.progress)
-    samples = sampler.sample(_MEASURE, split.train.shape[1:], generator=g).clamp(-1, 1)
+    samples = sampler.sample(budget.samples, split.train.shape[1:], generator=g).clamp(-1, 1)
     known = split.test[:_INPAINT]
     mask = torch.zeros_like(known, dtype=torch.bool)
-    mask[:, : known.shape[1] // 2] = True  # the top half of each digit is known
+    mask[:, : known.shape[1] // 2] = True  # the top half of each image is known
     filled = sampler.sample(_INPAINT, known.shape[1:], known=known, mask=mask,
                             generator=g).clamp(-1, 1)
     to_unit = lambda x: (x + 1) / 2  # noqa: E731
-    likelihood = DenoiserDiffusion(net, schedule_of(config), levels=LEVELS)
-    level = lambda x: ((x + 1) * (LEVELS - 1) / 2).round().long()  # noqa: E731
-    metrics = {**likelihood_bits(likelihood, split.test, _TRAJECTORIES, _TRAJECTORY_POINTS, g),
+    likelihood = DenoiserDiffusion(net, schedule_of(config), levels=levels)
+    level = lambda x: ((x + 1) * (levels - 1) / 2).round().long()  # noqa: E731
+    test = split.test[:budget.bound_points]
+    metrics = {**likelihood_bits(likelihood, test, budget.trajectories, budget.trajectory_points,
+                                 g, budget.bound_draws),
                "independent_pixels_log_likelihood_bits": BITS * independent_pixels_log_likelihood(
-                   level(split.train), level(split.test), LEVELS),
-               "mmd2_test": mmd2(samples, split.test, BANDWIDTHS), "mmd2_train_vs_test":
-               mmd2(split.train[:_MEASURE], split.test, BANDWIDTHS),
+                   level(split.train), level(test), levels),
+               "mmd2_test": mmd2(samples, split.test, widths), "mmd2_train_vs_test":
+               mmd2(split.train[:len(split.test)], split.test, widths),
                "inpainting_rmse_unknown": float((filled - known)[~mask].square().mean().sqrt()),
                **class_coverage(to_unit(samples), split._replace(train=to_unit(split.train)))}
     return Measured(metrics, to_unit(samples),
@@ -83,23 +111,31 @@ def draw(setup: Setup, config: dict, measured: Measured, run, title: str) -> Non
                   run.path("inpainting.png"), f"{title}: inpainting test digits")
 
 
-#: K against independent pixels on the same 17 levels; the samples' class coverage.
-VERDICTS = (Versus("bound_bits", "independent_pixels_log_likelihood_bits", "independent pixels",
-                   "bits"), coverage_target(0.10))
+#: The samples' class-coverage target on each image set.
+COVERAGE_TARGETS = {"digits": 0.10, "mnist5k": 0.15}
+
+
+def verdicts(metrics: dict) -> tuple:
+    """K against independent pixels on the same grey levels; the samples' class coverage."""
+    return (Versus("bound_bits", "independent_pixels_log_likelihood_bits", "independent pixels",
+                   "bits"), coverage_target(COVERAGE_TARGETS[metrics["data"]]))
 
 
 def references(metrics: dict) -> dict:
-    return {"mmd2_test_quick": {"held-out digits (the floor)": metrics["mmd2_train_vs_test"]}}
+    return {"mmd2_test_quick": {"held-out images (the floor)": metrics["mmd2_train_vs_test"]}}
 
 
 def quick(setup: Setup, config: dict, trainer) -> dict:
-    """The per-epoch curve, on the epochs the console reports: MMD² of 200 DDIM-50 samples (EMA
-    weights) to the test digits."""
+    """The per-epoch curve, on the epochs the console reports: MMD² of the budget's quick DDIM
+    samples (EMA weights) to the test images."""
     if not is_reported(trainer.epoch, config["epochs"]):
         return {}
-    fast = {**config, "sampler": "ddim", "sample_steps": min(50, config["timesteps"]), "eta": 0.0}
+    budget = BUDGETS[config["data"]]
+    fast = {**config, "sampler": "ddim", "sample_steps": min(budget.quick_steps, config["timesteps"]),
+            "eta": 0.0}
     g = torch.Generator().manual_seed(config["seed"])
     sampler = sampler_of(trainer.model, fast, False)
     with trainer.ema.swapped_in():
-        x = sampler.sample(200, setup.train.shape[1:], generator=g)
-    return {"mmd2_test_quick": mmd2(x.clamp(-1, 1), setup.data.test, BANDWIDTHS)}
+        x = sampler.sample(budget.quick_samples, setup.train.shape[1:], generator=g)
+    return {"mmd2_test_quick": mmd2(x.clamp(-1, 1), setup.data.test,
+                                    bandwidths(setup.train.shape[1]))}

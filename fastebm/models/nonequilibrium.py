@@ -65,7 +65,8 @@ class NonequilibriumDiffusion(nn.Module):
         noise_vars = self.noise_vars()
         return noise_vars, torch.cumprod(1 - noise_vars, 0)
 
-    def bound(self, x0: torch.Tensor, generator=None, *, every_step: bool = False) -> torch.Tensor:
+    def bound(self, x0: torch.Tensor, generator=None, *, every_step: bool = False,
+              steps: torch.Tensor | None = None) -> torch.Tensor:
         """[B] the lower bound K on log p(x⁰) (nats per sample; paper eq. 14):
 
             K = -Σ_{t=2}^T E_q[KL(q(xᵗ⁻¹ | xᵗ, x⁰) ‖ p(xᵗ⁻¹ | xᵗ))]
@@ -73,8 +74,10 @@ class NonequilibriumDiffusion(nn.Module):
 
         each KL at one draw xᵗ ~ q(xᵗ | x⁰). ``every_step``: the sum over all T - 1 n_timesteps (T - 1
         network calls); else an unbiased estimate from one random t per sample, (T - 1)·KL_t
-        (one call; the training objective). Differentiable in the network (and learnt βs, the
-        Gaussian draws being reparameterised)."""
+        (one call; the training objective), or at the given ``steps`` (int64 [B], each in 1..T-1:
+        e.g. every step in turn, a stratified estimate of the mean over points with far less
+        variance). Differentiable in the network (and learnt βs, the Gaussian draws being
+        reparameterised)."""
         self.check_data(x0)
         noise_vars, alpha_bar = self._schedule()
         B, T = x0.shape[0], self.n_timesteps
@@ -82,8 +85,13 @@ class NonequilibriumDiffusion(nn.Module):
             kl = sum(self._kl_at(x0, torch.full((B,), k, device=x0.device), alpha_bar, noise_vars, generator)
                      for k in progress(range(1, T), "bound K: steps"))
         else:
-            device = "cpu" if generator is None else generator.device
-            k = torch.randint(1, T, (B,), generator=generator, device=device).to(x0.device)
+            if steps is None:
+                device = "cpu" if generator is None else generator.device
+                k = torch.randint(1, T, (B,), generator=generator, device=device).to(x0.device)
+            else:
+                k = torch.as_tensor(steps, device=x0.device)
+                if k.shape != (B,) or k.dtype != torch.int64 or k.min() < 1 or k.max() >= T:
+                    raise ValueError(f"steps must be int64 [{B}] with every value in 1..{T - 1}")
             kl = (T - 1) * self._kl_at(x0, k, alpha_bar, noise_vars, generator)
         return -kl + self._edge(x0, alpha_bar, noise_vars, generator)
 
