@@ -61,7 +61,8 @@ def test_ddpm_trains_resumes_and_evaluates(tmp_path, capsys):
     (["--kind", "ddpm", "--data", "moons"], "--kind ddpm"), (["--fixed-noise-vars", "1"], "unrecognized"),
     (["--kind", "binomial", "--data", "swissroll"], "--kind binomial"),
     (["--kind", "gaussian", "--network", "unet"], "--network unet"), (["--channels", "0"], "--channels"),
-    (["--hidden", "64"], "--network mlp"), (["--network", "mlp", "--channels", "8"], "--network unet"),
+    (["--hidden", "64"], "--network mlp"), (["--kind", "binomial", "--predict", "eps"], "--kind ddpm"),
+    (["--predict", "x0"], "--predict"), (["--network", "mlp", "--channels", "8"], "--network unet"),
 ])
 def test_bad_flags_are_refused_before_any_work(flags, match, tmp_path, capsys):
     out = tmp_path / "bad"
@@ -114,8 +115,8 @@ def test_binomial_kind_bound_trajectory_inpainting_and_denoising(tmp_path, capsy
 
 
 def test_the_image_kinds_default_to_the_unet(tmp_path, capsys):
-    """ddpm and binomial train the U-Net unless --network mlp; its run writes the labelled
-    inpainting strip, and the console ends with the verdicts against independent pixels and the
+    """ddpm and binomial train the U-Net unless --network mlp (ddpm on the digits: through the
+    levels' posterior); its run writes the labelled inpainting strip, and the console ends with the verdicts against independent pixels and the
     class-coverage target."""
     out = str(tmp_path / "unet")
     cli_main(["train", "diffusion", "--timesteps", "20", "--channels", "8", "--epochs", "1",
@@ -125,4 +126,6 @@ def test_the_image_kinds_default_to_the_unet(tmp_path, capsys):
     assert metrics["network"] == "unet" and "hidden" not in metrics and "depth" not in metrics
     assert any("independent pixels" in line for line in metrics["verdicts"])
     assert "independent pixels" in said and "class_coverage_tv" in said
-    assert fastebm.load_run(out).model.__class__.__name__ == "UNetDenoiser"
+    model = fastebm.load_run(out).model  # the digits' default: the U-Net gives 17 levels' logits
+    assert type(model).__name__ == "LevelPosteriorDenoiser" and model.levels == 17
+    assert type(model.net).__name__ == "UNetDenoiser" and model.net.out_channels == 17

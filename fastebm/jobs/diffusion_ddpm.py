@@ -12,7 +12,7 @@ import torch
 
 from .. import data as datasets
 from ..mmd import mmd2
-from ..models import DenoiserDiffusion, NoiseSchedule
+from ..models import DenoiserDiffusion, LevelPosteriorDenoiser, NoiseSchedule
 from ..objectives import DenoisingDiffusion
 from ..plots import labelled_rows, sample_grid
 from ..samplers import ReverseDiffusionSampler
@@ -59,7 +59,12 @@ def build(config: dict) -> Setup:
     grey = datasets.load(config["data"], binary=False)
     split = grey._replace(train=grey.train * 2 - 1, test=grey.test * 2 - 1)
     torch.manual_seed(config["seed"])  # the network's initial weights
-    net = network(config, split.shape)
+    levels = datasets.GREY_LEVELS[config["data"]]
+    if config["predict"] == "levels":
+        net = LevelPosteriorDenoiser(network(config, split.shape, levels), schedule_of(config),
+                                     levels)
+    else:
+        net = network(config, split.shape)
     return Setup(split.train, net, DenoisingDiffusion(schedule_of(config)), split)
 
 

@@ -6,6 +6,7 @@ and denoisers; Sohl-Dickstein et al. 2015's Gaussian and binomial diffusion; the
 from .binomial_diffusion import BinomialDiffusion
 from .boltzmann import BoltzmannMachine
 from .diffusion import MLPDenoiser, NoiseSchedule, timestep_embedding
+from .level_denoiser import LevelPosteriorDenoiser
 from .unet import UNetDenoiser
 from .energy import (EnergyFunction, EnergyModel, GaussianEnergy, GaussianMixtureEnergy,
                      energy_and_grad)
@@ -15,5 +16,5 @@ from .rbm import BernoulliRBM, GaussianBernoulliRBM
 from .vae import VAE
 
 __all__ = ["BETA_CRITICAL", "BernoulliRBM", "BinomialDiffusion", "BoltzmannMachine", "DenoiserDiffusion", "EnergyFunction", "EnergyModel", "GaussianBernoulliRBM",
-           "GaussianDiffusion", "GaussianEnergy", "GaussianMixtureEnergy", "Ising2D", "MLPDenoiser", "UNetDenoiser", "NoiseSchedule", "energy_and_grad", "onsager_energy", "onsager_magnetisation",
+           "GaussianDiffusion", "GaussianEnergy", "GaussianMixtureEnergy", "Ising2D", "LevelPosteriorDenoiser", "MLPDenoiser", "UNetDenoiser", "NoiseSchedule", "energy_and_grad", "onsager_energy", "onsager_magnetisation",
            "timestep_embedding", "VAE"]
