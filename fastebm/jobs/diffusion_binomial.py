@@ -13,9 +13,10 @@ from ..models import BinomialDiffusion
 from ..objectives import DiffusionBound
 from ..plots import labelled_rows, sample_grid
 from .base import Context, Measured, Setup
-from .diffusion_likelihood import BITS, independent_pixels_log_likelihood, likelihood_bits
-from .diffusion_network import network
+from .diffusion_likelihood import (BITS, bound_references, independent_pixels_log_likelihood,
+                                   likelihood_bits)
 from .diffusion_likelihood import quick  # noqa: F401 (the kind's per-epoch curve)
+from .diffusion_network import network
 from .rbm import class_coverage
 from .verdicts import Versus, coverage_target
 
@@ -36,8 +37,7 @@ def verdicts(metrics: dict) -> tuple:
 
 
 def references(metrics: dict) -> dict:
-    return {"test_bound_bits": {"independent pixels": metrics["independent_pixels_log_likelihood_bits"],
-                                "final K (every step)": metrics["bound_bits"]}}
+    return bound_references(metrics, "independent_pixels_log_likelihood_bits", "independent pixels")
 
 
 def build(config: dict) -> Setup:

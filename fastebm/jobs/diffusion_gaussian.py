@@ -13,7 +13,7 @@ from ..models import GaussianDiffusion
 from ..objectives import DiffusionBound
 from ..plots import point_samples
 from .base import Context, Measured, Setup
-from .diffusion_likelihood import BITS, likelihood_bits
+from .diffusion_likelihood import BITS, bound_references, likelihood_bits
 from .diffusion_network import network
 from .verdicts import Versus
 from .diffusion_likelihood import quick  # noqa: F401 (the kind's per-epoch curve)
@@ -33,8 +33,7 @@ def verdicts(metrics: dict) -> tuple:
 
 
 def references(metrics: dict) -> dict:
-    return {"test_bound_bits": {"Gaussian fit": metrics["gaussian_fit_log_likelihood_bits"],
-                                "final K (every step)": metrics["bound_bits"]}}
+    return bound_references(metrics, "gaussian_fit_log_likelihood_bits", "Gaussian fit")
 
 
 def build(config: dict) -> Setup:

@@ -38,6 +38,13 @@ def independent_pixels_log_likelihood(train: torch.Tensor, test: torch.Tensor, l
     return float(log_p.gather(0, test).sum(1).mean())
 
 
+def bound_references(metrics: dict, null_model: str, label: str) -> dict:
+    """The per-epoch K's reference lines: the null model's log-likelihood (metrics key
+    ``null_model``, drawn as ``label``) and the final every-step K."""
+    return {"test_bound_bits": {label: metrics[null_model],
+                                "final K (every step)": metrics["bound_bits"]}}
+
+
 def quick(setup, config: dict, trainer) -> dict:
     """The per-epoch curve: K in bits per sample on 500 test points with the EMA weights, the
     steps 1..T-1 in turn over the points (a stratified estimate of the final every-step K)."""
