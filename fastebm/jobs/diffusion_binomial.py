@@ -27,13 +27,10 @@ _SHOWN = 20             # test digits inpainted and denoised in the pictures (al
 FLIP = 0.1              # the denoising demo's bit-flip probability
 
 
-#: K against independent pixels; the samples' class coverage.
-_VERDICTS = (Versus("bound_bits", "independent_pixels_log_likelihood_bits", "independent pixels",
-                    "bits"), coverage_target(0.15))
-
-
 def verdicts(metrics: dict) -> tuple:
-    return _VERDICTS
+    """K against independent pixels; the samples' class coverage."""
+    return (Versus("bound_bits", "independent_pixels_log_likelihood_bits", "independent pixels",
+                   "bits"), coverage_target(0.15))
 
 
 def references(metrics: dict) -> dict:

@@ -22,14 +22,11 @@ _MEASURE = 1000      # samples and test points measured
 _TRAJECTORIES = 100  # forward trajectories per test point of the likelihood estimate
 
 
-#: K and the trajectory estimate against a Gaussian fitted to the training points.
-_VERDICTS = (Versus("bound_bits", "gaussian_fit_log_likelihood_bits", "the Gaussian fit", "bits"),
-             Versus("trajectory_log_likelihood_bits", "gaussian_fit_log_likelihood_bits",
-                    "the Gaussian fit", "bits"))
-
-
 def verdicts(metrics: dict) -> tuple:
-    return _VERDICTS
+    """K and the trajectory estimate against a Gaussian fitted to the training points."""
+    return (Versus("bound_bits", "gaussian_fit_log_likelihood_bits", "the Gaussian fit", "bits"),
+            Versus("trajectory_log_likelihood_bits", "gaussian_fit_log_likelihood_bits",
+                   "the Gaussian fit", "bits"))
 
 
 def references(metrics: dict) -> dict:

@@ -3,6 +3,8 @@ kinds) or an MLP (2-D points, or ``--network mlp``)."""
 
 from __future__ import annotations
 
+import math
+
 from ..models import MLPDenoiser, UNetDenoiser
 
 
@@ -11,8 +13,6 @@ def network(config: dict, shape: tuple[int, ...], out_channels: int = 1):
     ``out_channels`` outputs per pixel or coordinate; seed its weights before calling."""
     if config["network"] == "unet":
         return UNetDenoiser(shape, config["timesteps"], config["channels"], out_channels)
-    dim = 1
-    for size in shape:
-        dim *= size
+    dim = math.prod(shape)
     return MLPDenoiser(dim, config["timesteps"], config["hidden"], config["depth"],
                        out_dim=out_channels * dim)
