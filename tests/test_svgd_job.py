@@ -1,6 +1,6 @@
 """The SVGD job end to end: SteinGAN trains a GRBM on the digits and a generator whose samples
 come within MMD² 0.1 of the test digits (the untrained generator's are above 0.3); both methods
-train, resume and evaluate; bad flags are refused before any work."""
+train, resume and evaluate (AIS test log-likelihood beside the exact one); bad flags are refused before any work."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from fastebm.mmd import mmd2
 
 from test_cli import fails
 
-QUICK = ["--no-progress", "--sample-particles", "50", "--sample-steps", "20", "--hidden", "4"]
+QUICK = ["--no-progress", "--sample-particles", "50", "--sample-steps", "20", "--hidden", "4",
+         "--ais-chains", "20", "--ais-betas", "500"]
 STEINGAN = ["--method", "steingan", "--particles", "20", "--network-hidden", "16"]
 
 
@@ -33,6 +34,7 @@ def test_steingan_network_comes_close_to_held_out_digits(tmp_path, capsys):
 
 def test_an_untrained_sampler_network_fails_the_mmd_threshold():
     config = {**{a.dest: a.default for a in svgd.JOB.all_args}, "method": "steingan"}
+    svgd.check(config)
     setup = svgd.build(config)
     samples = setup.objective.sampler.sample(500, generator=torch.Generator().manual_seed(0))
     assert mmd2(samples, setup.data.test, svgd.MMD_BANDWIDTHS) > 0.3
@@ -47,6 +49,8 @@ def test_every_method_trains_resumes_and_evaluates(method, tmp_path, capsys):
     cli_main([*args, "--epochs", "2", "--resume"])
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["epochs"] == 2 and torch.isfinite(torch.tensor(metrics["test_log_likelihood"]))
+    # 4 hidden units: the AIS test log-likelihood beside the exact one
+    assert abs(metrics["test_log_likelihood"] - metrics["test_log_likelihood_exact"]) < 0.05
     assert ("mmd2_network_test" in metrics) == (method == "steingan")
     capsys.readouterr()
     cli_main(["evaluate", out, "--sample-steps", "5"])
@@ -55,7 +59,7 @@ def test_every_method_trains_resumes_and_evaluates(method, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("flags,match", [
-    (["--method", "cd"], "--method"), (["--hidden", "21"], "--hidden"),
+    (["--method", "cd"], "--method"), (["--ais-betas", "2"], "--ais-betas"),
     (["--hidden", "0"], "--hidden"), (["--step-size", "0"], "--step-size"), (["--n-steps", "0"], "--n-steps"),
     (["--bandwidth", "-1"], "--bandwidth"), (["--bandwidth", "nan"], "--bandwidth"),
     (["--noise-dim", "0"], "--noise-dim"), (["--network-lr", "0"], "--network-lr"),

@@ -24,6 +24,14 @@ _SAMPLES, _SAMPLE_SWEEPS = 500, 1000  # model samples drawn, classified and pict
 #: The default PCD chains' tempering ladder: with the cosine schedule, samples of every class.
 PT_BETAS = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
 
+def ais_args(chains: int) -> list[Arg]:
+    """The measurement's AIS flags (forward and reverse AIS each run ``--ais-chains`` chains)."""
+    return [Arg("--ais-chains", count(), chains, "AIS chains of the measurement",
+                resume_may_change=True, evaluate=True),
+            Arg("--ais-betas", count(3), 14500, "AIS inverse temperatures",
+                resume_may_change=True, evaluate=True)]
+
+
 ARGS = [
     Arg("--data", str, "digits", "embedded data set", choices=tuple(datasets.DATASETS)),
     Arg("--hidden", count(), 64, "hidden units"),
@@ -35,10 +43,7 @@ ARGS = [
     Arg("--pt-betas", ladder, PT_BETAS,
         "parallel tempering inverse temperatures for PCD, from 1 down (1: no tempering)",
         only={"method": ("pcd",)}),
-    Arg("--ais-chains", count(), 1000, "AIS chains of the measurement", resume_may_change=True,
-        evaluate=True),
-    Arg("--ais-betas", count(3), 14500, "AIS inverse temperatures", resume_may_change=True,
-        evaluate=True),
+    *ais_args(chains=1000),
 ]
 
 
@@ -94,20 +99,26 @@ def ais_estimates(model, split, config: dict, blocks: int = 1, distributed: bool
     return fwd, rev
 
 
-def likelihoods(model, split, fwd, rev) -> dict:
-    """The AIS and reverse-AIS log Z (``ais_estimates``), the log-likelihoods they give, PL, the
-    base-rate model's test log-likelihood for scale (plus the exact values when a layer is
-    small)."""
+def log_z_metrics(model, split, fwd, rev) -> dict:
+    """The AIS and reverse-AIS log Z (``ais_estimates``; their gap shows the estimate's error)
+    and the mean test log-likelihood by the AIS one, plus the exact values when a layer is small
+    enough to enumerate."""
     out = {"log_z_ais": fwd.log_z, "log_z_ais_stderr": fwd.stderr,
            "log_z_reverse_ais": rev.log_z, "log_z_reverse_ais_stderr": rev.stderr,
-           "train_log_likelihood": float(log_likelihood(model, split.train, fwd).mean()),
-           "test_log_likelihood": float(log_likelihood(model, split.test, fwd).mean()),
-           **base_rate_log_likelihood(split), **pl_metrics(model, split)}
+           "test_log_likelihood": float(log_likelihood(model, split.test, fwd).mean())}
     if min(model.n_visible, model.n_hidden) <= EXACT_LIMIT:
         log_z = exact_log_z(model)
         out["log_z_exact"] = float(log_z)
         out["test_log_likelihood_exact"] = float(log_likelihood(model, split.test, log_z).mean())
     return out
+
+
+def likelihoods(model, split, fwd, rev) -> dict:
+    """``log_z_metrics``, the train log-likelihood, PL, and the base-rate model's test
+    log-likelihood for scale."""
+    return {**log_z_metrics(model, split, fwd, rev),
+            "train_log_likelihood": float(log_likelihood(model, split.train, fwd).mean()),
+            **base_rate_log_likelihood(split), **pl_metrics(model, split)}
 
 
 def draw_samples(model, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
