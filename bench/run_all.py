@@ -16,6 +16,7 @@ import bench_gibbs  # noqa: E402
 import bench_ising  # noqa: E402
 import bench_langevin  # noqa: E402
 import bench_rbm  # noqa: E402
+import bench_shapes  # noqa: E402
 import bench_svgd  # noqa: E402
 import bench_vae  # noqa: E402
 from common import machine_floor, machine_line  # noqa: E402
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
                 lambda: bench_rbm.run(min_run_time, floor["gemm_gflops"], with_ais=args.ais),
                 lambda: bench_langevin.run(min_run_time, floor["copy_gbs"]),
                 lambda: bench_diffusion.run(min_run_time, floor["copy_gbs"]),
+                lambda: bench_shapes.run(min_run_time, floor["copy_gbs"]),
                 lambda: bench_svgd.run(min_run_time, quick=args.quick),
                 lambda: bench_ising.run(min_run_time, quick=args.quick),
                 lambda: bench_bm.run(min_run_time),

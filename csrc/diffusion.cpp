@@ -26,14 +26,26 @@
 namespace fastebm {
 namespace {
 
-// t [B] int64 on x's device, B = x.size(0).
+// A per-row value v: [B] (one per row of x, B = x.size(0)) or [1] (every row).
+void check_per_row(const at::Tensor& v, const char* name, const at::Tensor& x) {
+  TORCH_CHECK_VALUE(v.size(0) == 1 || v.size(0) == x.size(0), "fastebm: argument '", name,
+                    "' has shape ", v.sizes(), " but must have one value per row of 'x_t' (",
+                    x.size(0), ") or one for every row (1)");
+}
+
+// t [B] or [1] int64 on x's device.
 void check_timesteps(const at::Tensor& t, const char* name, const at::Tensor& x) {
   TORCH_CHECK_VALUE(t.dim() == 1 && t.scalar_type() == at::kLong, "fastebm: argument '", name,
                     "' must be a 1-D int64 tensor of timesteps, got ", dtype_name(t.scalar_type()),
                     " of shape ", t.sizes());
   TORCH_CHECK_VALUE(t.device() == x.device(), "fastebm: argument '", name, "' is on ",
                     t.device(), " but 'x_t' is on ", x.device());
-  check_size(t, name, 0, x.size(0), "batch = x_t.size(0)");
+  check_per_row(t, name, x);
+}
+
+// v [1] or [rows] as [rows].
+at::Tensor per_row(const at::Tensor& v, int64_t rows) {
+  return v.expand({rows}).contiguous();
 }
 
 // Raises unless every value of `bad` (a bool tensor) is false.
@@ -70,13 +82,16 @@ ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& noise_pr
                  "must lie in [-1, t) (-1: the step to x_0)");
     }
   }
+  // One coefficient row for every row of x when every timestep is shared, else one per row.
+  const bool shared = t.size(0) == 1 && (!t_prev.defined() || t_prev.size(0) == 1);
+  const int64_t rows = shared ? 1 : x_t.size(0);
   return {x_t.contiguous(),
           noise_pred.contiguous(),
           noise.has_value() ? noise->contiguous() : at::Tensor(),
-          t.contiguous(),
-          t_prev.defined() ? t_prev.contiguous() : at::Tensor(),
+          per_row(t, rows),
+          t_prev.defined() ? per_row(t_prev, rows) : at::Tensor(),
           ac.contiguous(),
-          at::empty({x_t.size(0), kReverseCoefs}, x_t.options()),
+          at::empty({rows, kReverseCoefs}, x_t.options()),
           at::empty(x_t.sizes(), x_t.options())};
 }
 
@@ -123,7 +138,7 @@ at::Tensor gaussian_diffusion_step_op(const at::Tensor& x_t, const at::Tensor& m
   if (noise.has_value()) check_same_shape(*noise, "noise", x_t, "x_t");
   check_float_tensor(noise_var, "noise_var", 1);
   check_same_kind(noise_var, "noise_var", x_t, "x_t");
-  check_size(noise_var, "noise_var", 0, x_t.size(0), "batch = x_t.size(0)");
+  check_per_row(noise_var, "noise_var", x_t);
   if (values_checked(noise_var)) {
     check_none(at::logical_and(at::gt(noise_var, 0), at::lt(noise_var, 1)).logical_not(), "noise_var",
                "must lie in (0, 1)");

@@ -98,7 +98,7 @@ std::tuple<at::Tensor, at::Tensor> leapfrog_step_op(const at::Tensor& x, const a
   check_scalar(step_size, "step_size", x.scalar_type(), true);
   TORCH_CHECK_VALUE(momentum_step > 0 && momentum_step <= 1, "fastebm: argument "
                     "'momentum_step' must be in (0, 1], got ", momentum_step);
-  const at::Tensor m = checked_inv_mass(inv_mass, x);
+  const at::Tensor m = inv_mass.has_value() ? checked_inv_mass(inv_mass, x) : at::Tensor();
   const LeapfrogTensors t{x.contiguous(), p.contiguous(), grad.contiguous(), m,
                           at::empty(x.sizes(), x.options()), at::empty(x.sizes(), x.options())};
   // Values are not checked: a diverging trajectory carries its Inf / NaN to hmc_accept, which

@@ -66,7 +66,9 @@ TORCH_LIBRARY(fastebm, m) {
   m.def(
       "ising_gibbs(Tensor s, int n_steps, Tensor beta, float J, float h, int seed,"
       " int sweep0=0) -> Tensor");
-  m.def("reparameterize(Tensor mu, Tensor log_sigma, Tensor? noise, int seed) -> (Tensor, Tensor)");
+  m.def(
+      "reparameterize(Tensor mu, Tensor log_sigma, Tensor? noise, int seed,"
+      " bool keep_scaled=True) -> (Tensor, Tensor)");
 }
 
 // The sampling ops are not differentiable: autograd falls through to the backend kernels, so

@@ -76,11 +76,35 @@ def test_ddpm_step_with_noise_is_the_formula(variance, clip):
         assert not torch.allclose(out, ops.ddpm_step(x, eps, t, ac, variance=variance, noise=noise))
 
 
-def test_ddpm_step_scalar_t_is_every_row_at_t():
-    x, eps, noise, _ = inputs(2)
-    ac = torch.cumprod(1 - betas(), 0)
-    assert torch.equal(ops.ddpm_step(x, eps, 7, ac, noise=noise),
-                       ops.ddpm_step(x, eps, torch.full((x.shape[0],), 7), ac, noise=noise))
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_one_shared_value_is_every_row_at_it_drawn_bits_included(dtype):
+    """An int t (t_prev, noise_var) runs x as one row; the bits equal those of the same value
+    given for every row, given noise or drawn."""
+    x, eps, noise, _ = (v.to(dtype) if v.is_floating_point() else v for v in inputs(2))
+    ac = torch.cumprod(1 - betas(), 0).to(dtype)
+    rows = lambda v: torch.full((x.shape[0],), v)  # noqa: E731
+    for given in ({"noise": noise}, {}):
+        assert torch.equal(ops.ddpm_step(x, eps, 7, ac, generator=gen(3), **given),
+                           ops.ddpm_step(x, eps, rows(7), ac, generator=gen(3), **given))
+    assert torch.equal(ops.ddim_step(x, eps, 9, 4, ac, 0.5, generator=gen(4)),
+                       ops.ddim_step(x, eps, rows(9), 4, ac, 0.5, generator=gen(4)))
+    assert torch.equal(ops.ddim_step(x, eps, 9, 4, ac, 0.5, generator=gen(4)),
+                       ops.ddim_step(x, eps, 9, rows(4), ac, 0.5, generator=gen(4)))
+    beta = torch.tensor([0.03], dtype=dtype)
+    assert torch.equal(ops.gaussian_diffusion_step(x, eps, noise, beta, generator=gen(5)),
+                       ops.gaussian_diffusion_step(x, eps, noise, beta.expand(x.shape[0]),
+                                                   generator=gen(5)))
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, ac: ops.ddpm_step(x, x, torch.tensor([1, 2]), ac),
+    lambda x, ac: ops.ddim_step(x, x, 5, torch.tensor([1, 2]), ac),
+    lambda x, ac: ops.gaussian_diffusion_step(x, x, x, torch.full((2,), 0.1, dtype=x.dtype)),
+])
+def test_per_row_values_of_another_length_are_refused(call):
+    x = torch.randn(5, 3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="one value per row of 'x_t' \\(5\\) or one for every row"):
+        call(x, torch.cumprod(1 - betas(), 0))
 
 
 @pytest.mark.parametrize("eta", [0.0, 1.0])

@@ -250,6 +250,16 @@ def energy_drift(step: float) -> float:
     return ((energy1 + p_end[:, 0] ** 2 / 2) - (energy0 + p0[:, 0] ** 2 / 2)).abs().mean().item()
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_leapfrog_without_a_mass_is_the_identity_mass(dtype):
+    """inv_mass None (run as one row) gives the bits of inv_mass = 1 (run per row)."""
+    x, p, grad = (torch.randn(101, 2, generator=gen(s), dtype=dtype) for s in range(3))
+    unit = ops.leapfrog_step(x, p, grad, 0.1, momentum_step=0.5)
+    ones = ops.leapfrog_step(x, p, grad, 0.1, inv_mass=torch.ones(2, dtype=dtype),
+                             momentum_step=0.5)
+    assert all(torch.equal(a, b) for a, b in zip(unit, ones))
+
+
 def test_leapfrog_is_a_second_order_integrator():
     ratio = energy_drift(0.1) / energy_drift(0.05)
     assert 3.0 < ratio < 5.5, ratio  # |ΔH| = O(ε²): halving ε quarters it

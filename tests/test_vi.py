@@ -64,6 +64,23 @@ def test_same_seed_same_draws_and_noise_is_used_as_given():
                                mu + log_sigma.exp() * noise)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_draw_without_gradient_has_the_bits_of_one_with_it(dtype):
+    """No gradient wanted: the op skips σ ⊙ ε (its second output is empty), z is unchanged;
+    asking that form for a gradient is refused."""
+    mu, log_sigma = (t.detach().to(dtype) for t in gaussian_params((10, 3), "cpu", seed=7))
+    with torch.no_grad():
+        plain = ops.reparameterize(mu, log_sigma, generator=torch.Generator().manual_seed(2))
+    tracked = ops.reparameterize(mu.requires_grad_(), log_sigma,
+                                 generator=torch.Generator().manual_seed(2))
+    assert tracked.requires_grad and torch.equal(plain, tracked.detach())
+    seed = ops.seeds.draw_seed(torch.Generator().manual_seed(2))
+    z, scaled = torch.ops.fastebm.reparameterize.default(mu.detach(), log_sigma, None, seed, False)
+    assert scaled.numel() == 0 and torch.equal(z, plain)
+    with pytest.raises(RuntimeError, match="keep_scaled=False has no backward"):
+        torch.ops.fastebm.reparameterize.default(mu, log_sigma, None, 2, False)
+
+
 # ---------------------------------------------------------------- fastebm.models.variational on the conjugate toy
 
 from fastebm.models import variational as vi  # noqa: E402

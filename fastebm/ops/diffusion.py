@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from .fake_checks import check_float_tensor, check_same_kind, check_same_shape, check_scalar, check_size
+from .fake_checks import check_float_tensor, check_same_kind, check_same_shape, check_scalar
 
 from .seeds import draw_seed
 
@@ -18,8 +18,9 @@ VARIANCES = ("fixed_small", "fixed_large")
 
 
 def timesteps(t, x: torch.Tensor, name: str = "t") -> torch.Tensor:
-    """t as the int64 [B] tensor of the ops (B = x.shape[0]), on x's device: an int, a 0-d tensor
-    (every row) or a [B] integer tensor (one timestep per sample)."""
+    """t as the int64 tensor of the ops, on x's device: [1] for an int or a 0-d tensor (every
+    row's timestep: the op runs x as one row), or a [B] integer tensor as it is (one timestep per
+    sample, B = x.shape[0])."""
     if isinstance(t, bool) or not isinstance(t, (int, torch.Tensor)):
         raise TypeError(f"{name} must be an int or an integer tensor, got {type(t).__name__}")
     if not isinstance(x, torch.Tensor) or x.dim() < 1:
@@ -28,10 +29,10 @@ def timesteps(t, x: torch.Tensor, name: str = "t") -> torch.Tensor:
     if isinstance(t, int) and not -2**63 <= t < 2**63:
         raise ValueError(f"{name} must be a timestep in [0, T) (int64), got {t}")
     if isinstance(t, int):
-        return torch.full((x.shape[0],), t, dtype=torch.int64, device=x.device)
+        return torch.full((1,), t, dtype=torch.int64, device=x.device)
     if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
         raise ValueError(f"fastebm: argument '{name}' must be an integer tensor, got {t.dtype}")
-    return (t.expand(x.shape[0]) if t.dim() == 0 else t).to(torch.int64)
+    return (t.reshape(1) if t.dim() == 0 else t).to(torch.int64)
 
 
 def cumulative_alphas(alphas_cumprod, x: torch.Tensor) -> torch.Tensor:
@@ -57,7 +58,7 @@ def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: to
     Args:
         x_t: [B, ...] float32 or float64.
         noise_pred: the network's predicted noise ε̂(x_t, t), x_t's shape.
-        t: int, or int tensor [B] (a timestep per sample), in [0, T).
+        t: int (every sample's), or int tensor [B] (a timestep per sample), in [0, T).
         alphas_cumprod: ᾱ [T] (cast to x_t's dtype), in (0, 1), strictly decreasing.
         variance: "fixed_small" or "fixed_large". clip_sample: > 0 or None.
         generator: source of the op's seed (z keyed by (seed, element)). noise: z given instead.
@@ -106,12 +107,12 @@ def gaussian_diffusion_step(x_t: torch.Tensor, mu: torch.Tensor, var: torch.Tens
         x_{t-1} ~ N(μ, σ²),  μ = x_t·√(1-β_t) + m·√β_t,  σ² = sigmoid(b + logit β_t).
 
     Args:
-        x_t, mu (m), var (b): [B, ...]. noise_var: β_t [B] in (0, 1) (per sample) or a float.
+        x_t, mu (m), var (b): [B, ...]. noise_var: β_t [B] in (0, 1) (per sample), or a float or
+            [1] tensor (every sample's: the op runs x as one row).
         generator, noise: as :func:`ddpm_step`.
     """
     if not isinstance(noise_var, torch.Tensor):
-        noise_var = torch.full((x_t.shape[0],), float(noise_var), dtype=x_t.dtype,
-                               device=x_t.device)
+        noise_var = torch.full((1,), float(noise_var), dtype=x_t.dtype, device=x_t.device)
     seed = 0 if noise is not None else draw_seed(generator)
     return torch.ops.fastebm.gaussian_diffusion_step.default(x_t, mu, var, noise_var, noise, seed)
 
@@ -137,7 +138,13 @@ def _check_timesteps(t, name, x):
                          f"got {t.dtype} of shape {list(t.shape)}")
     if t.device != x.device:
         raise ValueError(f"fastebm: argument '{name}' is on {t.device} but 'x_t' is on {x.device}")
-    check_size(t, name, 0, x.shape[0], "batch = x_t.size(0)")
+    _check_per_row(t, name, x)
+
+
+def _check_per_row(v, name, x):
+    if v.shape[0] not in (1, x.shape[0]):
+        raise ValueError(f"fastebm: argument '{name}' has shape {list(v.shape)} but must have one "
+                         f"value per row of 'x_t' ({x.shape[0]}) or one for every row (1)")
 
 
 def _reverse_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, noise):
@@ -184,7 +191,7 @@ def _gaussian_diffusion_step_fake(x_t, mu, var, noise_var, noise, seed):
         check_same_shape(noise, "noise", x_t, "x_t")
     check_float_tensor(noise_var, "noise_var", 1)
     check_same_kind(noise_var, "noise_var", x_t, "x_t")
-    check_size(noise_var, "noise_var", 0, x_t.shape[0], "batch = x_t.size(0)")
+    _check_per_row(noise_var, "noise_var", x_t)
     return torch.empty_like(x_t, memory_format=torch.contiguous_format)
 
 

@@ -22,14 +22,20 @@ def reparameterize(mu: torch.Tensor, log_sigma: torch.Tensor, *,
         generator: source of the op's seed. noise: ε itself (mu's shape), instead of drawing.
 
     Returns:
-        z, mu's shape (contiguous).
+        z, mu's shape (contiguous). Where no gradient is wanted (grad mode off, or no argument
+        requires it) the op skips σ ⊙ ε, the backward pass's saved tensor.
     """
     seed = 0 if noise is not None else draw_seed(generator)
-    return torch.ops.fastebm.reparameterize.default(mu, log_sigma, noise, seed)[0]
+    wanted = torch.is_grad_enabled() and any(
+        isinstance(a, torch.Tensor) and a.requires_grad for a in (mu, log_sigma, noise))
+    return torch.ops.fastebm.reparameterize.default(mu, log_sigma, noise, seed, wanted)[0]
 
 
 def _setup_context(ctx, inputs, output):
-    _, log_sigma, noise, _ = inputs
+    _, log_sigma, noise, _, keep_scaled = inputs
+    if not keep_scaled:
+        raise RuntimeError("fastebm::reparameterize with keep_scaled=False has no backward: "
+                           "call it with keep_scaled=True where a gradient is wanted")
     ctx.has_noise = noise is not None
     ctx.save_for_backward(log_sigma if ctx.has_noise else None, output[1])
 
@@ -47,10 +53,10 @@ torch.library.register_autograd("fastebm::reparameterize", _backward, setup_cont
 
 
 @torch.library.register_fake("fastebm::reparameterize")
-def _reparameterize_fake(mu, log_sigma, noise, seed):
+def _reparameterize_fake(mu, log_sigma, noise, seed, keep_scaled=True):
     check_float_tensor(mu, "mu", mu.dim())
     check_same_shape(log_sigma, "log_sigma", mu, "mu")
     if noise is not None:
         check_same_shape(noise, "noise", mu, "mu")
-    return (torch.empty_like(mu, memory_format=torch.contiguous_format),
-            torch.empty_like(mu, memory_format=torch.contiguous_format))
+    z = torch.empty_like(mu, memory_format=torch.contiguous_format)
+    return z, (torch.empty_like(z) if keep_scaled else mu.new_empty(0))

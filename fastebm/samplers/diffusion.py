@@ -91,11 +91,11 @@ class ReverseDiffusionSampler:
         known = check_inpainting(x_T, known, mask)
         resample = check_count(resample, "resample")
         ac = self.schedule.alphas_cumprod.to(x_T.device, x_T.dtype)
-        B, x = x_T.shape[0], x_T
+        x = x_T
         ts = self.timesteps()
         for i in tqdm(range(len(ts)), delay=2.0, disable=not self.progress, leave=False,
                       desc=f"{self.method.upper()} sampling"):
-            t = torch.full((B,), ts[i], dtype=torch.int64, device=x.device)
+            t = ts[i]
             t_prev = ts[i + 1] if i + 1 < len(ts) else -1
             for u in range(resample if known is not None and t_prev >= 0 else 1):
                 if u:  # back to level t: q(x_t | x_t_prev) = N(√(ᾱ_t/ᾱ_p) x, (1 - ᾱ_t/ᾱ_p) I)
@@ -106,9 +106,10 @@ class ReverseDiffusionSampler:
                     x = replace_known(x, known, mask, None if t_prev < 0 else ac[t_prev], generator)
         return x
 
-    def _step(self, x, t: torch.Tensor, t_prev: int, ac: torch.Tensor, generator) -> torch.Tensor:
-        """One reverse step from level t (int64 [B]) to t_prev, one denoiser call."""
-        noise_pred = self.denoiser(x, t)
+    def _step(self, x, t: int, t_prev: int, ac: torch.Tensor, generator) -> torch.Tensor:
+        """One reverse step from level t to t_prev, one denoiser call (at t as int64 [B]; the
+        step op takes the int: one coefficient row for the whole batch)."""
+        noise_pred = self.denoiser(x, torch.full((len(x),), t, dtype=torch.int64, device=x.device))
         if self.method == "ddpm":
             return ops.ddpm_step(x, noise_pred, t, ac, variance=self.variance,
                                  clip_sample=self.clip_sample, generator=generator)

@@ -114,7 +114,7 @@ struct ReverseStepKernel {
 
 // Sohl-Dickstein et al. 2015's Gaussian reverse step from the network's outputs m, b at x_t:
 //   μ = x_t √(1-β) + m √β,  σ² = σ(b + logit β),  out = μ + σ·z,
-// with (√(1-β), √β, logit β) of row `row` in coef [B, 3].
+// with (√(1-β), √β, logit β) of row `row` in coef [R, 3] (R = B, or 1 with x run as one row).
 template <class T, Noise N>
 struct GaussianReverseKernel {
   const T* x;      // [B, n]
@@ -145,7 +145,8 @@ void reverse_pass(const ReverseTensors& t, bool fixed_large, double eta, double 
   const Noise noise = t.noise.defined()                   ? Noise::kGiven
                       : t.t_prev.defined() && eta == 0.0 ? Noise::kZero
                                                           : Noise::kDrawn;
-  const int64_t rows = t.x.size(0), cols = rows == 0 ? 0 : t.x.numel() / rows;
+  // x as [coefficient rows, cols]: one row when every row of x shares its timesteps.
+  const int64_t rows = t.coef.size(0), cols = rows == 0 ? 0 : t.x.numel() / rows;
   AT_DISPATCH_FLOATING_TYPES(t.x.scalar_type(), "fastebm::reverse_pass", [&] {
     Driver::run_rows(t.x, rows, kReverseCoefs * 8,
                      ReverseCoefKernel<scalar_t>{
@@ -170,7 +171,8 @@ template <class Driver>
 void gaussian_reverse_pass(const at::Tensor& x, const at::Tensor& mu, const at::Tensor& var,
                            const at::Tensor& noise, const at::Tensor& coef, at::Tensor& out,
                            uint64_t seed) {
-  const int64_t rows = x.size(0), cols = rows == 0 ? 0 : x.numel() / rows;
+  // x as [coefficient rows, cols]: one row when every row of x shares its noise variance.
+  const int64_t rows = coef.size(0), cols = rows == 0 ? 0 : x.numel() / rows;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::gaussian_reverse_pass", [&] {
     with_noise(noise.defined() ? Noise::kGiven : Noise::kDrawn, [&](auto source) {
       constexpr Noise N = decltype(source)::value;

@@ -7,6 +7,8 @@
 #include <ATen/Dispatch.h>
 #include <ATen/core/Tensor.h>
 
+#include <type_traits>
+
 #include "fastebm/draws.h"
 #include "fastebm/gmm_chains.h"
 #include "fastebm/langevin_ops.h"
@@ -31,13 +33,14 @@ struct LangevinKernel {
 
 // One Hamiltonian-dynamics leapfrog update (position and momentum in one pass), diagonal mass
 // M = diag(1 / inv_mass):  p' = p - a ε ∇E(x),  x' = x + ε inv_mass ⊙ p'  (a = ½ on the first
-// half step of a trajectory, 1 where two half steps meet).
-template <class T>
+// half step of a trajectory, 1 where two half steps meet). kUnitMass: M = I (inv_mass unread,
+// so the pass runs x as one row).
+template <class T, bool kUnitMass>
 struct LeapfrogKernel {
   const T* x;         // [B, D]
   const T* p;         // [B, D]
   const T* grad;      // [B, D]
-  const T* inv_mass;  // [D]
+  const T* inv_mass;  // [D], or null (kUnitMass)
   T* x_out;           // [B, D]
   T* p_out;           // [B, D]
   T momentum_step;    // a ε
@@ -45,7 +48,7 @@ struct LeapfrogKernel {
   FEBM_HD void operator()(int64_t i, int64_t, int64_t col, T) const {
     const T p_new = p[i] - momentum_step * grad[i];
     p_out[i] = p_new;
-    x_out[i] = x[i] + step * (inv_mass[col] * p_new);
+    x_out[i] = x[i] + step * (kUnitMass ? p_new : inv_mass[col] * p_new);
   }
 };
 
@@ -175,15 +178,25 @@ void langevin_pass(const at::Tensor& x, const at::Tensor& grad, const at::Tensor
 
 template <class Driver>
 void leapfrog_pass(const LeapfrogTensors& t, double step_size, double momentum_step) {
-  const int64_t rows = t.x.size(0), dim = rows == 0 ? 0 : t.x.numel() / rows;
+  // x as [B, D] rows of inv_mass [D], or (M = I: inv_mass undefined) as one row.
+  const bool unit = !t.inv_mass.defined();
+  const int64_t rows = unit ? 1 : t.x.size(0), dim = rows == 0 ? 0 : t.x.numel() / rows;
   AT_DISPATCH_FLOATING_TYPES(t.x.scalar_type(), "fastebm::leapfrog_pass", [&] {
-    Driver::template run<Draw::kNone, scalar_t>(
-        t.x, rows, dim, 0, 0,
-        LeapfrogKernel<scalar_t>{t.x.data_ptr<scalar_t>(), t.p.data_ptr<scalar_t>(),
-                                 t.grad.data_ptr<scalar_t>(), t.inv_mass.data_ptr<scalar_t>(),
-                                 t.x_out.data_ptr<scalar_t>(), t.p_out.data_ptr<scalar_t>(),
-                                 static_cast<scalar_t>(momentum_step * step_size),
-                                 static_cast<scalar_t>(step_size)});
+    const auto run = [&](auto unit_mass) {
+      constexpr bool kUnit = decltype(unit_mass)::value;
+      Driver::template run<Draw::kNone, scalar_t>(
+          t.x, rows, dim, 0, 0,
+          LeapfrogKernel<scalar_t, kUnit>{
+              t.x.data_ptr<scalar_t>(), t.p.data_ptr<scalar_t>(), t.grad.data_ptr<scalar_t>(),
+              kUnit ? nullptr : t.inv_mass.data_ptr<scalar_t>(), t.x_out.data_ptr<scalar_t>(),
+              t.p_out.data_ptr<scalar_t>(), static_cast<scalar_t>(momentum_step * step_size),
+              static_cast<scalar_t>(step_size)});
+    };
+    if (unit) {
+      run(std::true_type{});
+    } else {
+      run(std::false_type{});
+    }
   });
 }
 

@@ -18,8 +18,8 @@ struct MetropolisTensors {
   at::Tensor x_out, energy_out, grad_out, accepted;
 };
 
-// The tensors of one leapfrog update: x, p, grad [B, ...], inv_mass [D] (D = x's row size);
-// outputs x_out, p_out [B, ...]. All contiguous.
+// The tensors of one leapfrog update: x, p, grad [B, ...], inv_mass [D] (D = x's row size;
+// undefined: M = I); outputs x_out, p_out [B, ...]. All contiguous.
 struct LeapfrogTensors {
   at::Tensor x, p, grad, inv_mass, x_out, p_out;
 };

@@ -13,8 +13,9 @@ template <class Driver>
 void register_vi_ops(torch::Library& m) {
   static constexpr const ViPasses& passes = kViPasses<Driver>;
   m.impl("reparameterize", [](const at::Tensor& mu, const at::Tensor& log_sigma,
-                              const std::optional<at::Tensor>& noise, int64_t seed) {
-    return reparameterize_op(mu, log_sigma, noise, seed, passes);
+                              const std::optional<at::Tensor>& noise, int64_t seed,
+                              bool keep_scaled) {
+    return reparameterize_op(mu, log_sigma, noise, seed, keep_scaled, passes);
   });
 }
 
