@@ -5,7 +5,8 @@
    fused ``ddpm_step`` / ``ddim_step`` against the same arithmetic in plain PyTorch ops and
    diffusers' ``DDPMScheduler.step`` / ``DDIMScheduler.step`` (when diffusers is installed: `make
    bench-env`; a bench-only dependency), beside the memory-bandwidth floor (read x_t and ε, write
-   x_{t-1}: 12 bytes per element).
+   x_{t-1}: 12 bytes per element); and fastebm writing into one kept buffer (``out=``, as its
+   sampler's loop does) beside its fresh output per call.
 2. A whole 1,000-step DDPM sampling loop with a tiny MLP denoiser on 64-D samples (digits-sized):
    fastebm's ReverseDiffusionSampler against the same loop with diffusers' scheduler and with
    plain PyTorch steps.
@@ -58,11 +59,18 @@ def step_rows(copy_gbs: float, min_run_time: float) -> tuple[list, list]:
     for n in SIZES:
         x, noise_pred = torch.randn(n // 1024, 1, 32, 32, generator=g), torch.randn(n // 1024, 1, 32, 32, generator=g)
         t_prev = T_STEP - T // 50
+        buffer = torch.empty_like(x)
         fns = {}
         for isa in isa_paths():
             fns[f"ddpm {isa}"] = on_path(isa, lambda: ops.ddpm_step(x, noise_pred, T_STEP, ac, clip_sample=1.0,
                                                                     generator=g))
             fns[f"ddim {isa}"] = on_path(isa, lambda: ops.ddim_step(x, noise_pred, T_STEP, t_prev, ac))
+        for kind in ("ddpm", "ddim"):
+            step = getattr(ops, f"{kind}_step")
+            extra = {"clip_sample": 1.0, "generator": g} if kind == "ddpm" else {}
+            args = (T_STEP,) if kind == "ddpm" else (T_STEP, t_prev)
+            fns[f"{kind} out="] = on_path(isa_paths()[0], lambda step=step, args=args, extra=extra:
+                                         step(x, noise_pred, *args, ac, out=buffer, **extra))
         fns["ddpm torch"] = lambda: plain_ddpm(x, noise_pred, T_STEP, ac, g)
         fns["ddim torch"] = lambda: plain_ddim(x, noise_pred, T_STEP, t_prev, ac)
         if DDPMScheduler is not None:
@@ -82,10 +90,11 @@ def step_rows(copy_gbs: float, min_run_time: float) -> tuple[list, list]:
                            "—" if peer is None else f"{peer * 1e3:.2f}",
                            f"{t[f'{kind} torch'] / best:.1f}×",
                            "—" if peer is None else f"**{peer / best:.1f}×**",
-                           f"{floor * 1e3:.2f}", f"{best / floor:.2f}×"])
+                           f"{floor * 1e3:.2f}", f"{best / floor:.2f}×",
+                           f"{t[f'{kind} out='] * 1e3:.2f}", f"{t[f'{kind} out='] / floor:.2f}×"])
     header = (["step, elements"] + [f"fastebm {isa} ms" for isa in isa_paths()]
               + ["PyTorch ms", "diffusers ms", "vs PyTorch", "vs diffusers", "bandwidth floor ms",
-                 "fastebm / floor"])
+                 "fastebm / floor", f"fastebm out= ({isa_paths()[0]}) ms", "out= / floor"])
     return header, rows
 
 

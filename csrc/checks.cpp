@@ -2,7 +2,9 @@
 
 #include "fastebm/finite_cpu.h"
 
+#include <ATen/MemoryOverlap.h>
 #include <ATen/ops/all.h>
+#include <ATen/ops/empty.h>
 #include <ATen/ops/gt.h>
 #include <ATen/ops/isfinite.h>
 
@@ -106,6 +108,20 @@ void check_step_finite(const at::Tensor& out,
   }
   TORCH_CHECK_VALUE(false, "fastebm: the result overflowed ", dtype_name(out.scalar_type()),
                     ": arguments ", names, " are too large in magnitude for it");
+}
+
+at::Tensor output_for(const std::optional<at::Tensor>& out, const at::Tensor& like,
+                      const char* like_name, std::initializer_list<const at::Tensor*> inputs) {
+  if (!out.has_value()) return at::empty(like.sizes(), like.options());
+  check_same_shape(*out, "out", like, like_name);
+  TORCH_CHECK_VALUE(out->is_contiguous(), "fastebm: argument 'out' must be contiguous");
+  for (const at::Tensor* input : inputs) {
+    if (!input->defined()) continue;
+    TORCH_CHECK_VALUE(at::get_overlap_status(*out, *input) != at::MemOverlapStatus::Partial,
+                      "fastebm: argument 'out' overlaps an input in part (it may be an input "
+                      "itself, or apart from them)");
+  }
+  return *out;
 }
 
 }  // namespace fastebm

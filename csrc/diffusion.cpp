@@ -67,7 +67,8 @@ void check_alphas_cumprod(const at::Tensor& ac, const at::Tensor& x) {
 
 ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                                const at::Tensor& t_prev, const at::Tensor& ac,
-                               const std::optional<at::Tensor>& noise) {
+                               const std::optional<at::Tensor>& noise,
+                               const std::optional<at::Tensor>& out) {
   check_batched(x_t, "x_t");
   check_same_shape(noise_pred, "noise_pred", x_t, "x_t");
   if (noise.has_value()) check_same_shape(*noise, "noise", x_t, "x_t");
@@ -85,14 +86,16 @@ ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& noise_pr
   // One coefficient row for every row of x when every timestep is shared, else one per row.
   const bool shared = t.size(0) == 1 && (!t_prev.defined() || t_prev.size(0) == 1);
   const int64_t rows = shared ? 1 : x_t.size(0);
-  return {x_t.contiguous(),
-          noise_pred.contiguous(),
-          noise.has_value() ? noise->contiguous() : at::Tensor(),
+  const at::Tensor x = x_t.contiguous(), eps = noise_pred.contiguous();
+  const at::Tensor z = noise.has_value() ? noise->contiguous() : at::Tensor();
+  return {x,
+          eps,
+          z,
           per_row(t, rows),
           t_prev.defined() ? per_row(t_prev, rows) : at::Tensor(),
           ac.contiguous(),
           at::empty({rows, kReverseCoefs}, x_t.options()),
-          at::empty(x_t.sizes(), x_t.options())};
+          output_for(out, x_t, "x_t", {&x, &eps, &z})};
 }
 
 }  // namespace
@@ -100,9 +103,11 @@ ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& noise_pr
 at::Tensor ddpm_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                         const at::Tensor& alphas_cumprod, int64_t variance,
                         std::optional<double> clip_sample, const std::optional<at::Tensor>& noise,
-                        int64_t seed, const DiffusionPasses& passes) {
+                        int64_t seed, const std::optional<at::Tensor>& out,
+                        const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
-  const ReverseTensors r = reverse_tensors(x_t, noise_pred, t, at::Tensor(), alphas_cumprod, noise);
+  const ReverseTensors r =
+      reverse_tensors(x_t, noise_pred, t, at::Tensor(), alphas_cumprod, noise, out);
   TORCH_CHECK_VALUE(variance == 0 || variance == 1, "fastebm: argument 'variance' must be 0 "
                     "(fixed_small) or 1 (fixed_large), got ", variance);
   if (clip_sample.has_value()) check_scalar(*clip_sample, "clip_sample", r.x.scalar_type(), true);
@@ -116,9 +121,9 @@ at::Tensor ddpm_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, con
 at::Tensor ddim_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                         const at::Tensor& t_prev, const at::Tensor& alphas_cumprod, double eta,
                         const std::optional<at::Tensor>& noise, int64_t seed,
-                        const DiffusionPasses& passes) {
+                        const std::optional<at::Tensor>& out, const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
-  const ReverseTensors r = reverse_tensors(x_t, noise_pred, t, t_prev, alphas_cumprod, noise);
+  const ReverseTensors r = reverse_tensors(x_t, noise_pred, t, t_prev, alphas_cumprod, noise, out);
   check_scalar(eta, "eta", r.x.scalar_type());
   TORCH_CHECK_VALUE(eta >= 0, "fastebm: argument 'eta' must be >= 0, got ", eta);
   passes.reverse(r, false, eta, std::numeric_limits<double>::infinity(),
@@ -130,6 +135,7 @@ at::Tensor ddim_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, con
 at::Tensor gaussian_diffusion_step_op(const at::Tensor& x_t, const at::Tensor& mu,
                                       const at::Tensor& var, const at::Tensor& noise_var,
                                       const std::optional<at::Tensor>& noise, int64_t seed,
+                                      const std::optional<at::Tensor>& out,
                                       const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
   check_batched(x_t, "x_t");
@@ -147,14 +153,15 @@ at::Tensor gaussian_diffusion_step_op(const at::Tensor& x_t, const at::Tensor& m
   const at::Tensor coef =
       at::stack({b.neg().add(1).sqrt(), b.sqrt(), b.log().sub(b.neg().log1p())}, 1).to(x_t.scalar_type());
   const at::Tensor noise_ = noise.has_value() ? noise->contiguous() : at::Tensor();
-  at::Tensor out = at::empty(x_t.sizes(), x_t.options());
   const at::Tensor x_ = x_t.contiguous(), mu_ = mu.contiguous(), var_ = var.contiguous();
-  passes.gaussian(x_, mu_, var_, noise_, coef, out, static_cast<uint64_t>(seed));
-  check_step_finite(out, {{&x_, "x_t"}, {&mu_, "mu"}, {&var_, "var"}, {&noise_, "noise"}});
-  return out;
+  at::Tensor result = output_for(out, x_t, "x_t", {&x_, &mu_, &var_, &noise_});
+  passes.gaussian(x_, mu_, var_, noise_, coef, result, static_cast<uint64_t>(seed));
+  check_step_finite(result, {{&x_, "x_t"}, {&mu_, "mu"}, {&var_, "var"}, {&noise_, "noise"}});
+  return result;
 }
 
 at::Tensor binomial_diffusion_step_op(const at::Tensor& p, int64_t seed,
+                                      const std::optional<at::Tensor>& out,
                                       const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
   check_float_tensor(p, "p", p.dim());
@@ -163,9 +170,9 @@ at::Tensor binomial_diffusion_step_op(const at::Tensor& p, int64_t seed,
                "must lie in [0, 1] (probabilities; no NaN)");
   }
   const at::Tensor p_ = p.contiguous();
-  at::Tensor out = at::empty(p.sizes(), p.options());
-  passes.bernoulli(p_, out, static_cast<uint64_t>(seed));
-  return out;
+  at::Tensor result = output_for(out, p, "p", {&p_});
+  passes.bernoulli(p_, result, static_cast<uint64_t>(seed));
+  return result;
 }
 
 }  // namespace fastebm

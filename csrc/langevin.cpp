@@ -61,7 +61,7 @@ MetropolisTensors metropolis_tensors(const at::Tensor& x, const at::Tensor& x_pr
 
 at::Tensor langevin_step_op(const at::Tensor& x, const at::Tensor& grad, double step_size,
                             int64_t seed, const std::optional<at::Tensor>& noise,
-                            const LangevinPasses& passes) {
+                            const std::optional<at::Tensor>& out, const LangevinPasses& passes) {
   const at::NoGradGuard no_grad;  // the Python wrapper registers the autograd formula
   check_float_tensor(x, "x", x.dim());
   check_same_shape(grad, "grad", x, "x");
@@ -69,10 +69,10 @@ at::Tensor langevin_step_op(const at::Tensor& x, const at::Tensor& grad, double 
   check_scalar(step_size, "step_size", x.scalar_type(), true);
   const at::Tensor x_ = x.contiguous(), grad_ = grad.contiguous();
   const at::Tensor noise_ = noise.has_value() ? noise->contiguous() : at::Tensor();
-  at::Tensor out = at::empty(x.sizes(), x.options());
-  passes.langevin(x_, grad_, noise_, out, step_size, static_cast<uint64_t>(seed));
-  check_step_finite(out, {{&x, "x"}, {&grad, "grad"}, {&noise_, "noise"}});
-  return out;
+  at::Tensor result = output_for(out, x, "x", {&x_, &grad_, &noise_});
+  passes.langevin(x_, grad_, noise_, result, step_size, static_cast<uint64_t>(seed));
+  check_step_finite(result, {{&x, "x"}, {&grad, "grad"}, {&noise_, "noise"}});
+  return result;
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> mala_accept_op(

@@ -37,6 +37,9 @@ TORCH_LIBRARY(fastebm, m) {
   m.def(
       "langevin_step(Tensor x, Tensor grad, float step_size, Tensor? noise, int seed) -> Tensor");
   m.def(
+      "langevin_step.out(Tensor x, Tensor grad, float step_size, Tensor? noise, int seed, *,"
+      " Tensor(a!) out) -> ()");
+  m.def(
       "mala_accept(Tensor x, Tensor x_prop, Tensor energy, Tensor energy_prop, Tensor grad,"
       " Tensor grad_prop, float step_size, int seed) -> (Tensor, Tensor, Tensor, Tensor)");
   m.def(
@@ -49,16 +52,30 @@ TORCH_LIBRARY(fastebm, m) {
   m.def(
       "gmm_langevin(Tensor x, Tensor log_weights, Tensor means, Tensor stds, float step_size,"
       " int n_steps, bool mala, int seed, int step0=0) -> (Tensor, Tensor)");
+  // The step ops' .out overloads write into `out` (which may be x_t itself) and return nothing
+  // (a custom op may not return an alias of an input).
   m.def(
       "ddpm_step(Tensor x_t, Tensor noise_pred, Tensor t, Tensor alphas_cumprod, int variance,"
       " float? clip_sample, Tensor? noise, int seed) -> Tensor");
   m.def(
+      "ddpm_step.out(Tensor x_t, Tensor noise_pred, Tensor t, Tensor alphas_cumprod,"
+      " int variance, float? clip_sample, Tensor? noise, int seed, *, Tensor(a!) out)"
+      " -> ()");
+  m.def(
       "ddim_step(Tensor x_t, Tensor noise_pred, Tensor t, Tensor t_prev, Tensor alphas_cumprod,"
       " float eta, Tensor? noise, int seed) -> Tensor");
   m.def(
+      "ddim_step.out(Tensor x_t, Tensor noise_pred, Tensor t, Tensor t_prev,"
+      " Tensor alphas_cumprod, float eta, Tensor? noise, int seed, *, Tensor(a!) out)"
+      " -> ()");
+  m.def(
       "gaussian_diffusion_step(Tensor x_t, Tensor mu, Tensor var, Tensor noise_var, Tensor? noise,"
       " int seed) -> Tensor");
+  m.def(
+      "gaussian_diffusion_step.out(Tensor x_t, Tensor mu, Tensor var, Tensor noise_var,"
+      " Tensor? noise, int seed, *, Tensor(a!) out) -> ()");
   m.def("binomial_diffusion_step(Tensor p, int seed) -> Tensor");
+  m.def("binomial_diffusion_step.out(Tensor p, int seed, *, Tensor(a!) out) -> ()");
   m.def("svgd_rbf(Tensor x, Tensor score, float? bandwidth, int[]? rows=None) -> (Tensor, Tensor)");
   m.def(
       "bm_gibbs(Tensor x, Tensor J, Tensor b, int n_steps, Tensor beta, int seed,"
@@ -79,8 +96,9 @@ TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
                          "rbm_cd_grad", "grbm_cd_grad", "rbm_pcd_sgd_", "rbm_ais",
                          "grbm_ais", "mala_accept", "leapfrog_step", "hmc_accept",
                          "gmm_langevin", "ddpm_step", "ddim_step", "gaussian_diffusion_step",
-                         "binomial_diffusion_step", "svgd_rbf", "bm_gibbs",
-                         "ising_gibbs"}) {
+                         "binomial_diffusion_step", "svgd_rbf", "bm_gibbs", "ising_gibbs",
+                         "ddpm_step.out", "ddim_step.out", "gaussian_diffusion_step.out",
+                         "binomial_diffusion_step.out", "langevin_step.out"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }
 }

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import torch
 
-from .fake_checks import check_float_tensor, check_same_kind, check_same_shape, check_scalar
+from .fake_checks import (check_float_tensor, check_same_kind, check_same_shape, check_scalar,
+                          register_out_fake)
+from .outputs import into
 
 from .seeds import draw_seed
 
@@ -46,8 +48,8 @@ def cumulative_alphas(alphas_cumprod, x: torch.Tensor) -> torch.Tensor:
 
 def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: torch.Tensor, *,
               variance: str = "fixed_small", clip_sample: float | None = None,
-              generator: torch.Generator | None = None,
-              noise: torch.Tensor | None = None) -> torch.Tensor:
+              generator: torch.Generator | None = None, noise: torch.Tensor | None = None,
+              out: torch.Tensor | None = None) -> torch.Tensor:
     """One DDPM reverse step x_t -> x_{t-1} (Ho et al. 2020, ε-prediction), one fused pass:
 
         x̂₀ = (x_t - √(1-ᾱ_t)·ε)/√ᾱ_t   (clamped to ±clip_sample if given),
@@ -62,6 +64,8 @@ def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: to
         alphas_cumprod: ᾱ [T] (cast to x_t's dtype), in (0, 1), strictly decreasing.
         variance: "fixed_small" or "fixed_large". clip_sample: > 0 or None.
         generator: source of the op's seed (z keyed by (seed, element)). noise: z given instead.
+        out: written instead of a fresh tensor (x_t's shape, dtype and device, contiguous; may be
+            x_t itself, so a loop keeps one buffer).
 
     Returns x_{t-1} [B, ...]. The coefficients are read from ᾱ on the device per row: no host
     synchronisation (value checks aside, see fastebm.set_cuda_value_checks). Not differentiable:
@@ -70,15 +74,15 @@ def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: to
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
     seed = 0 if noise is not None else draw_seed(generator)
-    return torch.ops.fastebm.ddpm_step.default(
-        x_t, noise_pred, timesteps(t, x_t), cumulative_alphas(alphas_cumprod, x_t),
-        VARIANCES.index(variance),
-        None if clip_sample is None else float(clip_sample), noise, seed)
+    return into(torch.ops.fastebm.ddpm_step, out,
+                x_t, noise_pred, timesteps(t, x_t), cumulative_alphas(alphas_cumprod, x_t),
+                VARIANCES.index(variance), None if clip_sample is None else float(clip_sample),
+                noise, seed)
 
 
 def ddim_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, t_prev, alphas_cumprod: torch.Tensor,
               eta: float = 0.0, *, generator: torch.Generator | None = None,
-              noise: torch.Tensor | None = None) -> torch.Tensor:
+              noise: torch.Tensor | None = None, out: torch.Tensor | None = None) -> torch.Tensor:
     """One DDIM step x_t -> x_{t_prev} (Song et al. 2021), one fused pass:
 
         σ = η·√((1-ᾱ_p)/(1-ᾱ_t))·√(1-ᾱ_t/ᾱ_p),
@@ -88,19 +92,20 @@ def ddim_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, t_prev, alphas_cum
 
     Args:
         x_t, noise_pred: [B, ...]. t, t_prev: ints or int tensors [B], -1 <= t_prev < t < T.
-        alphas_cumprod: ᾱ [T]. eta: η >= 0. generator, noise: as :func:`ddpm_step`.
+        alphas_cumprod: ᾱ [T]. eta: η >= 0. generator, noise, out: as :func:`ddpm_step`.
 
     Returns x_{t_prev} [B, ...], without an autograd graph (as :func:`ddpm_step`).
     """
     seed = 0 if noise is not None else draw_seed(generator)
-    return torch.ops.fastebm.ddim_step.default(
-        x_t, noise_pred, timesteps(t, x_t), timesteps(t_prev, x_t, "t_prev"),
-        cumulative_alphas(alphas_cumprod, x_t), float(eta), noise, seed)
+    return into(torch.ops.fastebm.ddim_step, out,
+                x_t, noise_pred, timesteps(t, x_t), timesteps(t_prev, x_t, "t_prev"),
+                cumulative_alphas(alphas_cumprod, x_t), float(eta), noise, seed)
 
 
 def gaussian_diffusion_step(x_t: torch.Tensor, mu: torch.Tensor, var: torch.Tensor,
                             noise_var: torch.Tensor, *, generator: torch.Generator | None = None,
-                            noise: torch.Tensor | None = None) -> torch.Tensor:
+                            noise: torch.Tensor | None = None,
+                            out: torch.Tensor | None = None) -> torch.Tensor:
     """The reverse step of Sohl-Dickstein et al. 2015's Gaussian diffusion, with the paper's
     parameterisation of the network's outputs (m, b) at x_t fused in:
 
@@ -109,19 +114,21 @@ def gaussian_diffusion_step(x_t: torch.Tensor, mu: torch.Tensor, var: torch.Tens
     Args:
         x_t, mu (m), var (b): [B, ...]. noise_var: β_t [B] in (0, 1) (per sample), or a float or
             [1] tensor (every sample's: the op runs x as one row).
-        generator, noise: as :func:`ddpm_step`.
+        generator, noise, out: as :func:`ddpm_step`.
     """
     if not isinstance(noise_var, torch.Tensor):
         noise_var = torch.full((1,), float(noise_var), dtype=x_t.dtype, device=x_t.device)
     seed = 0 if noise is not None else draw_seed(generator)
-    return torch.ops.fastebm.gaussian_diffusion_step.default(x_t, mu, var, noise_var, noise, seed)
+    return into(torch.ops.fastebm.gaussian_diffusion_step, out, x_t, mu, var, noise_var, noise,
+                seed)
 
 
-def binomial_diffusion_step(p: torch.Tensor, *,
-                            generator: torch.Generator | None = None) -> torch.Tensor:
+def binomial_diffusion_step(p: torch.Tensor, *, generator: torch.Generator | None = None,
+                            out: torch.Tensor | None = None) -> torch.Tensor:
     """x ~ Bernoulli(p) element-wise (p in [0, 1], any shape): a step of Sohl-Dickstein et al.
-    2015's binomial diffusion, forward (p = x(1-β) + β/2) or reverse (p from the network)."""
-    return torch.ops.fastebm.binomial_diffusion_step.default(p, draw_seed(generator))
+    2015's binomial diffusion, forward (p = x(1-β) + β/2) or reverse (p from the network);
+    ``out`` as :func:`ddpm_step`'s (p's shape; may be p itself)."""
+    return into(torch.ops.fastebm.binomial_diffusion_step, out, p, draw_seed(generator))
 
 
 # ---------------------------------------------------------------- fake kernels
@@ -199,3 +206,9 @@ def _gaussian_diffusion_step_fake(x_t, mu, var, noise_var, noise, seed):
 def _binomial_diffusion_step_fake(p, seed):
     check_float_tensor(p, "p", p.dim())
     return torch.empty_like(p, memory_format=torch.contiguous_format)
+
+
+for _name, _fake, _like in (("ddpm_step", _ddpm_step_fake, "x_t"), ("ddim_step", _ddim_step_fake, "x_t"),
+                            ("gaussian_diffusion_step", _gaussian_diffusion_step_fake, "x_t"),
+                            ("binomial_diffusion_step", _binomial_diffusion_step_fake, "p")):
+    register_out_fake(_name, _fake, _like)

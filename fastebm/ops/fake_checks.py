@@ -49,3 +49,22 @@ def check_scalar(value: float, name: str, dtype: torch.dtype, positive: bool = F
     if not (math.isfinite(value) and abs(value) <= largest and (not positive or value > 0)):
         raise ValueError(f"fastebm: argument '{name}' must be {'> 0 and ' if positive else ''}"
                          f"finite in {dtype} (|{name}| <= {largest:g}), got {value:g}")
+
+
+def check_out(out: torch.Tensor, like: torch.Tensor, like_name: str) -> None:
+    """checks.cpp output_for's checks of a given ``out``: like's shape, dtype and device,
+    contiguous."""
+    check_same_shape(out, "out", like, like_name)
+    if not out.is_contiguous():
+        raise ValueError("fastebm: argument 'out' must be contiguous")
+
+
+def register_out_fake(name: str, default_fake, like_name: str) -> None:
+    """The fake kernel of op ``name``'s ``.out`` overload: the default overload's fake kernel's
+    checks (``default_fake`` of the same positional arguments), then ``out``'s against the first
+    argument (named ``like_name``)."""
+    def fake(*args, out):
+        default_fake(*args)
+        check_out(out, args[0], like_name)
+
+    torch.library.register_fake(f"fastebm::{name}.out")(fake)

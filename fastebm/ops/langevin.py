@@ -14,7 +14,9 @@ import torch
 
 from ..checks import check_integer
 from . import chunking
-from .fake_checks import check_at_least, check_float_tensor, check_scalar, check_same_kind, check_same_shape, check_size
+from .fake_checks import (check_at_least, check_float_tensor, check_scalar, check_same_kind,
+                          check_same_shape, check_size, register_out_fake)
+from .outputs import into
 from .seeds import draw_seed
 
 
@@ -48,8 +50,8 @@ class ChainRun(NamedTuple):
 GMM_MAX_DIM, GMM_MAX_COMPONENTS = 16, 64
 
 def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
-                  generator: torch.Generator | None = None,
-                  noise: torch.Tensor | None = None) -> torch.Tensor:
+                  generator: torch.Generator | None = None, noise: torch.Tensor | None = None,
+                  out: torch.Tensor | None = None) -> torch.Tensor:
     """One unadjusted Langevin step (ULA; Roberts & Tweedie 1996), fused into one pass:
 
         x' = x - ε·grad + √(2ε)·ξ,  ξ ~ N(0, I),  grad = ∇E(x).
@@ -60,13 +62,19 @@ def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
         step_size: ε, finite and > 0.
         generator: source of the op's seed (ξᵢ is keyed by (seed, i)); unused with ``noise``.
         noise: ξ given explicitly (the shape of x) instead of drawn.
+        out: written instead of a fresh tensor (x's shape, dtype and device, contiguous; may be
+            x itself); no gradient flows through it (refused where one is wanted).
 
     Returns:
-        x' (contiguous), differentiable in x, grad and noise. A NaN or Inf in the inputs (or an
-        overflow) raises ValueError naming the argument.
+        x' (contiguous), differentiable in x, grad and noise (without ``out``). A NaN or Inf in
+        the inputs (or an overflow) raises ValueError naming the argument.
     """
+    if out is not None and torch.is_grad_enabled() and any(
+            isinstance(a, torch.Tensor) and a.requires_grad for a in (x, grad, noise, out)):
+        raise ValueError("langevin_step(out=...) has no gradient: call it without out, or under "
+                         "torch.no_grad() with the arguments detached")
     seed = 0 if noise is not None else draw_seed(generator)
-    return torch.ops.fastebm.langevin_step.default(x, grad, float(step_size), noise, seed)
+    return into(torch.ops.fastebm.langevin_step, out, x, grad, float(step_size), noise, seed)
 
 
 def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
@@ -219,6 +227,9 @@ def _langevin_step_fake(x, grad, step_size, noise, seed):
         check_same_shape(noise, "noise", x, "x")
     check_scalar(step_size, "step_size", x.dtype, positive=True)
     return torch.empty_like(x, memory_format=torch.contiguous_format)
+
+
+register_out_fake("langevin_step", _langevin_step_fake, "x")
 
 
 def _metropolis_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size):

@@ -112,6 +112,7 @@ class ContinuousSampler:
                 return fused
         state = energy_and_grad(self.model, x) if self.adjusted else None
         accepted = torch.zeros((), dtype=torch.float64, device=x.device)
+        self._start = x  # the caller's tensor: a step may overwrite its own results, not it
         for _ in tqdm(range(n_steps), delay=2.0, disable=not self.progress, leave=False,
                       desc=type(self).__name__):
             x, state, acc = self._step(x, state, generator)
@@ -121,6 +122,7 @@ class ContinuousSampler:
                     rate = float(acc.double().mean())
                     self.step_size *= math.exp(self.adapt_rate * (rate - self.target_accept))
         self.accept_rate = float(accepted) / n_steps if self.adjusted else None
+        self._start = None
         return x
 
     def _run_fused(self, x: torch.Tensor, n_steps: int, generator) -> torch.Tensor | None:

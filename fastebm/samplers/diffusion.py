@@ -101,16 +101,19 @@ class ReverseDiffusionSampler:
                 if u:  # back to level t: q(x_t | x_t_prev) = N(√(ᾱ_t/ᾱ_p) x, (1 - ᾱ_t/ᾱ_p) I)
                     ratio = ac[ts[i]] / ac[t_prev]
                     x = ratio.sqrt() * x + (1 - ratio).sqrt() * ops.seeds.randn_like(x, generator)
-                x = self._step(x, t, t_prev, ac, generator)
+                x = self._step(x, t, t_prev, ac, generator, out=None if x is x_T else x)
                 if known is not None:
                     x = replace_known(x, known, mask, None if t_prev < 0 else ac[t_prev], generator)
         return x
 
-    def _step(self, x, t: int, t_prev: int, ac: torch.Tensor, generator) -> torch.Tensor:
+    def _step(self, x, t: int, t_prev: int, ac: torch.Tensor, generator,
+              out: torch.Tensor | None) -> torch.Tensor:
         """One reverse step from level t to t_prev, one denoiser call (at t as int64 [B]; the
-        step op takes the int: one coefficient row for the whole batch)."""
+        step op takes the int: one coefficient row for the whole batch), written into ``out``
+        (x itself after the first step: the loop keeps one buffer)."""
         noise_pred = self.denoiser(x, torch.full((len(x),), t, dtype=torch.int64, device=x.device))
         if self.method == "ddpm":
             return ops.ddpm_step(x, noise_pred, t, ac, variance=self.variance,
-                                 clip_sample=self.clip_sample, generator=generator)
-        return ops.ddim_step(x, noise_pred, t, t_prev, ac, self.eta, generator=generator)
+                                 clip_sample=self.clip_sample, generator=generator, out=out)
+        return ops.ddim_step(x, noise_pred, t, t_prev, ac, self.eta, generator=generator,
+                             out=out)

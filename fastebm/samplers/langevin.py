@@ -52,7 +52,8 @@ class LangevinSampler(ContinuousSampler):
     def _step(self, x: torch.Tensor, state, generator):
         if not self.mala:
             _, grad = energy_and_grad(self.model, x)
-            x = ops.langevin_step(x, grad, self.step_size, generator=generator)
+            x = ops.langevin_step(x, grad, self.step_size, generator=generator,
+                                  out=None if x is self._start else x)  # one buffer per run
             return (x if self.box is None else x.clamp_(*self.box)), None, None
         energy, grad = state
         proposal = ops.langevin_step(x, grad, self.step_size, generator=generator)

@@ -6,6 +6,7 @@
 #include <c10/util/Exception.h>
 
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -62,5 +63,12 @@ void check_batched(const at::Tensor& x, const char* name);
 // are skipped. (CUDA: only with value checks on.)
 void check_step_finite(const at::Tensor& out,
                        std::initializer_list<std::pair<const at::Tensor*, const char*>> inputs);
+
+// An element-wise op's output: `out` when given (like's shape, dtype and device, contiguous), else
+// a fresh tensor like `like`. `out` may be one of the op's inputs itself (each element's kernel
+// reads its own inputs before it writes), but may not overlap one in part. Undefined inputs are
+// skipped.
+at::Tensor output_for(const std::optional<at::Tensor>& out, const at::Tensor& like,
+                      const char* like_name, std::initializer_list<const at::Tensor*> inputs);
 
 }  // namespace fastebm

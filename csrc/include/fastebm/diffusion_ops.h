@@ -9,6 +9,9 @@
 
 namespace fastebm {
 
+// Every step op writes a fresh output, or `out` when given (the `.out` overloads): x_t's shape,
+// dtype and device, contiguous; it may be x_t itself (checks.h output_for).
+
 // The tensors of one DDPM / DDIM reverse step: x, noise_pred, out [B, ...] (noise likewise, or
 // undefined: drawn), t [R] and t_prev [R] (DDIM; undefined for DDPM) int64, alphas_cumprod [T],
 // coef [R, kReverseCoefs] scratch, R = B (a timestep per row) or 1 (every row shares them: x is
@@ -37,24 +40,27 @@ struct DiffusionPasses {
 at::Tensor ddpm_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                         const at::Tensor& alphas_cumprod, int64_t variance,
                         std::optional<double> clip_sample, const std::optional<at::Tensor>& noise,
-                        int64_t seed, const DiffusionPasses& passes);
+                        int64_t seed, const std::optional<at::Tensor>& out,
+                        const DiffusionPasses& passes);
 
 // One DDIM step (Song et al. 2021) from t [B] to t_prev [B] (either [1]: every row's;
 // -1 <= t_prev < t; -1: to x₀), η = eta >= 0.
 at::Tensor ddim_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                         const at::Tensor& t_prev, const at::Tensor& alphas_cumprod, double eta,
                         const std::optional<at::Tensor>& noise, int64_t seed,
-                        const DiffusionPasses& passes);
+                        const std::optional<at::Tensor>& out, const DiffusionPasses& passes);
 
 // Sohl-Dickstein et al. 2015's Gaussian reverse step: x_t, mu (m), var (b) [B, ...], noise_var [B]
 // or [1] (every row's), in (0, 1): x_{t-1} ~ N(x_t √(1-β) + m √β, σ(b + logit β)).
 at::Tensor gaussian_diffusion_step_op(const at::Tensor& x_t, const at::Tensor& mu,
                                       const at::Tensor& var, const at::Tensor& noise_var,
                                       const std::optional<at::Tensor>& noise, int64_t seed,
+                                      const std::optional<at::Tensor>& out,
                                       const DiffusionPasses& passes);
 
 // A binomial diffusion step: x ~ Bernoulli(p), p in [0, 1] of any shape.
 at::Tensor binomial_diffusion_step_op(const at::Tensor& p, int64_t seed,
+                                      const std::optional<at::Tensor>& out,
                                       const DiffusionPasses& passes);
 
 }  // namespace fastebm

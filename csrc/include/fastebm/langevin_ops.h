@@ -44,10 +44,11 @@ struct LangevinPasses {
 };
 
 // x' = x - ε grad + √(2ε) ξ, ξ ~ N(0, I) from (seed, element) or `noise`; x, grad (, noise) of one
-// shape, dtype and device; ε = step_size finite and > 0.
+// shape, dtype and device; ε = step_size finite and > 0. Written into `out` when given (x's
+// shape, dtype and device, contiguous; it may be x itself: checks.h output_for).
 at::Tensor langevin_step_op(const at::Tensor& x, const at::Tensor& grad, double step_size,
                             int64_t seed, const std::optional<at::Tensor>& noise,
-                            const LangevinPasses& passes);
+                            const std::optional<at::Tensor>& out, const LangevinPasses& passes);
 
 // The MALA accept / reject of proposals x_prop (from x by one Langevin step of size step_size):
 // returns (x_new, energy_new, grad_new, accepted [B] bool), each chain's row taken from the

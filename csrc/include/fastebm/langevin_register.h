@@ -1,4 +1,4 @@
-// Registers the Langevin ops (langevin_step, mala_accept, leapfrog_step, hmc_accept,
+// Registers the Langevin ops (langevin_step and its .out overload, mala_accept, leapfrog_step, hmc_accept,
 // gmm_langevin) for one backend, given that backend's element-wise driver:
 //   TORCH_LIBRARY_IMPL(fastebm, CPU, m) { register_langevin_ops<cpu::ElementwiseDriver>(m); }
 #pragma once
@@ -14,8 +14,13 @@ void register_langevin_ops(torch::Library& m) {
   static constexpr const LangevinPasses& passes = kLangevinPasses<Driver>;
   m.impl("langevin_step", [](const at::Tensor& x, const at::Tensor& grad, double step_size,
                              const std::optional<at::Tensor>& noise, int64_t seed) {
-    return langevin_step_op(x, grad, step_size, seed, noise, passes);
+    return langevin_step_op(x, grad, step_size, seed, noise, std::nullopt, passes);
   });
+  m.impl("langevin_step.out",
+         [](const at::Tensor& x, const at::Tensor& grad, double step_size,
+            const std::optional<at::Tensor>& noise, int64_t seed, at::Tensor& out) {
+           langevin_step_op(x, grad, step_size, seed, noise, out, passes);
+         });
   m.impl("mala_accept", [](const at::Tensor& x, const at::Tensor& x_prop,
                            const at::Tensor& energy, const at::Tensor& energy_prop,
                            const at::Tensor& grad, const at::Tensor& grad_prop, double step_size,
