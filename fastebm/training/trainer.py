@@ -31,10 +31,11 @@ class TrainingDiverged(ValueError):
     the last good weights."""
 
 
-def _all_finite(tensors) -> bool:
-    """Whether every tensor holds only finite values: one host sync."""
-    flags = [torch.isfinite(t).all() for t in tensors]
-    return not flags or bool(torch.stack(flags).all())
+def _all_finite(tensors: list[torch.Tensor]) -> bool:
+    """Whether every tensor holds only finite values: one norm per tensor in one foreach call
+    (a NaN or Inf makes its norm one; so would float32 weights past ~1e19, diverged by any
+    measure), one host sync."""
+    return not tensors or bool(torch.stack(torch._foreach_norm(tensors)).isfinite().all())
 
 
 def _is_scheduler(schedule) -> bool:
@@ -142,6 +143,7 @@ class Trainer:
                              f"shards) cannot be split evenly over {self.world} processes: run a "
                              f"number of processes that divides {self.shards}")
         self.model = model
+        self.params = params  # listed once: a step walks them several times
         self.data = _check_data(model, data, params[0])
         if isinstance(self.data, torch.Tensor) and len(self.data) // self.shards < 1:
             raise ValueError(f"{len(self.data)} examples cannot be shared by {self.shards} shards")
@@ -245,23 +247,23 @@ class Trainer:
                         word in str(exc) for word in ("NaN", "Inf", "overflow", "diverged")):
                     raise
                 self._diverged(str(exc))
-            grads = [p.grad for p in self.model.parameters()]
+            grads = [p.grad for p in self.params]
             summed = grads if summed is None else [
                 g if a is None else a if g is None else a + g for a, g in zip(summed, grads)]
-        for p, g in zip(self.model.parameters(), summed):
+        for p, g in zip(self.params, summed):
             p.grad = g
         self._average_grads()
         loss = metrics[0].get("loss", 0.0) if isinstance(metrics[0], dict) else 0.0
         if not math.isfinite(loss):
             self._diverged("the loss is NaN or Inf")
         if self.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+            torch.nn.utils.clip_grad_norm_(self.params, self.grad_clip)
         if self.schedule is not None and not _is_scheduler(self.schedule):
             factor = float(self.schedule(self.global_step))
             for group, base in zip(self.optimizer.param_groups, self.base_lrs):
                 group["lr"] = base * factor
         self.optimizer.step()
-        if not _all_finite(self.model.parameters()):  # a NaN / Inf gradient makes one too
+        if not _all_finite(self.params):  # a NaN / Inf gradient makes one too
             self._diverged("a gradient or weight became NaN or Inf")
         if _is_scheduler(self.schedule):
             self.schedule.step()
@@ -279,7 +281,7 @@ class Trainer:
 
     @property
     def base_device(self) -> torch.device:
-        return next(iter(self.model.parameters())).device
+        return self.params[0].device
 
     def _run_epoch(self, epochs: int) -> None:
         bar = tqdm(total=self.steps_per_epoch(), initial=self.step_in_epoch,
@@ -328,7 +330,7 @@ class Trainer:
             chunk = rows[0][self.step_in_epoch * B:(self.step_in_epoch + n) * B]
             if not self.objective.run_steps(self.model, self.optimizer, chunk, B, self.generator):
                 return
-            if not _all_finite(self.model.parameters()):
+            if not _all_finite(self.params):
                 self._diverged("a weight became NaN or Inf")
             self.step_in_epoch += n
             self.global_step += n
@@ -338,7 +340,7 @@ class Trainer:
         """The local sum of the shards' gradients -> their mean over all shards."""
         if self.shards == 1:
             return
-        for p in self.model.parameters():
+        for p in self.params:
             if p.grad is not None:
                 if self.world > 1:
                     dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
@@ -394,7 +396,7 @@ class Trainer:
         rank contributes its chains and generator; rank 0 writes."""
         if not self.checkpoint:
             return
-        if not _all_finite(self.model.parameters()):
+        if not _all_finite(self.params):
             self._diverged("a weight is NaN or Inf: not saved")
         state = self.state_dict()
         if not self.rank:
