@@ -41,7 +41,8 @@ def plain_ddpm(x, noise_pred, t: int, ac: torch.Tensor, g):
     x0 = ((x - math.sqrt(1 - ab) * noise_pred) / math.sqrt(ab)).clamp(-1, 1)
     mean = (math.sqrt(ab_prev) * beta / (1 - ab)) * x0 + \
         (math.sqrt(1 - beta) * (1 - ab_prev) / (1 - ab)) * x
-    return mean + math.sqrt(beta * (1 - ab_prev) / (1 - ab)) * torch.randn(x.shape, generator=g)
+    return mean + math.sqrt(beta * (1 - ab_prev) / (1 - ab)) * torch.randn(x.shape, generator=g,
+                                                                           dtype=x.dtype)
 
 
 def plain_ddim(x, noise_pred, t: int, t_prev: int, ac: torch.Tensor):

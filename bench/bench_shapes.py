@@ -1,5 +1,6 @@
 """Every element-wise op at the shapes users run: [4M] (a flat tensor), [2M, 2] (points, the
-Swiss roll's shape) and [4096, 1024] (an image batch), float32, all threads, on every CPU ISA path
+Swiss roll's shape) and [4096, 1024] (an image batch), float32 (and bfloat16 on the image batch:
+fastebm computes it in float32 between two conversions), all threads, on every CPU ISA path
 this machine has, against the same arithmetic in plain PyTorch ops (global RNG, scalar
 coefficients as Python floats) and ``torch.compile`` of it, beside the memory-bandwidth floor
 (the bytes each op must read and write at the measured copy bandwidth). Step sizes, timesteps
@@ -19,7 +20,8 @@ from fastebm.models import NoiseSchedule
 from bench_diffusion import T_STEP, plain_ddim, plain_ddpm
 from common import isa_paths, markdown_table, on_path, side_by_side
 
-SHAPES = ((1 << 22,), (1 << 21, 2), (4096, 1024))
+CASES = (((1 << 22,), torch.float32), ((1 << 21, 2), torch.float32),
+         ((4096, 1024), torch.float32), ((4096, 1024), torch.bfloat16))
 STEP, BETA = 0.01, 0.02
 T_PREV = T_STEP - 20
 
@@ -65,25 +67,26 @@ def run(min_run_time: float = 1.0, copy_gbs: float | None = None) -> str:
     rows = []
     for name, (fused, plain, elements_moved) in OPS.items():
         compiled = torch.compile(plain, dynamic=False)
-        for shape in SHAPES:
-            a, b = torch.randn(shape, generator=g), torch.randn(shape, generator=g)
-            c = torch.rand(shape, generator=g)
+        for shape, dtype in CASES:
+            a, b = (torch.randn(shape, generator=g).to(dtype) for _ in range(2))
+            c = torch.rand(shape, generator=g).to(dtype)
             fns = {isa: on_path(isa, lambda: fused(a, b, c, ac)) for isa in paths}
             fns["torch"] = lambda: plain(a, b, c, ac)
             fns["compile"] = lambda: compiled(a, b, c, ac)
             t = side_by_side(fns, min_run_time, rounds=3)
             best = min(t[isa] for isa in paths)
-            floor = elements_moved * 4 * a.numel() / (copy_gbs * 1e9) if copy_gbs else None
-            rows.append([name, "×".join(str(n) for n in shape)]
+            floor = (elements_moved * a.element_size() * a.numel() / (copy_gbs * 1e9)
+                     if copy_gbs else None)
+            rows.append([name, "×".join(str(n) for n in shape), str(dtype)[6:]]
                         + [f"{t[isa] * 1e3:.2f}" for isa in paths]
                         + [f"{t['torch'] * 1e3:.2f}", f"{t['compile'] * 1e3:.2f}"]
                         + [f"**{t['torch'] / t[isa]:.1f}×**" for isa in paths]
                         + [f"{t['compile'] / best:.1f}×",
                            f"{best / floor:.1f}×" if floor else "-"])
-    header = (["op", "shape"] + [f"fastebm {isa} ms" for isa in paths]
+    header = (["op", "shape", "dtype"] + [f"fastebm {isa} ms" for isa in paths]
               + ["PyTorch ms", "torch.compile ms"] + [f"{isa} vs PyTorch" for isa in paths]
               + ["best vs compile", "best / bandwidth floor"])
-    return ("### Every element-wise op at [4M], [2M, 2] and [4096, 1024], float32, "
+    return ("### Every element-wise op at [4M], [2M, 2] and [4096, 1024] (float32; bfloat16), "
             f"{torch.get_num_threads()} threads\n\n" + markdown_table(header, rows))
 
 

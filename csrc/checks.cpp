@@ -24,7 +24,8 @@ void check_float_tensor(const at::Tensor& t, const char* name, int64_t dim) {
   TORCH_CHECK_VALUE(t.dim() == dim, "fastebm: argument '", name, "' must have ", dim,
                     " dimensions, got shape ", t.sizes());
   TORCH_CHECK_VALUE(t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble,
-                    "fastebm: argument '", name, "' must be float32 or float64, got ",
+                    "fastebm: argument '", name, "' must be float32 or float64 (fastebm.ops also takes "
+                    "float16 and bfloat16, in float32 inside), got ",
                     dtype_name(t.scalar_type()));
 }
 

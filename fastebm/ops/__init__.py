@@ -19,6 +19,16 @@ from .svgd import SteinDirection, svgd_rbf
 from .vi import reparameterize
 from .rbm import (AISRun, CDGrad, GaussianCDGrad, GibbsState, bernoulli_sigmoid, grbm_ais, grbm_cd_grad, grbm_gibbs, rbm_ais, rbm_cd_grad,
                   rbm_gibbs, rbm_pcd_sgd_)
+from .half import register_float32_autocast
+
+#: The ops that take float16 / bfloat16 (in float32 inside) and run in float32 under autocast:
+#: every op but the in-place training updates and the integer Philox op.
+HALF_PRECISION_OPS = ("bernoulli_sigmoid", "rbm_gibbs", "grbm_gibbs", "rbm_cd_grad",
+                      "grbm_cd_grad", "rbm_ais", "grbm_ais", "langevin_step", "mala_accept",
+                      "leapfrog_step", "hmc_accept", "gmm_langevin", "ddpm_step", "ddim_step",
+                      "gaussian_diffusion_step", "binomial_diffusion_step", "svgd_rbf", "bm_gibbs",
+                      "ising_gibbs", "reparameterize")
+register_float32_autocast(*HALF_PRECISION_OPS)
 
 __all__ = ["AISRun", "CDGrad", "ChainRun", "GaussianCDGrad", "GibbsState", "MetropolisResult",
            "PhasePoint", "SteinDirection", "bernoulli_sigmoid", "binomial_diffusion_step",

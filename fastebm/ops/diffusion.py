@@ -11,6 +11,7 @@ import torch
 
 from .fake_checks import (check_float_tensor, check_same_kind, check_same_shape, check_scalar,
                           register_out_fake)
+from .half import half_precision
 from .outputs import into
 
 from .seeds import draw_seed
@@ -46,6 +47,7 @@ def cumulative_alphas(alphas_cumprod, x: torch.Tensor) -> torch.Tensor:
     return alphas_cumprod.to(x.dtype)
 
 
+@half_precision(exempt=("alphas_cumprod",))
 def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: torch.Tensor, *,
               variance: str = "fixed_small", clip_sample: float | None = None,
               generator: torch.Generator | None = None, noise: torch.Tensor | None = None,
@@ -80,6 +82,7 @@ def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: to
                 noise, seed)
 
 
+@half_precision(exempt=("alphas_cumprod",))
 def ddim_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, t_prev, alphas_cumprod: torch.Tensor,
               eta: float = 0.0, *, generator: torch.Generator | None = None,
               noise: torch.Tensor | None = None, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -102,6 +105,7 @@ def ddim_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, t_prev, alphas_cum
                 cumulative_alphas(alphas_cumprod, x_t), float(eta), noise, seed)
 
 
+@half_precision
 def gaussian_diffusion_step(x_t: torch.Tensor, mu: torch.Tensor, var: torch.Tensor,
                             noise_var: torch.Tensor, *, generator: torch.Generator | None = None,
                             noise: torch.Tensor | None = None,
@@ -123,6 +127,7 @@ def gaussian_diffusion_step(x_t: torch.Tensor, mu: torch.Tensor, var: torch.Tens
                 seed)
 
 
+@half_precision
 def binomial_diffusion_step(p: torch.Tensor, *, generator: torch.Generator | None = None,
                             out: torch.Tensor | None = None) -> torch.Tensor:
     """x ~ Bernoulli(p) element-wise (p in [0, 1], any shape): a step of Sohl-Dickstein et al.

@@ -14,7 +14,8 @@ def check_float_tensor(t: torch.Tensor, name: str, dim: int) -> None:
         raise ValueError(f"fastebm: argument '{name}' must have {dim} dimensions, got shape "
                          f"{list(t.shape)}")
     if t.dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"fastebm: argument '{name}' must be float32 or float64, got {t.dtype}")
+        raise ValueError(f"fastebm: argument '{name}' must be float32 or float64 (fastebm.ops also "
+                         f"takes float16 and bfloat16, in float32 inside), got {t.dtype}")
 
 
 def check_size(t: torch.Tensor, name: str, d: int, expected, what: str) -> None:

@@ -14,6 +14,7 @@ import torch
 from ..checks import check_integer, check_real
 from . import chunking
 from .fake_checks import check_at_least, check_float_tensor, check_same_kind, check_scalar, check_size
+from .half import half_precision
 from .seeds import draw_seed
 
 #: Site updates per call below which a run is one call (~10 ms of work here).
@@ -45,6 +46,7 @@ def _run(op, state: torch.Tensor, n_steps: int, sweep_work: int, seed: int, *arg
     return out[0]
 
 
+@half_precision(exempt=("beta",))
 def bm_gibbs(x: torch.Tensor, J: torch.Tensor, b: torch.Tensor, n_steps: int = 1, *,
              beta: float | torch.Tensor = 1.0,
              generator: torch.Generator | None = None) -> torch.Tensor:
@@ -71,6 +73,7 @@ def bm_gibbs(x: torch.Tensor, J: torch.Tensor, b: torch.Tensor, n_steps: int = 1
                 draw_seed(generator), _beta_tensor(beta, x))
 
 
+@half_precision(exempt=("beta",))
 def ising_gibbs(s: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor,
                 J: float = 1.0, h: float = 0.0,
                 generator: torch.Generator | None = None) -> torch.Tensor:

@@ -16,6 +16,7 @@ from ..checks import check_integer
 from . import chunking
 from .fake_checks import (check_at_least, check_float_tensor, check_scalar, check_same_kind,
                           check_same_shape, check_size, register_out_fake)
+from .half import half_precision
 from .outputs import into
 from .seeds import draw_seed
 
@@ -49,6 +50,7 @@ class ChainRun(NamedTuple):
 #: mixture components.
 GMM_MAX_DIM, GMM_MAX_COMPONENTS = 16, 64
 
+@half_precision
 def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
                   generator: torch.Generator | None = None, noise: torch.Tensor | None = None,
                   out: torch.Tensor | None = None) -> torch.Tensor:
@@ -77,6 +79,7 @@ def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
     return into(torch.ops.fastebm.langevin_step, out, x, grad, float(step_size), noise, seed)
 
 
+@half_precision
 def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
                 energy_prop: torch.Tensor, grad: torch.Tensor, grad_prop: torch.Tensor,
                 step_size: float, *, generator: torch.Generator | None = None
@@ -103,6 +106,7 @@ def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
         x, x_prop, energy, energy_prop, grad, grad_prop, float(step_size), draw_seed(generator)))
 
 
+@half_precision
 def leapfrog_step(x: torch.Tensor, p: torch.Tensor, grad: torch.Tensor, step_size: float, *,
                   inv_mass: torch.Tensor | None = None,
                   momentum_step: float = 1.0) -> PhasePoint:
@@ -129,6 +133,7 @@ def leapfrog_step(x: torch.Tensor, p: torch.Tensor, grad: torch.Tensor, step_siz
                                                                inv_mass, float(momentum_step)))
 
 
+@half_precision
 def hmc_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
                energy_prop: torch.Tensor, grad: torch.Tensor, grad_prop: torch.Tensor,
                p0: torch.Tensor, p_half: torch.Tensor, step_size: float, *,
@@ -161,6 +166,7 @@ def hmc_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
 GMM_SINGLE_CALL_WORK = 1 << 24
 
 
+@half_precision
 def gmm_langevin(x: torch.Tensor, log_weights: torch.Tensor, means: torch.Tensor,
                  stds: torch.Tensor, step_size: float, n_steps: int, *, mala: bool = False,
                  generator: torch.Generator | None = None,

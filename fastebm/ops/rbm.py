@@ -15,6 +15,7 @@ import torch
 from ..checks import check_integer
 from . import chunking
 from .fake_checks import check_at_least, check_float_tensor, check_same_kind, check_size
+from .half import half_precision
 from .seeds import draw_seed
 
 #: Multiply-adds (B·V·H per sweep) below which a call runs whole: ~10 ms of GEMM here.
@@ -65,6 +66,7 @@ def _chunked(n_steps: int, v: torch.Tensor, W: torch.Tensor) -> int | None:
     return max(1, SINGLE_CALL_WORK // work) if n_steps * work > SINGLE_CALL_WORK else None
 
 
+@half_precision
 def bernoulli_sigmoid(logits: torch.Tensor, *,
                       generator: torch.Generator | None = None) -> torch.Tensor:
     """Bernoulli draws with success probability σ(logits), fused: 1{uᵢ < σ(xᵢ)}.
@@ -79,6 +81,7 @@ def bernoulli_sigmoid(logits: torch.Tensor, *,
     return torch.ops.fastebm.bernoulli_sigmoid.default(logits, draw_seed(generator))
 
 
+@half_precision
 def rbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
               n_steps: int = 1, *, generator: torch.Generator | None = None) -> GibbsState:
     """n_steps fused block-Gibbs sweeps of a Bernoulli-Bernoulli RBM (Hinton 2002).
@@ -99,6 +102,7 @@ def rbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor
     return _sweeps(torch.ops.fastebm.rbm_gibbs.default, v, (W, b, c), n_steps, generator)
 
 
+@half_precision
 def grbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
                sigma: torch.Tensor, n_steps: int = 1, *,
                generator: torch.Generator | None = None) -> GibbsState:
@@ -133,6 +137,7 @@ def _sweeps(op, v, params, n_steps, generator) -> GibbsState:
     return GibbsState(out[0], out[1])
 
 
+@half_precision
 def rbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
                 c: torch.Tensor, k: int = 1, *, generator: torch.Generator | None = None
                 ) -> CDGrad:
@@ -158,6 +163,7 @@ def rbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b:
                             generator))
 
 
+@half_precision
 def grbm_cd_grad(v_data: torch.Tensor, v_chain: torch.Tensor, W: torch.Tensor, b: torch.Tensor,
                  c: torch.Tensor, sigma: torch.Tensor, k: int = 1, *,
                  generator: torch.Generator | None = None) -> GaussianCDGrad:
@@ -220,6 +226,7 @@ def rbm_pcd_sgd_(W: torch.Tensor, b: torch.Tensor, c: torch.Tensor, chains: torc
                                            seeds, k, lr, momentum, weight_decay, first_step)
 
 
+@half_precision
 def rbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
             base_b: torch.Tensor, betas: list[float], *,
             generator: torch.Generator | None = None,
@@ -242,6 +249,7 @@ def rbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
     return _ais(torch.ops.fastebm.rbm_ais.default, v0, (W, b, c, base_b), betas, generator, desc)
 
 
+@half_precision
 def grbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor,
              sigma: torch.Tensor, betas: list[float], *,
              generator: torch.Generator | None = None,

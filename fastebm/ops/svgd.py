@@ -9,6 +9,7 @@ import torch
 
 from ..checks import check_integer, check_number
 from .fake_checks import check_float_tensor, check_scalar, check_same_shape
+from .half import half_precision
 
 
 class SteinDirection(NamedTuple):
@@ -19,6 +20,7 @@ class SteinDirection(NamedTuple):
     bandwidth: torch.Tensor
 
 
+@half_precision
 def svgd_rbf(x: torch.Tensor, score: torch.Tensor, bandwidth: float | None = None,
              rows: tuple[int, int] | None = None) -> SteinDirection:
     """SteinDirection(φ, h) for particles x and their scores ∇log p(x), both [n, d] or [S, n, d] (S independent

@@ -6,10 +6,12 @@ from __future__ import annotations
 import torch
 
 from .fake_checks import check_float_tensor, check_same_shape
+from .half import half_precision
 
 from .seeds import draw_seed
 
 
+@half_precision
 def reparameterize(mu: torch.Tensor, log_sigma: torch.Tensor, *,
                    generator: torch.Generator | None = None,
                    noise: torch.Tensor | None = None) -> torch.Tensor:

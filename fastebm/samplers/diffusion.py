@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 from .. import ops
 from ..checks import check_count, check_generator, check_real
 from ..models.diffusion import NoiseSchedule, check_inpainting, replace_known
+from ..ops.half import working_dtype
 
 METHODS = ("ddpm", "ddim")
 
@@ -90,7 +91,7 @@ class ReverseDiffusionSampler:
         check_generator(generator)
         known = check_inpainting(x_T, known, mask)
         resample = check_count(resample, "resample")
-        ac = self.schedule.alphas_cumprod.to(x_T.device, x_T.dtype)
+        ac = self.schedule.alphas_cumprod.to(x_T.device, working_dtype(x_T.dtype))
         x = x_T
         ts = self.timesteps()
         for i in tqdm(range(len(ts)), delay=2.0, disable=not self.progress, leave=False,

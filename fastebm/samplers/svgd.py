@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
+from ..ops.half import working_dtype
 from ..training.distributed import all_gather_rows, process_group
 from ..training.optim import Adam
 
@@ -149,12 +150,14 @@ class SVGD:
         check_count(n_steps, "n_steps", 0)
         check_generator(generator)
         rows = (sum(counts[:rank]), sum(counts[:rank + 1]))
-        x = particles.detach().clone()
+        # Half-precision particles move in float32 (their Adam moments would underflow), the
+        # target scored in their own dtype.
+        x = particles.detach().to(working_dtype(particles.dtype), copy=True)
         adam = Adam([x], lr=self.step_size, betas=self.adam_betas) if self.rule == "adam" else None
         state = {}
         for step in tqdm(range(n_steps), delay=2.0, disable=not self.progress or rank,
                          leave=False, desc="svgd"):
-            score = self.score(x, self._batch(generator))
+            score = self.score(x.to(particles.dtype), self._batch(generator)).to(x.dtype)
             if len(counts) > 1:
                 phi, self.bandwidths = ops.svgd_rbf(all_gather_rows(x, counts),
                                                     all_gather_rows(score, counts),
@@ -168,7 +171,7 @@ class SVGD:
                 x += self.step_size * self._direction(phi, state, step)
             if callback is not None:
                 callback(step, x)
-        return x
+        return x.to(particles.dtype)
 
     @staticmethod
     def _shares(particles: torch.Tensor, world: int) -> list[int]:
