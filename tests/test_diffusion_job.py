@@ -63,11 +63,18 @@ def test_ddpm_trains_resumes_and_evaluates(tmp_path, capsys):
     (["--kind", "gaussian", "--network", "unet"], "--network unet"), (["--channels", "0"], "--channels"),
     (["--hidden", "64"], "--network mlp"), (["--kind", "binomial", "--predict", "eps"], "--kind ddpm"),
     (["--predict", "x0"], "--predict"), (["--network", "mlp", "--channels", "8"], "--network unet"),
+    (["--device", "tpu"], "--device"), (["--kind", "gaussian", "--device", "cpu"], "--kind ddpm"),
 ])
 def test_bad_flags_are_refused_before_any_work(flags, match, tmp_path, capsys):
     out = tmp_path / "bad"
     fails(["train", "diffusion", *flags, "--out", str(out)], match, capsys)
     assert not (out / "checkpoint.pt").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_device_without_a_gpu_is_refused(tmp_path, capsys):
+    fails(["train", "diffusion", "--device", "cuda", "--out", str(tmp_path / "x")],
+          "--device cuda", capsys)
 
 
 def test_digits_grey_levels():

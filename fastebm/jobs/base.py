@@ -95,6 +95,29 @@ class Arg:
                             help=shown)
 
 
+def device_arg(default: str, what: str, only: dict | None = None) -> Arg:
+    """A job's ``--device`` flag: cpu, cuda, or auto (CUDA where torch has a device)."""
+    return Arg("--device", str, default, f"where {what} (auto: CUDA where there is a device; "
+               "under torchrun each process takes cuda:LOCAL_RANK)",
+               choices=("auto", "cpu", "cuda"), resume_may_change=True, evaluate=True, only=only)
+
+
+def job_device(config: dict) -> torch.device:
+    """The configuration's ``--device``: auto is CUDA where torch has a device, else the CPU; a
+    CUDA device is the process's own under torchrun (LOCAL_RANK), made current. ``cuda``
+    without a device is a ValueError (the jobs' checks call this before any work)."""
+    name = config["device"]
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device here (or torch is a CPU build)")
+    index = int(os.environ.get("LOCAL_RANK", torch.cuda.current_device()))
+    torch.cuda.set_device(index)
+    return torch.device("cuda", index)
+
+
 def training_args(*, epochs: int, batch_size: int, lr: float, optimizer: str = "adam",
                   lr_schedule: str = "constant") -> list[Arg]:
     """The optimisation flags every job has, with the job's defaults."""

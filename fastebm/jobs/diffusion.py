@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from .. import data as datasets
 from . import diffusion_binomial, diffusion_ddpm, diffusion_gaussian
-from .base import Arg, Context, Job, Measured, Setup, count, real, training_args
+from .base import (Arg, Context, Job, Measured, Setup, count, device_arg, job_device, real,
+                   training_args)
 
 KINDS = {"ddpm": "DDPM (Ho et al. 2020): fixed variances, on the digits' or MNIST's grey levels",
          "gaussian": "Sohl-Dickstein et al. 2015: learnt reverse mean and variance, bound K, "
@@ -82,6 +83,7 @@ ARGS = [
     Arg("--eta", real(low=0.0), None, "DDIM's η (default: 0; 1 on mnist5k)",
         resume_may_change=True, evaluate=True,
         only={"kind": ("ddpm",), "sampler": ("ddim",)}),
+    device_arg("auto", "the ddpm network trains and samples", only={"kind": ("ddpm",)}),
 ]
 
 
@@ -102,6 +104,8 @@ def check(config: dict) -> None:
     if config["sampler"] == "ddim" and config["sample_steps"] > config["timesteps"]:
         raise ValueError(f"--sample-steps {config['sample_steps']} exceeds --timesteps "
                          f"{config['timesteps']}")
+    if config["kind"] == "ddpm":
+        job_device(config)
 
 
 def title(setup: Setup, config: dict) -> str:

@@ -17,7 +17,7 @@ from ..objectives import DenoisingDiffusion
 from ..plots import labelled_rows, sample_grid
 from ..samplers import ReverseDiffusionSampler
 from ..training.epoch_log import is_reported
-from .base import Context, Measured, Setup
+from .base import Context, Measured, Setup, job_device
 from .diffusion_likelihood import BITS, independent_pixels_log_likelihood, likelihood_bits
 from .diffusion_network import network
 from .rbm import class_coverage
@@ -55,7 +55,8 @@ def bandwidths(dim: int) -> tuple[float, ...]:
 
 
 def build(config: dict) -> Setup:
-    """Grey-level images scaled to [-1, 1], the denoiser and its objective."""
+    """Grey-level images scaled to [-1, 1], the denoiser (on --device; the Trainer moves the
+    training images there) and its objective."""
     grey = datasets.load(config["data"], binary=False)
     split = grey._replace(train=grey.train * 2 - 1, test=grey.test * 2 - 1)
     torch.manual_seed(config["seed"])  # the network's initial weights
@@ -65,7 +66,8 @@ def build(config: dict) -> Setup:
                                      levels)
     else:
         net = network(config, split.shape)
-    return Setup(split.train, net, DenoisingDiffusion(schedule_of(config)), split)
+    return Setup(split.train, net.to(job_device(config)), DenoisingDiffusion(schedule_of(config)),
+                 split)
 
 
 def schedule_of(config: dict) -> NoiseSchedule:
@@ -80,24 +82,27 @@ def sampler_of(net, config: dict, progress: bool) -> ReverseDiffusionSampler:
 
 
 def measure(setup: Setup, config: dict, context: Context) -> Measured:
-    """Metrics; samples and inpainted test images in [0, 1]."""
+    """Metrics; samples and inpainted test images in [0, 1]. The network samples on its device;
+    the metrics are taken on the CPU."""
     net, split = setup.model, setup.data
     budget, levels = BUDGETS[config["data"]], datasets.GREY_LEVELS[config["data"]]
     widths = bandwidths(split.train.shape[1])
     g = torch.Generator().manual_seed(config["seed"])
     sampler = sampler_of(net, config, context.progress)
-    samples = sampler.sample(budget.samples, split.train.shape[1:], generator=g).clamp(-1, 1)
+    device = job_device(config)
+    samples = sampler.sample(budget.samples, split.train.shape[1:], device=device,
+                             generator=g).clamp(-1, 1).cpu()
     known = split.test[:_INPAINT]
     mask = torch.zeros_like(known, dtype=torch.bool)
     mask[:, : known.shape[1] // 2] = True  # the top half of each image is known
-    filled = sampler.sample(_INPAINT, known.shape[1:], known=known, mask=mask,
-                            generator=g).clamp(-1, 1)
+    filled = sampler.sample(_INPAINT, known.shape[1:], device=device, known=known.to(device),
+                            mask=mask.to(device), generator=g).clamp(-1, 1).cpu()
     to_unit = lambda x: (x + 1) / 2  # noqa: E731
-    likelihood = DenoiserDiffusion(net, schedule_of(config), levels=levels)
+    likelihood = DenoiserDiffusion(net, schedule_of(config), levels=levels).to(device)
     level = lambda x: ((x + 1) * (levels - 1) / 2).round().long()  # noqa: E731
     test = split.test[:budget.bound_points]
-    metrics = {**likelihood_bits(likelihood, test, budget.trajectories, budget.trajectory_points,
-                                 g, budget.bound_draws),
+    metrics = {**likelihood_bits(likelihood, test.to(device), budget.trajectories,
+                                 budget.trajectory_points, g, budget.bound_draws),
                "independent_pixels_log_likelihood_bits": BITS * independent_pixels_log_likelihood(
                    level(split.train), level(test), levels),
                "mmd2_test": mmd2(samples, split.test, widths), "mmd2_train_vs_test":
@@ -141,6 +146,7 @@ def quick(setup: Setup, config: dict, trainer) -> dict:
     g = torch.Generator().manual_seed(config["seed"])
     sampler = sampler_of(trainer.model, fast, False)
     with trainer.ema.swapped_in():
-        x = sampler.sample(budget.quick_samples, setup.train.shape[1:], generator=g)
+        x = sampler.sample(budget.quick_samples, setup.train.shape[1:], device=job_device(config),
+                           generator=g).cpu()
     return {"mmd2_test_quick": mmd2(x.clamp(-1, 1), setup.data.test,
                                     bandwidths(setup.train.shape[1]))}

@@ -26,8 +26,8 @@ from ..models import Ising2D, onsager_energy, onsager_magnetisation
 from ..objectives import GeneralisedPseudoLikelihood, PseudoLikelihood, RatioMatching, window_sets
 from ..ops import chunking
 from ..plots import lattice_snapshots, measured_vs_exact
-from .base import (Arg, Context, Job, Measured, Setup, _typed, count, positive_list, real,
-                   training_args)
+from .base import (Arg, Context, Job, Measured, Setup, _typed, count, device_arg, job_device,
+                   positive_list, real, training_args)
 
 METHODS = {"pl": "pseudo-likelihood", "gpl": "generalised PL over the 2x2 windows",
            "rm": "ratio matching"}
@@ -42,7 +42,7 @@ def _check_even(value: int) -> int:
 #: A lattice side flag: an even integer >= 2.
 even = _typed(int, _check_even)
 
-DEVICE = Arg("--device", str, "cpu", "where the chains run", choices=("cpu", "cuda"))
+DEVICE = device_arg("cpu", "the chains run")
 
 SAMPLE_ARGS = [
     Arg("--L", even, 64, "lattice side (even)"),
@@ -73,8 +73,7 @@ TRAIN_ARGS = [
 
 
 def check(config: dict) -> None:
-    if config["device"] == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device here (or torch is a CPU build)")
+    job_device(config)
     if "method" in config and config["batch_size"] > config["samples"]:
         raise ValueError(f"--batch-size {config['batch_size']} exceeds --samples {config['samples']}")
 
@@ -117,7 +116,7 @@ def mean_and_error(per_replica: torch.Tensor) -> tuple[float, float]:
 
 def sample(config: dict, run, progress: bool) -> dict:
     L, betas, R = config["L"], config["betas"], config["replicas"]
-    device = torch.device(config["device"])
+    device = job_device(config)
     model = Ising2D(L, config["J"], config["h"], device=device)
     g = torch.Generator().manual_seed(config["seed"])
     beta = torch.tensor(betas, device=device).repeat_interleave(R)  # [T·R]
@@ -184,7 +183,7 @@ def objective_of(config: dict):
 def training_data(config: dict, progress: bool = False) -> torch.Tensor:
     """[samples, L²] flattened states of independent replicas of the true model after burn-in
     (``progress``: a bar of the sweeps)."""
-    truth = Ising2D(config["L"], config["true_J"], config["true_h"], device=config["device"])
+    truth = Ising2D(config["L"], config["true_J"], config["true_h"], device=job_device(config))
     g = torch.Generator().manual_seed(config["seed"])
     s = truth.sample(config["samples"], 1, generator=g)
     with sweep_bar(config["burn_in"], "generating the training lattices: sweeps", progress) as bar:
@@ -216,7 +215,7 @@ def measure_fit(model: Ising2D, data: torch.Tensor, config: dict) -> tuple[dict,
 
 def build(config: dict) -> Setup:
     """The true model's lattices (``training_data``) and a model whose J and h start at 0."""
-    model = Ising2D(config["L"], 0.0, 0.0, device=config["device"])
+    model = Ising2D(config["L"], 0.0, 0.0, device=job_device(config))
     return Setup(training_data(config, chunking.SHOW_PROGRESS), model, objective_of(config))
 
 
@@ -240,7 +239,7 @@ def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) 
 JOB = Job("ising", "fit an Ising model's J and h to lattice samples by PL, generalised PL or ratio "
           "matching", TRAIN_ARGS, build, measure, draw, title,
           epoch_metrics=lambda setup, config, trainer: parameters(trainer.model),
-          untrained_model=lambda config: Ising2D(config["L"], 0.0, 0.0, device=config["device"]),
+          untrained_model=lambda config: Ising2D(config["L"], 0.0, 0.0, device=job_device(config)),
           check=check,
           summary_keys=("fitted_J", "fitted_h", "J_error", "h_error", "data_energy_per_site",
                         "model_energy_per_site", "train_seconds", "per_beta",
