@@ -114,6 +114,10 @@ def job_device(config: dict) -> torch.device:
     if not torch.cuda.is_available():
         raise ValueError("--device cuda: no CUDA device here (or torch is a CPU build)")
     index = int(os.environ.get("LOCAL_RANK", torch.cuda.current_device()))
+    if index >= torch.cuda.device_count():
+        raise ValueError(f"--device cuda: this process (LOCAL_RANK {index}) has no GPU of its own "
+                         f"({torch.cuda.device_count()} visible): start one process per GPU, or "
+                         f"--device cpu")
     torch.cuda.set_device(index)
     return torch.device("cuda", index)
 
