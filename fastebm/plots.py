@@ -151,16 +151,18 @@ def measured_vs_exact(x: list[float], panels: list[dict], path: str, title: str 
     _save(fig, path, title)
 
 
-def log_curves(history: list[dict], keys: list[str], path: str, title: str = "",
-               ylabel: str = "") -> None:
-    """Save the metrics ``keys`` of ``history`` (per-epoch dicts) against epoch in one panel,
-    on a log scale."""
+def metric_curves(curves: dict[str, list[dict]], key_of: dict[str, str], path: str,
+                  title: str = "", ylabel: str = "", log: bool = False) -> None:
+    """Save curves against epoch in one panel: for each label, the metric ``key_of[label]`` of
+    the per-epoch dicts ``curves[label]`` (one run's history, or runs side by side); ``log``: a
+    log scale."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    for k in keys:
-        pts = [(rec["epoch"], rec[k]) for rec in history if k in rec]
+    for label, history in curves.items():
+        pts = [(rec["epoch"], rec[key_of[label]]) for rec in history if key_of[label] in rec]
         if pts:
-            ax.plot(*zip(*pts), marker="o", ms=3, label=k)
-    ax.set_yscale("log")
+            ax.plot(*zip(*pts), marker="o", ms=3, label=label)
+    if log:
+        ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")

@@ -5,6 +5,7 @@ resume is bit for bit; bad flags are refused before any work."""
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import pytest
@@ -50,9 +51,24 @@ def test_resume_is_bit_for_bit_and_evaluate_remeasures(tmp_path, capsys):
 @pytest.mark.parametrize("flags,match", [
     (["--latent", "0"], "--latent"), (["--elbo-samples", "0"], "--elbo-samples"),
     (["--variance-samples", "1"], "--variance-samples"), (["--iwae-samples", "0"], "--iwae-samples"),
-    (["--data", "moons"], "--data"), (["--lr", "-1"], "--lr"),
+    (["--data", "moons"], "--data"), (["--lr", "-1"], "--lr"), (["--estimator", "pathwise"], "--estimator"),
+    (["--estimator", "score", "--elbo-samples", "1"], "--elbo-samples >= 2"),
 ])
 def test_bad_flags_are_refused_before_any_work(flags, match, tmp_path, capsys):
     out = tmp_path / "bad"
     fails(["train", "vae", *flags, "--out", str(out)], match, capsys)
     assert not (out / "checkpoint.pt").exists()
+
+
+def test_a_score_function_run_draws_itself_beside_its_reparameterised_twin(tmp_path, capsys):
+    """--estimator score trains by the score function and a reparameterised twin with the same
+    steps: both test ELBOs in metrics.json (and a verdict between them), both curves in
+    estimators.png."""
+    out = str(tmp_path / "score")
+    cli_main(["train", "vae", *QUICK, "--estimator", "score", "--elbo-samples", "4",
+              "--epochs", "2", "--out", out])
+    said = capsys.readouterr().out
+    metrics = json.load(open(os.path.join(out, "metrics.json")))
+    assert metrics["estimator"] == "score" and metrics["elbo_samples"] == 4
+    assert math.isfinite(metrics["reparameterized_twin_test_elbo"])
+    assert "the reparameterised twin" in said and os.path.getsize(os.path.join(out, "estimators.png")) > 0

@@ -318,16 +318,17 @@ class Job:
 def fit(job: str, config: dict, model, objective, data, run, progress: bool,
         callbacks: list = (), ema: float | None = None) -> tuple[Trainer, float]:
     """Train ``model`` on tensor ``data`` with the job's training flags (``training_args`` and
-    ``RUN_ARGS``), resuming the run's checkpoint when there is one: (trainer, seconds). ``ema``:
-    the Trainer's EMA decay of the parameters, or None."""
+    ``RUN_ARGS``), resuming the run's checkpoint when there is one (``run`` None: no checkpoint,
+    a comparison run): (trainer, seconds). ``ema``: the Trainer's EMA decay of the parameters,
+    or None."""
     kwargs = dict(optimizer=config["optimizer"], lr=config["lr"], momentum=config["momentum"],
                   weight_decay=config["weight_decay"], batch_size=config["batch_size"],
                   seed=config["seed"], checkpoint_every=config["checkpoint_every"],
                   callbacks=list(callbacks), progress=progress, ema=ema, shards=config["shards"])
-    if os.path.exists(run.checkpoint):
+    if run is not None and os.path.exists(run.checkpoint):
         trainer = Trainer.resume(run.checkpoint, model, objective, data, **kwargs)
     else:
-        trainer = Trainer(model, objective, data, checkpoint=run.checkpoint, **kwargs)
+        trainer = Trainer(model, objective, data, checkpoint=run and run.checkpoint, **kwargs)
     if config["lr_schedule"] != "constant":  # sized by the shards' steps per epoch
         steps = config["epochs"] * trainer.steps_per_epoch()
         trainer.schedule = SCHEDULES[config["lr_schedule"]](steps)

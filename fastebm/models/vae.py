@@ -78,6 +78,17 @@ class VAE(nn.Module):
         return variational.elbo(lambda z: self.log_likelihood(x, z), mu, log_sigma, n_samples=n_samples,
                        analytic_kl=analytic_kl, generator=generator)
 
+    def score_function_elbo(self, x: torch.Tensor, n_samples: int = 16, *,
+                            generator: torch.Generator | None = None
+                            ) -> tuple[torch.Tensor, torch.Tensor]:
+        """([B] surrogate, [B] ELBO estimate): training by the score-function estimator with a
+        leave-one-out baseline (fastebm.models.variational.score_function_elbo), n_samples >= 2
+        draws of q(z | x) per image."""
+        x = check_visible(self, x, "x")
+        mu, log_sigma = self.encode(x)
+        return variational.score_function_elbo(lambda z: self.log_joint(x, z), mu, log_sigma,
+                                               n_samples, generator=generator)
+
     @torch.no_grad()
     def iwae(self, x: torch.Tensor, n_samples: int = 5000, *,
              generator: torch.Generator | None = None) -> torch.Tensor:

@@ -123,6 +123,31 @@ def score_function_grads(f: Callable[[torch.Tensor], torch.Tensor], mu: torch.Te
         return weight * standard / log_sigma.exp(), weight * (standard.square() - 1)
 
 
+def score_function_elbo(log_joint: Callable[[torch.Tensor], torch.Tensor], mu: torch.Tensor,
+                        log_sigma: torch.Tensor, n_samples: int, *, baseline: bool = True,
+                        generator: torch.Generator | None = None
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+    """([B] surrogate, [B] ELBO estimate) for training by the score-function (REINFORCE)
+    estimator of the ELBO's gradient, from S = n_samples draws z_s ~ q taken without a pathwise
+    gradient: the surrogate's gradient is
+
+        ∇_φ ELBO ≈ (1/S) Σ_s (f(z_s) - b_s) ∇_φ log q(z_s),   f = log p(x, z) - log q(z),
+        ∇_θ ELBO ≈ (1/S) Σ_s ∇_θ log p(x, z_s)
+
+    (∇_φ f's own term, -∇_φ log q(z), has mean zero under q and is left out), b_s the mean of
+    the other draws' f (leave-one-out: each term stays unbiased; S >= 2) with ``baseline``,
+    else 0. ``log_joint(z [S, B, D]) -> [S, B]`` = log p(x, z), differentiable in θ."""
+    _check_gaussian(mu, log_sigma)
+    check_count(n_samples, "n_samples", 2 if baseline else 1)
+    with torch.no_grad():
+        z = sample_posterior(mu, log_sigma, n_samples, generator=generator)     # [S, B, D]
+    log_q = gaussian_log_prob(z, mu, log_sigma)                                  # [S, B]
+    joint = log_joint(z)                                                         # [S, B]
+    f = (joint - log_q).detach()
+    b = (f.sum(0, keepdim=True) - f) / (n_samples - 1) if baseline else 0.0
+    return ((f - b) * log_q + joint).mean(0), f.mean(0)
+
+
 def reparameterization_grads(f: Callable[[torch.Tensor], torch.Tensor], mu: torch.Tensor,
                              log_sigma: torch.Tensor, n_samples: int, *,
                              generator: torch.Generator | None = None
