@@ -10,7 +10,7 @@ from torch import nn
 
 from fastebm.training import schedules
 from fastebm.models import BernoulliRBM, GaussianBernoulliRBM, GaussianEnergy
-from fastebm.objectives import SteinCD, SteinGAN
+from fastebm.objectives import SteinCD, SteinCDGAN, SteinGAN
 from fastebm.partition import exact_log_z, log_likelihood
 from fastebm.samplers import AmortizedSVGD
 from fastebm.samplers.svgd import target_score
@@ -107,6 +107,35 @@ def test_steingan_learns_the_energy_and_the_sampler_network():
     train(model, SteinGAN(sampler), data(), 20)
     assert moments_close(*energy_moments(model), 0.03, 0.04, data_moments())
     assert moments_close(*network_moments(sampler), 0.05, 0.1)
+
+
+def grads_of(objective, seed: int = 3) -> list[torch.Tensor]:
+    """The energy's parameter gradients of one step of ``objective`` on a batch of the data."""
+    model = gaussian_energy()
+    objective.compute_grads(model, data()[:100], torch.Generator().manual_seed(seed))
+    return [p.grad.clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.3, 1.0])
+def test_stein_cd_and_steingan_together_are_the_weighted_sum_of_their_gradients(weight):
+    """SteinCDGAN's step: w × Stein CD's gradient + (1 - w) × SteinGAN's (the generator in the
+    same state, the same draws), to rounding."""
+    together = grads_of(SteinCDGAN(linear_sampler(), 0.1, 2, weight=weight))
+    cd = grads_of(SteinCD(0.1, 2))
+    gan = grads_of(SteinGAN(linear_sampler()))
+    for g, a, b in zip(together, cd, gan):
+        torch.testing.assert_close(g, weight * a + (1 - weight) * b, rtol=1e-12, atol=1e-12)
+
+
+def test_stein_cd_and_steingan_together_learn_the_energy_and_the_network():
+    """As each alone: the energy within 0.03 / 0.04 of the data's moments, the generator within
+    0.05 / 0.1."""
+    model, sampler = gaussian_energy(), linear_sampler()
+    train(model, SteinCDGAN(sampler, 0.1), data(), 20)
+    assert moments_close(*energy_moments(model), 0.03, 0.04, data_moments())
+    assert moments_close(*network_moments(sampler), 0.05, 0.1)
+    with pytest.raises(ValueError, match="weight"):
+        SteinCDGAN(sampler, weight=1.5)
 
 
 def test_stein_cd_fits_a_grbm_by_exact_likelihood():

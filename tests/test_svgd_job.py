@@ -40,18 +40,18 @@ def test_an_untrained_sampler_network_fails_the_mmd_threshold():
     assert mmd2(samples, setup.data.test, svgd.MMD_BANDWIDTHS) > 0.3
 
 
-@pytest.mark.parametrize("method", ["steincd", "steingan"])
+@pytest.mark.parametrize("method", ["steincd", "steingan", "steincdgan"])
 def test_every_method_trains_resumes_and_evaluates(method, tmp_path, capsys):
     out = str(tmp_path / method)
-    args = ["train", "svgd", *(STEINGAN if method == "steingan" else ["--method", method]), *QUICK,
-            "--out", out]
+    network = [*STEINGAN[2:], "--method", method] if method != "steincd" else ["--method", method]
+    args = ["train", "svgd", *network, *QUICK, "--out", out]
     cli_main([*args, "--epochs", "1"])
     cli_main([*args, "--epochs", "2", "--resume"])
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["epochs"] == 2 and torch.isfinite(torch.tensor(metrics["test_log_likelihood"]))
     # 4 hidden units: the AIS test log-likelihood beside the exact one
     assert abs(metrics["test_log_likelihood"] - metrics["test_log_likelihood_exact"]) < 0.05
-    assert ("mmd2_network_test" in metrics) == (method == "steingan")
+    assert ("mmd2_network_test" in metrics) == (method != "steincd")
     capsys.readouterr()
     cli_main(["evaluate", out, "--sample-steps", "5"])
     said = capsys.readouterr().out
@@ -60,6 +60,8 @@ def test_every_method_trains_resumes_and_evaluates(method, tmp_path, capsys):
 
 @pytest.mark.parametrize("flags,match", [
     (["--method", "cd"], "--method"), (["--ais-betas", "2"], "--ais-betas"),
+    (["--method", "steincdgan", "--cd-weight", "2"], "--cd-weight"),
+    (["--cd-weight", "0.3"], "--method steincdgan"),
     (["--hidden", "0"], "--hidden"), (["--step-size", "0"], "--step-size"), (["--n-steps", "0"], "--n-steps"),
     (["--bandwidth", "-1"], "--bandwidth"), (["--bandwidth", "nan"], "--bandwidth"),
     (["--noise-dim", "0"], "--noise-dim"), (["--network-lr", "0"], "--network-lr"),

@@ -20,10 +20,10 @@ from .pseudo_likelihood import (GeneralisedPseudoLikelihood, PseudoLikelihood,
                                 window_sets)
 from .ratio_matching import RatioMatching, ratio_matching_loss
 from .score_matching import DenoisingScoreMatching, ScoreMatching, SlicedScoreMatching
-from .stein import SteinCD, SteinGAN
+from .stein import SteinCD, SteinCDGAN, SteinGAN
 
 __all__ = ["CD", "DenoisingDiffusion", "DiffusionBound", "DenoisingScoreMatching", "ELBO",
            "GeneralisedPseudoLikelihood", "MaximumLikelihood", "NCE", "Objective", "PCD", "PseudoLikelihood",
-           "RatioMatching", "ScoreMatching", "SlicedScoreMatching", "SteinCD", "SteinGAN",
+           "RatioMatching", "ScoreMatching", "SlicedScoreMatching", "SteinCD", "SteinCDGAN", "SteinGAN",
            "log_generalised_pseudo_likelihood", "log_pseudo_likelihood", "ratio_matching_loss",
            "window_sets"]

@@ -12,12 +12,12 @@ from .base import Objective
 
 
 def energy_gap_grads(energy, x_data: torch.Tensor, x_model: torch.Tensor,
-                     name: str = "energy_gap") -> dict:
-    """Backpropagate mean U(x_data) - mean U(x_model) (x_model held fixed), U = ``energy``
-    [B, ...] -> [B]: the likelihood gradient's estimate with x_model the negatives;
-    returns {name: the gap}."""
+                     name: str = "energy_gap", weight: float = 1.0) -> dict:
+    """Backpropagate ``weight`` × (mean U(x_data) - mean U(x_model)) (x_model held fixed),
+    U = ``energy`` [B, ...] -> [B]: the likelihood gradient's estimate with x_model the
+    negatives (added to the gradients already there); returns {name: the gap}."""
     gap = energy(x_data).mean() - energy(x_model.detach()).mean()
-    gap.backward()
+    (weight * gap).backward()
     return {name: gap.item()}
 
 

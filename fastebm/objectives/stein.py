@@ -1,7 +1,7 @@
 """Energy models trained with SVGD's Stein direction (Liu & Wang 2017, "Learning deep energy
 models: contrastive divergence vs. amortized MLE"): Stein CD, whose negatives are SVGD steps from
-the data, and SteinGAN (Wang & Liu 2016), whose negatives come from a generator trained by
-amortized SVGD on the current model.
+the data, SteinGAN (Wang & Liu 2016), whose negatives come from a generator trained by
+amortized SVGD on the current model, and the two together (SteinCDGAN: both gaps, weighted).
 
 Both work on a continuous model of x [B, D] with p(x) ∝ exp(-U(x)): U is a real-visible Gibbs
 model's free energy F (e.g. a GaussianBernoulliRBM) or an energy model's E (EnergyModel,
@@ -77,16 +77,21 @@ class SteinCD(Objective):
                                                                    low_open=True)
         self.exclude_self = bool(exclude_self)
 
-    def compute_grads(self, model, x: torch.Tensor, generator=None) -> dict:
-        energy = stein_energy(model)
-        _check_batch(model, x)
-        check_generator(generator)
+    def negatives(self, energy, x: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """(the batch after n_steps SVGD steps under U = ``energy``, {"bandwidth": h})."""
         negatives = x.detach()
         for _ in range(self.n_steps):
             score = target_score(negatives, lambda z: -energy(z))
             phi, h = stein_direction(negatives, score, self.bandwidth, self.exclude_self)
             negatives = negatives + self.step_size * phi
-        return {**energy_gap_grads(energy, x, negatives), "bandwidth": h.item()}
+        return negatives, {"bandwidth": h.item()}
+
+    def compute_grads(self, model, x: torch.Tensor, generator=None) -> dict:
+        energy = stein_energy(model)
+        _check_batch(model, x)
+        check_generator(generator)
+        negatives, metrics = self.negatives(energy, x)
+        return {**energy_gap_grads(energy, x, negatives), **metrics}
 
 
 
@@ -112,18 +117,22 @@ class SteinGAN(Objective):
                             f"{type(sampler).__name__}")
         self.sampler = sampler
 
-    def compute_grads(self, model, x: torch.Tensor, generator=None) -> dict:
-        energy = stein_energy(model)
-        _check_batch(model, x)
-        check_generator(generator)
-
+    def negatives(self, energy, x: torch.Tensor, generator) -> tuple[torch.Tensor, dict]:
+        """(the generator's samples after its amortized-SVGD step toward U = ``energy``, the
+        step's metrics)."""
         def score(y):  # [n, D] -> ∇log p [n, D], once the generator's shape is checked
             if y.shape[1:] != x.shape[1:]:
                 raise ValueError(f"the generator's samples {list(y.shape)} do not match the "
                                  f"data's shape {list(x.shape)}")
             return target_score(y, lambda z: -energy(z))
 
-        negatives, metrics = self.sampler.update(score, generator=generator)
+        return self.sampler.update(score, generator=generator)
+
+    def compute_grads(self, model, x: torch.Tensor, generator=None) -> dict:
+        energy = stein_energy(model)
+        _check_batch(model, x)
+        check_generator(generator)
+        negatives, metrics = self.negatives(energy, x, generator)
         return {**energy_gap_grads(energy, x, negatives), **metrics}
 
     def state_dict(self) -> dict:
@@ -132,3 +141,44 @@ class SteinGAN(Objective):
     def load_state_dict(self, state: dict) -> None:
         if "sampler" in state:
             self.sampler.load_state_dict(state["sampler"])
+
+
+class SteinCDGAN(Objective):
+    """Stein CD and SteinGAN together: each step the generator moves as SteinGAN's, and the
+    model descends the weighted sum of both energy gaps,
+
+        ∇θ [mean U(x) - w · mean U(x'_SVGD) - (1 - w) · mean U(G(ξ))],
+
+    x'_SVGD the batch after Stein CD's SVGD steps (a local, data-anchored negative phase) and
+    G(ξ) the generator's samples (a global one, which can reach modes far from the batch).
+
+    Args:
+        sampler: the AmortizedSVGD of SteinGAN. step_size, n_steps, bandwidth: Stein CD's.
+        weight: w in [0, 1], Stein CD's share.
+    """
+
+    def __init__(self, sampler: AmortizedSVGD, step_size: float = 0.1, n_steps: int = 1,
+                 bandwidth: float | None = None, weight: float = 0.5):
+        self.cd = SteinCD(step_size, n_steps, bandwidth)
+        self.gan = SteinGAN(sampler)
+        self.weight = check_real(weight, "weight", low=0.0, high=1.0)
+
+    @property
+    def sampler(self) -> AmortizedSVGD:
+        return self.gan.sampler
+
+    def compute_grads(self, model, x: torch.Tensor, generator=None) -> dict:
+        energy = stein_energy(model)
+        _check_batch(model, x)
+        check_generator(generator)
+        local, cd_metrics = self.cd.negatives(energy, x)
+        far, gan_metrics = self.gan.negatives(energy, x, generator)
+        return {**energy_gap_grads(energy, x, local, "energy_gap_cd", self.weight),
+                **energy_gap_grads(energy, x, far, "energy_gap_gan", 1 - self.weight),
+                **cd_metrics, **gan_metrics}
+
+    def state_dict(self) -> dict:
+        return self.gan.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.gan.load_state_dict(state)
