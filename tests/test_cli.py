@@ -45,6 +45,8 @@ def test_train_resume_evaluate(tmp_path, capsys):
     assert metrics["test_log_likelihood"] > metrics["base_rate_test_log_likelihood"] + 0.5
     assert 0 <= metrics["class_coverage_tv"] <= 1
     assert any("better than the base-rate model" in line for line in metrics["verdicts"])
+    # the bottom halves of the test digits, imputed from the exact conditional
+    assert metrics["imputation_bit_error"] < metrics["base_rate_imputation_bit_error"]
     fails(["train", "rbm", *QUICK, "--out", out, "--hidden", "32", "--resume"], "configuration",
           capsys)
     fails(["train", "rbm", *QUICK, "--out", out, "--epochs", "3", "--resume"], "12 epochs done",

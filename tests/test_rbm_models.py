@@ -139,3 +139,45 @@ def test_sample_follows_the_contract_signature():
     a = model.sample(7, 20, generator=torch.Generator().manual_seed(3))
     b = model.sample(7, 20, generator=torch.Generator().manual_seed(3))
     assert a.shape == (7, 5) and torch.equal(a, b)
+
+
+def test_clamped_sampling_draws_the_exact_conditional():
+    """Known units held fixed at the most and the least probable patterns of three units: the
+    unknown units' states follow p(v_unknown | v_known) by enumeration (chi-square); at the
+    unlikely pattern, clamping only after the last sweep (the unconditional chain's draws)
+    fails the same test."""
+    model = random_rbm(7, 3, seed=6, scale=1.5)
+    mask = torch.tensor([True, True, True, False, False, False, False])
+    states = all_states(7)
+    with torch.no_grad():
+        log_p = -model.free_energy(states)
+    patterns = all_states(3)
+    pattern_p = torch.stack([torch.logsumexp(log_p[(states[:, :3] == q).all(1)], 0) for q in patterns])
+    n = 20000
+    for pattern, unlikely in ((patterns[pattern_p.argmax()], False), (patterns[pattern_p.argmin()], True)):
+        known = torch.cat([pattern.repeat(n, 1), torch.zeros(n, 4, dtype=torch.float64)], 1)
+        v = model.sample(n, 30, known=known, mask=mask, generator=torch.Generator().manual_seed(7))
+        assert torch.equal(v[:, :3], known[:, :3])
+        rows = (states[:, :3] == pattern).all(1)
+        exact = torch.softmax(log_p[rows], 0)                   # over the unknown units
+        assert torch.equal(states[rows][:, 3:], all_states(4))  # in chi_square_pvalue's order
+        assert chi_square_pvalue(v[:, 3:], exact) > 1e-3, pattern
+        if unlikely:
+            free = model.sample(n, 30, generator=torch.Generator().manual_seed(7))
+            assert chi_square_pvalue(free[:, 3:], exact) < 1e-6, pattern
+
+
+def test_clamped_sampling_refuses_bad_arguments():
+    model = random_rbm(4, 2)
+    known = torch.zeros(3, 4, dtype=torch.float64)
+    mask = torch.tensor([True, False, False, False])
+    with pytest.raises(ValueError, match="known and mask together"):
+        model.sample(3, 5, known=known)
+    with pytest.raises(ValueError, match="known must have 3 rows"):
+        model.sample(3, 5, known=known[:2], mask=mask)
+    with pytest.raises(TypeError, match="mask must be a bool tensor"):
+        model.sample(3, 5, known=known, mask=mask.double())
+    with pytest.raises(ValueError, match="mask must have shape"):
+        model.sample(3, 5, known=known, mask=mask[:3])
+    with pytest.raises(ValueError, match="binary"):
+        model.sample(3, 5, known=known + 0.5, mask=mask)

@@ -21,6 +21,7 @@ METHODS = {"cd": "CD-k", "pcd": "PCD-k (SML)", "pl": "exact pseudo-likelihood",
 EXACT_LIMIT = 20
 _PL_ROWS = 500  # examples the per-epoch pseudo-likelihood is measured on
 _SAMPLES, _SAMPLE_SWEEPS = 500, 1000  # model samples drawn, classified and pictured
+_IMPUTE_DRAWS, _IMPUTE_SWEEPS = 20, 200  # clamped draws per test image, sweeps each
 #: The default PCD chains' tempering ladder: with the cosine schedule, samples of every class.
 PT_BETAS = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
 
@@ -121,6 +122,24 @@ def likelihoods(model, split, fwd, rev) -> dict:
             **base_rate_log_likelihood(split), **pl_metrics(model, split)}
 
 
+def imputation(model, split, seed: int) -> dict:
+    """The bottom half of every test image imputed from its top half: each missing pixel set
+    to the majority of 20 draws from the exact conditional (clamped Gibbs, 200 sweeps); the
+    fraction of missing bits wrong, beside the base-rate model's (each pixel its more frequent
+    training value)."""
+    test = split.test
+    mask = torch.zeros(test.shape[1], dtype=torch.bool)
+    mask[: test.shape[1] // 2] = True                      # the top half is known
+    known = test.repeat_interleave(_IMPUTE_DRAWS, 0)
+    draws = model.sample(len(known), _IMPUTE_SWEEPS, known=known, mask=mask,
+                         generator=torch.Generator().manual_seed(seed))
+    imputed = draws.view(len(test), _IMPUTE_DRAWS, -1).mean(1) > 0.5
+    base = (split.train.mean(0) > 0.5).expand_as(test)
+    missing = ~mask
+    return {"imputation_bit_error": float((imputed != test.bool())[:, missing].float().mean()),
+            "base_rate_imputation_bit_error": float((base != test.bool())[:, missing].float().mean())}
+
+
 def draw_samples(model, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(v, p(v | h)) [500, V] after 1000 Gibbs sweeps from random starts."""
     g = torch.Generator().manual_seed(seed)
@@ -146,13 +165,15 @@ def title(setup: Setup, config: dict) -> str:
 
 def measure(setup: Setup, config: dict, context: Context) -> Measured | None:
     """Every rank runs its blocks of AIS chains (one block a shard); rank 0 alone measures the
-    rest: log-likelihoods, PL and the class coverage of 500 samples."""
+    rest: log-likelihoods, PL, the class coverage of 500 samples and the imputation of the
+    test images' bottom halves."""
     model, split = setup.model, setup.data
     estimates = ais_estimates(model, split, config, context.blocks, context.distributed)
     if context.rank:
         return None
     v, p = draw_samples(model, config["seed"])
-    return Measured({**likelihoods(model, split, *estimates), **class_coverage(v, split)}, v, p)
+    return Measured({**likelihoods(model, split, *estimates), **class_coverage(v, split),
+                     **imputation(model, split, config["seed"])}, v, p)
 
 
 def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) -> None:
@@ -166,8 +187,11 @@ JOB = Job("rbm", "a Bernoulli RBM on embedded binarised images (digits, mnist5k)
           summary_keys=("log_z_ais", "log_z_ais_stderr", "log_z_reverse_ais", "log_z_exact",
                         "train_log_likelihood", "test_log_likelihood",
                         "base_rate_test_log_likelihood", "test_pseudo_log_likelihood",
-                        "class_coverage_tv", "train_seconds"),
+                        "class_coverage_tv", "imputation_bit_error",
+                        "base_rate_imputation_bit_error", "train_seconds"),
           verdicts=(Versus("test_log_likelihood", "base_rate_test_log_likelihood",
-                           "the base-rate model", "nats"), coverage_target(0.10)),
+                           "the base-rate model", "nats"), coverage_target(0.10),
+                    Versus("imputation_bit_error", "base_rate_imputation_bit_error",
+                           "the base-rate model", higher_is_better=False)),
           references=lambda metrics: {"test_pseudo_log_likelihood": {  # PL = LL for it
               "base-rate model": metrics["base_rate_test_log_likelihood"]}})

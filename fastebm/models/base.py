@@ -111,6 +111,40 @@ def chain_start(model, n: int, v0, generator, count_name: str = "n") -> torch.Te
     return v
 
 
+def check_clamp(model, n: int, known, mask) -> tuple[torch.Tensor, torch.Tensor]:
+    """(known [n, V] in the model's domain, mask [n, V] bool) of a clamped run; a mask [V]
+    applies to every row."""
+    known = check_visible(model, known, "known")
+    if len(known) != n:
+        raise ValueError(f"known must have {n} rows, got {len(known)}")
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        raise TypeError(f"mask must be a bool tensor [n, V] or [V], True where known, got "
+                        f"{mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__}")
+    try:
+        mask = mask.to(known.device).expand_as(known)
+    except RuntimeError:
+        raise ValueError(f"mask must have shape [{n}, {known.shape[1]}] or [{known.shape[1]}], "
+                         f"got {list(mask.shape)}") from None
+    return known, mask
+
+
+@torch.no_grad()
+def sample_clamped(model, n: int, known: torch.Tensor, mask: torch.Tensor, n_steps: int,
+                   generator) -> torch.Tensor:
+    """[n, V] draws of the unknown units from p(v_unknown | v_known): block-Gibbs sweeps whose
+    visible layer is reset to ``known`` where ``mask`` after each one. Exact for a two-layer
+    model (an RBM), whose sweep draws the hidden units given the clamped visibles and then every
+    visible unit given the hidden ones: the chain's stationary law is the conditional."""
+    check_count(n, "n")
+    check_count(n_steps, "n_steps")
+    check_generator(generator)
+    known, mask = check_clamp(model, n, known, mask)
+    v = torch.where(mask, known, model.random_visible(len(known), generator).to(known))
+    for _ in range(n_steps):
+        v = torch.where(mask, known, model.gibbs(v, 1, generator=generator)[0])
+    return v
+
+
 @torch.no_grad()
 def sample_chains(model, n: int, n_steps: int, generator, v0=None, **gibbs_kwargs) -> torch.Tensor:
     """[n, V] states after n_steps of the model's Gibbs sweeps (``gibbs_kwargs``: e.g. beta) from v0

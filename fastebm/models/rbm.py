@@ -14,7 +14,7 @@ from torch.nn.functional import softplus
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
-from .base import Enumeration, check_visible, sample_chains
+from .base import Enumeration, check_visible, sample_chains, sample_clamped
 
 
 class _RBM(nn.Module):
@@ -43,9 +43,17 @@ class _RBM(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, n_steps: int = 1000, *, generator: torch.Generator | None = None,
-               v0: torch.Tensor | None = None) -> torch.Tensor:
-        """[n, V] samples after n_steps sweeps from v0 [n, V] (default: the model's random_visible)."""
-        return sample_chains(self, n, n_steps, generator, v0)
+               v0: torch.Tensor | None = None, known: torch.Tensor | None = None,
+               mask: torch.Tensor | None = None) -> torch.Tensor:
+        """[n, V] samples after n_steps sweeps from v0 [n, V] (default: the model's
+        random_visible). With ``known`` [n, V] and a bool ``mask`` ([n, V] or [V], True where
+        known): the known units stay fixed and the rest are drawn from the exact conditional
+        p(v_unknown | v_known) (missing values, conditional inference)."""
+        if known is None and mask is None:
+            return sample_chains(self, n, n_steps, generator, v0)
+        if known is None or mask is None or v0 is not None:
+            raise ValueError("clamped sampling takes known and mask together (and no v0)")
+        return sample_clamped(self, n, known, mask, n_steps, generator)
 
     def _tempered(self, beta) -> float:
         return check_real(beta, "beta", low=0.0)
