@@ -13,6 +13,10 @@ from ..models.diffusion import NoiseSchedule, check_inpainting, replace_known
 from ..ops.half import working_dtype
 
 METHODS = ("ddpm", "ddim")
+#: How inpainting keeps the known coordinates between steps: re-noised to each step's level
+#: (replacement, RePaint), or held at the known values (r a delta on them held fixed through
+#: the reverse chain, as Sohl-Dickstein et al. 2015 state it).
+KNOWN_AT = ("renoised", "fixed")
 
 
 class ReverseDiffusionSampler:
@@ -70,7 +74,7 @@ class ReverseDiffusionSampler:
 
     @torch.no_grad()
     def run(self, x_T: torch.Tensor, *, known: torch.Tensor | None = None,
-               mask: torch.Tensor | None = None, resample: int = 1,
+               mask: torch.Tensor | None = None, resample: int = 1, known_at: str = "renoised",
                generator: torch.Generator | None = None) -> torch.Tensor:
         """x_0 [B, ...] from x_T [B, ...].
 
@@ -83,7 +87,10 @@ class ReverseDiffusionSampler:
         ``known``. Replacement is approximate: the unknown coordinates' law is not exactly the
         model's conditional. ``resample`` = U > 1 takes each step U times, re-noising the result
         back to the step's level in between (RePaint's resampling with jump 1; U model calls per
-        step), which brings it closer (tests/test_diffusion.py measures by how much)."""
+        step), which brings it closer (tests/test_diffusion.py measures by how much).
+        ``known_at="fixed"`` holds the known coordinates at ``known`` itself through the whole
+        chain (the paper's delta r, the same at every t) instead of re-noising them: the network
+        then sees clean values at noisy levels (tests/test_diffusion.py measures the bias)."""
         if not isinstance(x_T, torch.Tensor) or not x_T.is_floating_point() or x_T.dim() < 1:
             raise TypeError("x_T must be a floating-point tensor [B, ...]")
         if not torch.isfinite(x_T).all():
@@ -91,6 +98,9 @@ class ReverseDiffusionSampler:
         check_generator(generator)
         known = check_inpainting(x_T, known, mask)
         resample = check_count(resample, "resample")
+        if known_at not in KNOWN_AT:
+            raise ValueError(f"known_at must be one of {KNOWN_AT}, got {known_at!r}")
+        fixed = known_at == "fixed"
         ac = self.schedule.alphas_cumprod.to(x_T.device, working_dtype(x_T.dtype))
         x = x_T
         ts = self.timesteps()
@@ -104,7 +114,8 @@ class ReverseDiffusionSampler:
                     x = ratio.sqrt() * x + (1 - ratio).sqrt() * ops.seeds.randn_like(x, generator)
                 x = self._step(x, t, t_prev, ac, generator, out=None if x is x_T else x)
                 if known is not None:
-                    x = replace_known(x, known, mask, None if t_prev < 0 else ac[t_prev], generator)
+                    level = None if t_prev < 0 or fixed else ac[t_prev]  # None: known itself
+                    x = replace_known(x, known, mask, level, generator)
         return x
 
     def _step(self, x, t: int, t_prev: int, ac: torch.Tensor, generator,
