@@ -17,6 +17,9 @@ METHODS = ("ddpm", "ddim")
 #: (replacement, RePaint), or held at the known values (r a delta on them held fixed through
 #: the reverse chain, as Sohl-Dickstein et al. 2015 state it).
 KNOWN_AT = ("renoised", "fixed")
+#: The power of a smooth r at reverse step t: r itself at every step ("constant"), or
+#: r^((T-t)/T) ("annealed": none at the noisiest level, all of r at the last step).
+R_POWERS = ("constant", "annealed")
 
 
 class ReverseDiffusionSampler:
@@ -75,6 +78,7 @@ class ReverseDiffusionSampler:
     @torch.no_grad()
     def run(self, x_T: torch.Tensor, *, known: torch.Tensor | None = None,
                mask: torch.Tensor | None = None, resample: int = 1, known_at: str = "renoised",
+               log_r=None, r_power: str = "constant",
                generator: torch.Generator | None = None) -> torch.Tensor:
         """x_0 [B, ...] from x_T [B, ...].
 
@@ -90,7 +94,12 @@ class ReverseDiffusionSampler:
         step), which brings it closer (tests/test_diffusion.py measures by how much).
         ``known_at="fixed"`` holds the known coordinates at ``known`` itself through the whole
         chain (the paper's delta r, the same at every t) instead of re-noising them: the network
-        then sees clean values at noisy levels (tests/test_diffusion.py measures the bias)."""
+        then sees clean values at noisy levels (tests/test_diffusion.py measures the bias).
+
+        A smooth r (``log_r``: x [B, ...] -> log r(x) [B], differentiable; DDPM only) multiplies
+        p(x₀) as the paper's section 2.5 states it: each step's Gaussian N(μ, σ_t²) is perturbed
+        to N(μ + w_t σ_t² ∇log r(μ), σ_t²), w_t = 1 (``r_power="constant"``) or (T - t)/T
+        (``"annealed"``: r^((T-t)/T) at step t)."""
         if not isinstance(x_T, torch.Tensor) or not x_T.is_floating_point() or x_T.dim() < 1:
             raise TypeError("x_T must be a floating-point tensor [B, ...]")
         if not torch.isfinite(x_T).all():
@@ -101,6 +110,11 @@ class ReverseDiffusionSampler:
         if known_at not in KNOWN_AT:
             raise ValueError(f"known_at must be one of {KNOWN_AT}, got {known_at!r}")
         fixed = known_at == "fixed"
+        if log_r is not None and (not callable(log_r) or self.method != "ddpm"):
+            raise ValueError("log_r must be callable, and r perturbs DDPM's Gaussian steps "
+                             "(method='ddpm')")
+        if r_power not in R_POWERS:
+            raise ValueError(f"r_power must be one of {R_POWERS}, got {r_power!r}")
         ac = self.schedule.alphas_cumprod.to(x_T.device, working_dtype(x_T.dtype))
         x = x_T
         ts = self.timesteps()
@@ -112,11 +126,31 @@ class ReverseDiffusionSampler:
                 if u:  # back to level t: q(x_t | x_t_prev) = N(√(ᾱ_t/ᾱ_p) x, (1 - ᾱ_t/ᾱ_p) I)
                     ratio = ac[ts[i]] / ac[t_prev]
                     x = ratio.sqrt() * x + (1 - ratio).sqrt() * ops.seeds.randn_like(x, generator)
-                x = self._step(x, t, t_prev, ac, generator, out=None if x is x_T else x)
+                if log_r is None:
+                    x = self._step(x, t, t_prev, ac, generator, out=None if x is x_T else x)
+                else:
+                    T = self.schedule.n_timesteps
+                    weight = 1.0 if r_power == "constant" else (T - t) / T
+                    x = self._perturbed_step(x, t, ac, generator, log_r, weight)
                 if known is not None:
                     level = None if t_prev < 0 or fixed else ac[t_prev]  # None: known itself
                     x = replace_known(x, known, mask, level, generator)
         return x
+
+    def _perturbed_step(self, x, t: int, ac: torch.Tensor, generator, log_r,
+                        weight: float) -> torch.Tensor:
+        """DDPM's step from t with its mean moved by r: N(μ + weight σ_t² ∇log r(μ), σ_t²)."""
+        noise_pred = self.denoiser(x, torch.full((len(x),), t, dtype=torch.int64, device=x.device))
+        mean = ops.ddpm_step(x, noise_pred, t, ac, variance=self.variance,
+                             clip_sample=self.clip_sample, noise=torch.zeros_like(x))
+        if t == 0:
+            return mean
+        beta = 1 - ac[t] / ac[t - 1]
+        var = beta if self.variance == "fixed_large" else beta * (1 - ac[t - 1]) / (1 - ac[t])
+        with torch.enable_grad():
+            at = mean.detach().requires_grad_()
+            (grad,) = torch.autograd.grad(log_r(at).sum(), at)
+        return mean + weight * var * grad + var.sqrt() * ops.seeds.randn_like(x, generator)
 
     def _step(self, x, t: int, t_prev: int, ac: torch.Tensor, generator,
               out: torch.Tensor | None) -> torch.Tensor:
