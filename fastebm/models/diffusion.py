@@ -66,6 +66,27 @@ class NoiseSchedule:
         return {"noise_vars": self.noise_vars.clone()}
 
 
+#: How inpainting keeps the known coordinates between reverse steps: re-noised to each step's
+#: level (replacement, RePaint), or held at the known values (r a delta on them held fixed
+#: through the chain, as Sohl-Dickstein et al. 2015 state it).
+KNOWN_AT = ("renoised", "fixed")
+#: The power of r at reverse step t (0-based, of T): r itself at every step ("constant", the
+#: paper's r(xᵗ) = r(x⁰)), or r^((T-t)/T) ("annealed": 1/T of it at the noisiest step, all of
+#: it at the last).
+R_POWERS = ("constant", "annealed")
+
+
+def check_choice(value: str, choices: tuple[str, ...], name: str) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def r_weight(power: str, t: int, n_timesteps: int) -> float:
+    """The exponent w_t of r at reverse step t (R_POWERS)."""
+    return 1.0 if power == "constant" else (n_timesteps - t) / n_timesteps
+
+
 def check_inpainting(x: torch.Tensor, known: torch.Tensor | None, mask: torch.Tensor | None):
     """known (x's dtype) after checking ``known`` [B, ...] and the bool ``mask`` against x; None
     without inpainting."""

@@ -74,14 +74,14 @@ class GaussianSteps(NonequilibriumDiffusion):
         return check_real(noise, "observation_noise (the observation's standard deviation)", low=0.0,
                           low_open=True)
 
-    def _reverse_draw(self, x, k, noise_vars, generator, observation, noise_sd):
+    def _reverse_draw(self, x, k, noise_vars, generator, observation, noise_sd, power=1.0):
         """One fused step (ops.gaussian_diffusion_step); with an observation y, N(μ, σ²) times
-        r = N(y, s²): mean (μs² + yσ²)/(σ² + s²), variance σ²s²/(σ² + s²), passed to the op as the
-        (m, b) that give them."""
+        r^w, r = N(y, s²) (so r^w ∝ N(y, s²/w)): mean (μs² + yσ²)/(σ² + s²), variance
+        σ²s²/(σ² + s²) with s² / w for s², passed to the op as the (m, b) that give them."""
         mean, var, m, b = self.reverse(x, k, noise_vars)
         noise_var = noise_vars[k].to(x.dtype)
         if observation is not None:
-            s2 = noise_sd ** 2
+            s2 = noise_sd ** 2 / power
             mean, var = (mean * s2 + observation * var) / (var + s2), var * s2 / (var + s2)
             b_ = noise_var[:, None]
             m = (mean - x * (1 - b_).sqrt()) / b_.sqrt()

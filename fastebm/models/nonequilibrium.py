@@ -21,7 +21,7 @@ from torch import nn
 
 from ..checks import check_count, check_samples
 from ..ops.chunking import progress
-from .diffusion import check_inpainting
+from .diffusion import KNOWN_AT, R_POWERS, check_choice, check_inpainting, r_weight
 
 
 class NonequilibriumDiffusion(nn.Module):
@@ -33,7 +33,8 @@ class NonequilibriumDiffusion(nn.Module):
     generator)`` (a draw of q(xᵗ | x⁰)), ``_forward_log_prob(nxt, x, noise_var)``, ``_prior(n, like,
     generator)``, ``_prior_log_prob(x)``, ``_step_kl(x0, x_t, k, alpha_bar, noise_vars)``,
     ``_reverse_log_prob(x_prev, x_t, k, noise_vars)``, ``_check_observation_noise(noise)`` and
-    ``_reverse_draw(x_t, k, noise_vars, generator, observation, noise)``; a model whose last step is
+    ``_reverse_draw(x_t, k, noise_vars, generator, observation, noise, power)`` (r^power); a model
+    whose last step is
     not the edge rule overrides ``_edge`` (K's terms beside the KLs).
     """
 
@@ -135,22 +136,27 @@ class NonequilibriumDiffusion(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, *, generator=None, known: torch.Tensor | None = None,
                mask: torch.Tensor | None = None, observation: torch.Tensor | None = None,
-               observation_noise: float | None = None) -> torch.Tensor:
+               observation_noise: float | None = None, known_at: str = "renoised",
+               observation_power: str = "constant") -> torch.Tensor:
         """[n, D] x⁰ by the reverse process from xᵀ ~ π, each step one fused op.
 
         Multiplied distributions (paper section 2.5), p̃(x⁰) ∝ p(x⁰) r(x⁰):
 
         - inpainting, r a delta on the coordinates where the bool ``mask`` is set, at the values
           ``known`` [n, D]: by replacement, after every step those coordinates are set to a
-          draw of q(xᵗ⁻¹ | known) (the known values at the end);
+          draw of q(xᵗ⁻¹ | known) (the known values at the end), or with ``known_at="fixed"``
+          to the known values themselves at every step (the delta held fixed);
         - denoising, r(x) = the likelihood of ``observation`` [n, D] under the family's noise
           of size ``observation_noise`` (Gaussian: y ~ N(x, s²); binomial: each bit flipped
           with probability ε): every reverse step multiplied by r in closed form, the paper's
-          constant choice r(xᵗ) = r(x⁰)."""
+          constant choice r(xᵗ) = r(x⁰), or with ``observation_power="annealed"`` by
+          r^((T-t)/T) (still closed form: r^w is the same noise, w times weaker)."""
         check_count(n, "n")
         noise_vars, alpha_bar = (v.detach().double() for v in self._schedule())
         x = self._prior(n, self.noise_vars(), generator)
         known = check_inpainting(x, known, mask)
+        fixed = check_choice(known_at, KNOWN_AT, "known_at") == "fixed"
+        check_choice(observation_power, R_POWERS, "observation_power")
         if observation is not None:
             observation = self.check_data(observation, "observation").to(x)
             if len(observation) != n:
@@ -158,9 +164,11 @@ class NonequilibriumDiffusion(nn.Module):
             observation_noise = self._check_observation_noise(observation_noise)
         for k in range(self.n_timesteps - 1, -1, -1):
             level = torch.full((n,), k, device=x.device)
-            x = self._reverse_draw(x, level, noise_vars, generator, observation, observation_noise)
+            x = self._reverse_draw(x, level, noise_vars, generator, observation, observation_noise,
+                                   r_weight(observation_power, k, self.n_timesteps))
             if known is not None:
-                level = known if k == 0 else self._marginal(known, alpha_bar[k - 1].to(x.dtype), generator)
+                level = (known if k == 0 or fixed else
+                         self._marginal(known, alpha_bar[k - 1].to(x.dtype), generator))
                 x = torch.where(mask, level, x)
         return x
 

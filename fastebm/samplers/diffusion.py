@@ -9,17 +9,11 @@ from tqdm.auto import tqdm
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
-from ..models.diffusion import NoiseSchedule, check_inpainting, replace_known
+from ..models.diffusion import (KNOWN_AT, R_POWERS, NoiseSchedule, check_choice,
+                                check_inpainting, r_weight, replace_known)
 from ..ops.half import working_dtype
 
 METHODS = ("ddpm", "ddim")
-#: How inpainting keeps the known coordinates between steps: re-noised to each step's level
-#: (replacement, RePaint), or held at the known values (r a delta on them held fixed through
-#: the reverse chain, as Sohl-Dickstein et al. 2015 state it).
-KNOWN_AT = ("renoised", "fixed")
-#: The power of a smooth r at reverse step t: r itself at every step ("constant"), or
-#: r^((T-t)/T) ("annealed": none at the noisiest level, all of r at the last step).
-R_POWERS = ("constant", "annealed")
 
 
 class ReverseDiffusionSampler:
@@ -107,14 +101,11 @@ class ReverseDiffusionSampler:
         check_generator(generator)
         known = check_inpainting(x_T, known, mask)
         resample = check_count(resample, "resample")
-        if known_at not in KNOWN_AT:
-            raise ValueError(f"known_at must be one of {KNOWN_AT}, got {known_at!r}")
-        fixed = known_at == "fixed"
+        fixed = check_choice(known_at, KNOWN_AT, "known_at") == "fixed"
         if log_r is not None and (not callable(log_r) or self.method != "ddpm"):
             raise ValueError("log_r must be callable, and r perturbs DDPM's Gaussian steps "
                              "(method='ddpm')")
-        if r_power not in R_POWERS:
-            raise ValueError(f"r_power must be one of {R_POWERS}, got {r_power!r}")
+        check_choice(r_power, R_POWERS, "r_power")
         ac = self.schedule.alphas_cumprod.to(x_T.device, working_dtype(x_T.dtype))
         x = x_T
         ts = self.timesteps()
@@ -129,8 +120,7 @@ class ReverseDiffusionSampler:
                 if log_r is None:
                     x = self._step(x, t, t_prev, ac, generator, out=None if x is x_T else x)
                 else:
-                    T = self.schedule.n_timesteps
-                    weight = 1.0 if r_power == "constant" else (T - t) / T
+                    weight = r_weight(r_power, t, self.schedule.n_timesteps)
                     x = self._perturbed_step(x, t, ac, generator, log_r, weight)
                 if known is not None:
                     level = None if t_prev < 0 or fixed else ac[t_prev]  # None: known itself
