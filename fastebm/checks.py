@@ -51,6 +51,13 @@ def check_real(value, name: str, *, low: float | None = None, high: float | None
     return value
 
 
+def check_choice(value, choices: tuple, name: str):
+    """One of ``choices`` (a ValueError naming them otherwise)."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
 def check_beta(beta, name: str = "beta") -> float:
     """An inverse temperature: finite, in [0, 1]."""
     return check_real(beta, name, low=0.0, high=1.0)

@@ -76,12 +76,6 @@ KNOWN_AT = ("renoised", "fixed")
 R_POWERS = ("constant", "annealed")
 
 
-def check_choice(value: str, choices: tuple[str, ...], name: str) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
-
-
 def r_weight(power: str, t: int, n_timesteps: int) -> float:
     """The exponent w_t of r at reverse step t (R_POWERS)."""
     return 1.0 if power == "constant" else (n_timesteps - t) / n_timesteps

@@ -19,9 +19,9 @@ import math
 import torch
 from torch import nn
 
-from ..checks import check_count, check_samples
+from ..checks import check_choice, check_count, check_samples
 from ..ops.chunking import progress
-from .diffusion import KNOWN_AT, R_POWERS, check_choice, check_inpainting, r_weight
+from .diffusion import KNOWN_AT, R_POWERS, check_inpainting, r_weight
 
 
 class NonequilibriumDiffusion(nn.Module):

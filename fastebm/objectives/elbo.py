@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import check_count, check_generator
+from ..checks import check_choice, check_count, check_generator
 from .base import Objective
 
 
@@ -26,9 +26,7 @@ class ELBO(Objective):
 
     def __init__(self, n_samples: int = 1, analytic_kl: bool = True,
                  estimator: str = "reparameterization"):
-        if estimator not in ESTIMATORS:
-            raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
-        self.estimator = estimator
+        self.estimator = check_choice(estimator, ESTIMATORS, "estimator")
         self.n_samples = check_count(n_samples, "n_samples", 2 if estimator == "score_function" else 1)
         self.analytic_kl = bool(analytic_kl)
         self.requires = ("score_function_elbo",) if estimator == "score_function" else ("elbo",)

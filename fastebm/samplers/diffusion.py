@@ -8,9 +8,9 @@ import torch
 from tqdm.auto import tqdm
 
 from .. import ops
-from ..checks import check_count, check_generator, check_real
-from ..models.diffusion import (KNOWN_AT, R_POWERS, NoiseSchedule, check_choice,
-                                check_inpainting, r_weight, replace_known)
+from ..checks import check_choice, check_count, check_generator, check_real
+from ..models.diffusion import (KNOWN_AT, R_POWERS, NoiseSchedule, check_inpainting, r_weight,
+                                replace_known)
 from ..ops.half import working_dtype
 
 METHODS = ("ddpm", "ddim")
