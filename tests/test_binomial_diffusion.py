@@ -175,7 +175,7 @@ def test_multiplying_by_r_as_the_paper_states_it(trained):
     y = torch.tensor([1.0, 0.0, 1.0], dtype=torch.float64)
     tilt = (2 * y - 1) * math.log(4)
     annealed = trained.sample(n, generator=g, observation=y.expand(n, D), observation_noise=0.2,
-                              observation_power="annealed")
+                              r_power="annealed")
     assert chi2_p_value(annealed, chain(trained, tilt=tilt, power="annealed")) > 1e-3
     r = torch.where(STATES == y, 0.8, 0.2).prod(1)                      # [8] r(x⁰)
     exact = chain(trained) * r / (chain(trained) * r).sum()

@@ -171,7 +171,7 @@ def test_multiplying_by_r_as_the_paper_states_it(trained):
     error = {}
     for power in ("constant", "annealed"):
         x = m.sample(n, generator=torch.Generator().manual_seed(9), observation=y.expand(n, D),
-                     observation_noise=s, observation_power=power)
+                     observation_noise=s, r_power=power)
         error[power] = float((x.mean(0) - post_mean).abs().sum() + (x.std(0) / post_sd - 1).abs().sum())
         assert ((x.mean(0) - post_mean).abs() < 0.25).all(), (power, x.mean(0), post_mean)
     assert error["annealed"] < error["constant"], error
@@ -184,8 +184,8 @@ def test_multiplying_by_r_as_the_paper_states_it(trained):
     assert torch.equal(filled[:, 0], known[:, 0])
     assert abs(filled[:, 1].mean() - mean[1]) < 4 * var[1].sqrt() / math.sqrt(n)
     assert abs(filled[:, 1].std() / var[1].sqrt() - 1) < 0.02
-    with pytest.raises(ValueError, match="observation_power"):
-        m.sample(4, observation_power="linear")
+    with pytest.raises(ValueError, match="r_power"):
+        m.sample(4, r_power="linear")
 
 
 def test_bad_inputs():

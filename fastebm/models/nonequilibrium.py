@@ -137,7 +137,7 @@ class NonequilibriumDiffusion(nn.Module):
     def sample(self, n: int, *, generator=None, known: torch.Tensor | None = None,
                mask: torch.Tensor | None = None, observation: torch.Tensor | None = None,
                observation_noise: float | None = None, known_at: str = "renoised",
-               observation_power: str = "constant") -> torch.Tensor:
+               r_power: str = "constant") -> torch.Tensor:
         """[n, D] x⁰ by the reverse process from xᵀ ~ π, each step one fused op.
 
         Multiplied distributions (paper section 2.5), p̃(x⁰) ∝ p(x⁰) r(x⁰):
@@ -149,14 +149,14 @@ class NonequilibriumDiffusion(nn.Module):
         - denoising, r(x) = the likelihood of ``observation`` [n, D] under the family's noise
           of size ``observation_noise`` (Gaussian: y ~ N(x, s²); binomial: each bit flipped
           with probability ε): every reverse step multiplied by r in closed form, the paper's
-          constant choice r(xᵗ) = r(x⁰), or with ``observation_power="annealed"`` by
+          constant choice r(xᵗ) = r(x⁰), or with ``r_power="annealed"`` by
           r^((T-t)/T) (still closed form: r^w is the same noise, w times weaker)."""
         check_count(n, "n")
         noise_vars, alpha_bar = (v.detach().double() for v in self._schedule())
         x = self._prior(n, self.noise_vars(), generator)
         known = check_inpainting(x, known, mask)
         fixed = check_choice(known_at, KNOWN_AT, "known_at") == "fixed"
-        check_choice(observation_power, R_POWERS, "observation_power")
+        check_choice(r_power, R_POWERS, "r_power")
         if observation is not None:
             observation = self.check_data(observation, "observation").to(x)
             if len(observation) != n:
@@ -165,7 +165,7 @@ class NonequilibriumDiffusion(nn.Module):
         for k in range(self.n_timesteps - 1, -1, -1):
             level = torch.full((n,), k, device=x.device)
             x = self._reverse_draw(x, level, noise_vars, generator, observation, observation_noise,
-                                   r_weight(observation_power, k, self.n_timesteps))
+                                   r_weight(r_power, k, self.n_timesteps))
             if known is not None:
                 level = (known if k == 0 or fixed else
                          self._marginal(known, alpha_bar[k - 1].to(x.dtype), generator))
