@@ -14,6 +14,7 @@ import bench_bm  # noqa: E402
 import bench_diffusion  # noqa: E402
 import bench_gibbs  # noqa: E402
 import bench_ising  # noqa: E402
+import bench_ksd  # noqa: E402
 import bench_langevin  # noqa: E402
 import bench_rbm  # noqa: E402
 import bench_shapes  # noqa: E402
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
                 lambda: bench_diffusion.run(min_run_time, floor["copy_gbs"]),
                 lambda: bench_shapes.run(min_run_time, floor["copy_gbs"]),
                 lambda: bench_svgd.run(min_run_time, quick=args.quick),
+                lambda: bench_ksd.run(min_run_time, floor["gemm_gflops"], quick=args.quick),
                 lambda: bench_ising.run(min_run_time, quick=args.quick),
                 lambda: bench_bm.run(min_run_time),
                 lambda: bench_vae.run(min_run_time, floor["copy_gbs"])]

@@ -7,6 +7,7 @@
 #include <ATen/ops/any.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/empty.h>
+#include <ATen/ops/empty_like.h>
 #include <ATen/ops/eq.h>
 #include <ATen/ops/equal.h>
 #include <ATen/ops/logical_or.h>
@@ -45,11 +46,25 @@ at::Tensor checked_beta(const at::Tensor& beta, const at::Tensor& x, const char*
   return beta.expand({x.size(0)}).contiguous();
 }
 
+// frozen (a bool mask of the state's shape and device) as 1 / 0 in the state's dtype, contiguous;
+// undefined when absent.
+at::Tensor held_sites(const std::optional<at::Tensor>& frozen, const at::Tensor& state,
+                      const char* state_name) {
+  if (!frozen) return {};
+  TORCH_CHECK_VALUE(frozen->scalar_type() == at::kBool, "fastebm: argument 'frozen' must be a ",
+                    "bool tensor (True: the site is held), got ", dtype_name(frozen->scalar_type()));
+  TORCH_CHECK_VALUE(frozen->device() == state.device(), "fastebm: argument 'frozen' is on ",
+                    frozen->device(), " but '", state_name, "' is on ", state.device());
+  TORCH_CHECK_VALUE(frozen->sizes() == state.sizes(), "fastebm: argument 'frozen' has shape ",
+                    frozen->sizes(), " but '", state_name, "' has ", state.sizes());
+  return frozen->to(state.scalar_type()).contiguous();
+}
+
 }  // namespace
 
 at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tensor& b,
                        int64_t n_steps, const at::Tensor& beta, int64_t seed, int64_t sweep0,
-                       const IsingPasses& passes) {
+                       const std::optional<at::Tensor>& frozen, const IsingPasses& passes) {
   const at::NoGradGuard no_grad;
   check_float_tensor(x, "x", 2);
   check_float_tensor(J, "J", 2);
@@ -71,6 +86,7 @@ at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tenso
                       "fastebm: argument 'J' must have a zero diagonal");
   }
   check_two_values(x, "x", 0, 1);
+  const at::Tensor held = held_sites(frozen, x, "x");  // [B, n] or undefined
   at::Tensor state = x.contiguous().clone();  // [B, n]
   if (x.size(0) == 0 || n == 0) return state;
   const at::Tensor J_ = J.contiguous(), b_ = b.contiguous();
@@ -80,7 +96,7 @@ at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tenso
     for (int64_t k0 = 0; k0 < n; k0 += kBmBlock) {
       const int64_t k1 = std::min(k0 + kBmBlock, n);
       at::Tensor changes = delta.narrow(1, 0, k1 - k0).contiguous();
-      passes.bm_block(state, u, changes, J_, beta_, k0, k1, static_cast<uint64_t>(seed),
+      passes.bm_block(state, u, changes, J_, beta_, held, k0, k1, static_cast<uint64_t>(seed),
                       static_cast<uint64_t>(sweep));
       if (k1 < n) {  // the later sites' fields: u[:, k1:] += Δ J[k0:k1, k1:]
         u.narrow(1, k1, n - k1).addmm_(changes, J_.narrow(0, k0, k1 - k0).narrow(1, k1, n - k1));
@@ -92,7 +108,7 @@ at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tenso
 
 at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_steps, const at::Tensor& beta,
                           double J, double h, int64_t seed, int64_t sweep0,
-                          const IsingPasses& passes) {
+                          const std::optional<at::Tensor>& frozen, const IsingPasses& passes) {
   const at::NoGradGuard no_grad;
   check_float_tensor(s, "s", 3);
   const int64_t B = s.size(0), L = s.size(1);
@@ -105,6 +121,7 @@ at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_steps, const at::Tensor
   check_scalar(J, "J", s.scalar_type());
   check_scalar(h, "h", s.scalar_type());
   check_two_values(s, "s", -1, 1);
+  at::Tensor held = held_sites(frozen, s, "s");  // [B, L, L] or undefined
   if (B == 0) return s.contiguous().clone();
   // prob [B, 5]: σ(2β (J Σ + h)) for the neighbour sums Σ = -4, -2, 0, 2, 4
   const at::Tensor sums = at::arange(-4, 5, 2, s.options());  // made on s's device: no copy
@@ -114,9 +131,16 @@ at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_steps, const at::Tensor
   at::Tensor planes[2] = {at::empty({B * L, L / 2 + 2}, s.options()),
                           at::empty({B * L, L / 2 + 2}, s.options())};
   passes.ising_layout(input, planes[0], planes[1], L, true);
+  at::Tensor held_planes[2];  // each colour's held sites, in the planes' layout
+  if (held.defined()) {
+    held_planes[0] = at::empty_like(planes[0]);
+    held_planes[1] = at::empty_like(planes[1]);
+    passes.ising_layout(held, held_planes[0], held_planes[1], L, true);
+  }
   for (int64_t sweep = sweep0; sweep < sweep0 + n_steps; ++sweep) {
     for (int64_t c = 0; c < 2; ++c) {
-      passes.ising_half_sweep(planes[c], planes[1 - c], prob, L, c, static_cast<uint64_t>(seed),
+      passes.ising_half_sweep(planes[c], planes[1 - c], prob, held_planes[c], L, c,
+                              static_cast<uint64_t>(seed),
                               2 * static_cast<uint64_t>(sweep) + static_cast<uint64_t>(c));
     }
   }

@@ -77,12 +77,16 @@ TORCH_LIBRARY(fastebm, m) {
   m.def("binomial_diffusion_step(Tensor p, int seed) -> Tensor");
   m.def("binomial_diffusion_step.out(Tensor p, int seed, *, Tensor(a!) out) -> ()");
   m.def("svgd_rbf(Tensor x, Tensor score, float? bandwidth, int[]? rows=None) -> (Tensor, Tensor)");
+  m.def("pair_distance_median(Tensor x) -> Tensor");
+  m.def(
+      "stein_kernel_matvec(Tensor x, Tensor score, Tensor weights, float bandwidth,"
+      " str kernel=\"rbf\", float beta=-0.5, bool diagonal=True) -> Tensor");
   m.def(
       "bm_gibbs(Tensor x, Tensor J, Tensor b, int n_steps, Tensor beta, int seed,"
-      " int sweep0=0) -> Tensor");
+      " int sweep0=0, Tensor? frozen=None) -> Tensor");
   m.def(
       "ising_gibbs(Tensor s, int n_steps, Tensor beta, float J, float h, int seed,"
-      " int sweep0=0) -> Tensor");
+      " int sweep0=0, Tensor? frozen=None) -> Tensor");
   m.def(
       "reparameterize(Tensor mu, Tensor log_sigma, Tensor? noise, int seed,"
       " bool keep_scaled=True) -> (Tensor, Tensor)");
@@ -96,8 +100,8 @@ TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
                          "rbm_cd_grad", "grbm_cd_grad", "rbm_pcd_sgd_", "rbm_ais",
                          "grbm_ais", "mala_accept", "leapfrog_step", "hmc_accept",
                          "gmm_langevin", "ddpm_step", "ddim_step", "gaussian_diffusion_step",
-                         "binomial_diffusion_step", "svgd_rbf", "bm_gibbs", "ising_gibbs",
-                         "ddpm_step.out", "ddim_step.out", "gaussian_diffusion_step.out",
+                         "binomial_diffusion_step", "svgd_rbf", "pair_distance_median",
+                         "stein_kernel_matvec", "bm_gibbs", "ising_gibbs", "ddpm_step.out", "ddim_step.out", "gaussian_diffusion_step.out",
                          "binomial_diffusion_step.out", "langevin_step.out"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }

@@ -87,6 +87,26 @@ void check_spread(const at::Tensor& x) {
                     "distances overflow; rescale the particles");
 }
 
+// Particles x [n, d] or [S, n, d] as the SVGD passes take them: [S, n, d], contiguous (the same
+// bits whatever x's strides), each set centred (distances kept), and checked: finite, at least
+// 2 particles a set, squared distances the dtype holds.
+at::Tensor centred_sets(const at::Tensor& x_in) {
+  const int64_t dim = x_in.dim();
+  TORCH_CHECK_VALUE(dim == 2 || dim == 3, "fastebm: argument 'x' must be [n, d] or [S, n, d] ",
+                    "particles, got shape ", x_in.sizes());
+  check_float_tensor(x_in, "x", dim);
+  const at::Tensor x3 = (dim == 2 ? x_in.unsqueeze(0) : x_in).contiguous();
+  TORCH_CHECK_VALUE(x3.size(1) >= 2, "fastebm: argument 'x' needs at least 2 particles per set, ",
+                    "got n = ", x3.size(1));
+  TORCH_CHECK_VALUE(x3.size(2) >= 1 && x3.size(0) >= 1, "fastebm: argument 'x' has an empty ",
+                    "dimension: ", x_in.sizes());
+  check_finite(x_in, "x");
+  const at::NoGradGuard no_grad;
+  const at::Tensor x = (x3 - x3.mean({1}, true)).contiguous();
+  check_spread(x);
+  return x;
+}
+
 // The value of rank k (from 0) of values (reordered).
 double kth(std::vector<double>& values, size_t k) {
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k), values.end());
@@ -162,24 +182,25 @@ double median_distance(const at::Tensor& x, const at::Tensor& xt, int64_t s,
   }
 }
 
+// [S] float64 on the host: each set's median squared pair distance.
+at::Tensor medians(const at::Tensor& x, const at::Tensor& xt, const SvgdPasses& passes) {
+  at::Tensor values = at::empty({x.size(0)}, at::TensorOptions().dtype(at::kDouble));
+  double* v = values.data_ptr<double>();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::svgd_median", [&] {
+    for (int64_t s = 0; s < x.size(0); ++s) v[s] = median_distance<scalar_t>(x, xt, s, passes);
+  });
+  return values;
+}
+
 }  // namespace
 
 std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x_in, const at::Tensor& score_in,
                                                std::optional<double> bandwidth,
                                                at::OptionalIntArrayRef rows,
                                                const SvgdPasses& passes) {
-  const int64_t dim = x_in.dim();
-  TORCH_CHECK_VALUE(dim == 2 || dim == 3, "fastebm: argument 'x' must be [n, d] or [S, n, d] ",
-                    "particles, got shape ", x_in.sizes());
-  check_float_tensor(x_in, "x", dim);
+  const at::Tensor x = centred_sets(x_in);  // [S, n, d]
   check_same_shape(score_in, "score", x_in, "x");
-  const at::Tensor x3 = dim == 2 ? x_in.unsqueeze(0) : x_in;
-  const int64_t S = x3.size(0), n = x3.size(1), d = x3.size(2);
-  TORCH_CHECK_VALUE(n >= 2, "fastebm: argument 'x' needs at least 2 particles per set, got n = ",
-                    n);
-  TORCH_CHECK_VALUE(d >= 1 && S >= 1, "fastebm: argument 'x' has an empty dimension: ",
-                    x_in.sizes());
-  check_finite(x_in, "x");
+  const int64_t S = x.size(0), n = x.size(1), d = x.size(2);
   check_finite(score_in, "score");
   if (bandwidth) {
     check_scalar(*bandwidth, "bandwidth", x_in.scalar_type(), true);
@@ -192,32 +213,66 @@ std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x_in, const at:
                     "[begin, end) with 0 <= begin < end <= n = ", n, ", got [", begin, ", ", end,
                     ")");
   const at::NoGradGuard no_grad;
-  const at::Tensor x3c = x3.contiguous();  // the same bits whatever x's strides
-  const at::Tensor x = (x3c - x3c.mean({1}, true)).contiguous();  // [S, n, d]: distances kept
-  check_spread(x);
-  const at::Tensor score = (dim == 2 ? score_in.unsqueeze(0) : score_in).contiguous();
+  const at::Tensor score = (x_in.dim() == 2 ? score_in.unsqueeze(0) : score_in).contiguous();
   const at::Tensor xt = transposed(x);
   at::Tensor h;
   if (bandwidth) {
     h = at::full({S}, *bandwidth, x.options());
   } else {
-    at::Tensor values = at::empty({S}, at::TensorOptions().dtype(at::kDouble));
+    at::Tensor values = medians(x, xt, passes);
     double* v = values.data_ptr<double>();
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::svgd_median", [&] {
-      for (int64_t s = 0; s < S; ++s) {
-        const double med = median_distance<scalar_t>(x, xt, s, passes);
-        v[s] = med > 0 ? med / std::log(static_cast<double>(n) + 1) : 1.0;
-        check_bandwidth(v[s], x.scalar_type(), "the median heuristic's bandwidth (argument 'x' "
-                        "is too concentrated: rescale the particles or pass 'bandwidth')");
-      }
-    });
+    for (int64_t s = 0; s < S; ++s) {
+      v[s] = v[s] > 0 ? v[s] / std::log(static_cast<double>(n) + 1) : 1.0;
+      check_bandwidth(v[s], x.scalar_type(), "the median heuristic's bandwidth (argument 'x' "
+                      "is too concentrated: rescale the particles or pass 'bandwidth')");
+    }
     h = values.to(x.options());
   }
   const at::Tensor vt = transposed(score - h.reciprocal().mul(2).view({S, 1, 1}) * x);
   at::Tensor phi = at::empty({S, end - begin, d}, x.options());
   passes.phi(x, xt, vt, h, begin, phi);
   check_step_finite(phi, {{&x_in, "x"}, {&score_in, "score"}});
-  return {dim == 2 ? phi.squeeze(0) : phi, dim == 2 ? h.squeeze(0) : h};
+  const bool single = x_in.dim() == 2;
+  return {single ? phi.squeeze(0) : phi, single ? h.squeeze(0) : h};
+}
+
+at::Tensor pair_distance_median_op(const at::Tensor& x_in, const SvgdPasses& passes) {
+  const at::Tensor x = centred_sets(x_in);
+  const at::Tensor med = medians(x, transposed(x), passes).to(x.options());
+  return x_in.dim() == 2 ? med.squeeze(0) : med;
+}
+
+at::Tensor stein_kernel_matvec_op(const at::Tensor& x_in, const at::Tensor& score_in,
+                                  const at::Tensor& weights_in, double bandwidth,
+                                  std::string_view kernel, double beta, bool diagonal,
+                                  const SvgdPasses& passes) {
+  TORCH_CHECK_VALUE(x_in.dim() == 2, "fastebm: argument 'x' must be [n, d] particles, got shape ",
+                    x_in.sizes());
+  check_same_shape(score_in, "score", x_in, "x");
+  check_float_tensor(weights_in, "weights", 2);
+  check_same_kind(weights_in, "weights", x_in, "x");
+  check_size(weights_in, "weights", 0, x_in.size(0), "n, the number of particles");
+  TORCH_CHECK_VALUE(weights_in.size(1) >= 1, "fastebm: argument 'weights' needs at least one ",
+                    "column, got shape ", weights_in.sizes());
+  const at::Tensor x = centred_sets(x_in).squeeze(0);  // [n, d]
+  check_finite(score_in, "score");
+  check_finite(weights_in, "weights");
+  check_scalar(bandwidth, "bandwidth", x_in.scalar_type(), true);
+  check_bandwidth(bandwidth, x_in.scalar_type(), "argument 'bandwidth'");
+  TORCH_CHECK_VALUE(kernel == "rbf" || kernel == "imq", "fastebm: argument 'kernel' must be ",
+                    "'rbf' or 'imq', got '", kernel, "'");
+  TORCH_CHECK_VALUE(beta > -1 && beta < 0, "fastebm: argument 'beta' (the IMQ kernel's power) ",
+                    "must lie in (-1, 0), got ", beta);
+  const at::NoGradGuard no_grad;
+  const at::Tensor score = score_in.contiguous();
+  const at::Tensor xt = transposed(x.unsqueeze(0)).squeeze(0);             // [d, np]
+  const at::Tensor st = transposed(score.unsqueeze(0)).squeeze(0);         // [d, np]
+  const at::Tensor wt = transposed(weights_in.unsqueeze(0)).squeeze(0);    // [m, np]
+  at::Tensor out = at::empty(weights_in.sizes(), x.options());
+  passes.stein(x, score, xt, st, wt, bandwidth,
+               kernel == "rbf" ? SteinBase::kRbf : SteinBase::kImq, beta, diagonal, out);
+  check_step_finite(out, {{&x_in, "x"}, {&score_in, "score"}, {&weights_in, "weights"}});
+  return out;
 }
 
 }  // namespace fastebm

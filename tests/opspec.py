@@ -49,6 +49,10 @@ class OpSpec:
     # True: an output may overflow to ±Inf from finite arguments by design (leapfrog_step carries
     # a diverging trajectory to hmc_accept, which rejects that chain).
     may_overflow: bool = False
+    # The arguments that follow the seed in the schema (sweep0, frozen), in order; and what
+    # tells this row from another row of the same op.
+    after_seed: tuple[str, ...] = ()
+    variant: str = ""
 
     @property
     def batch_args(self) -> tuple[str, ...]:
@@ -58,12 +62,17 @@ class OpSpec:
     def op(self):
         return getattr(torch.ops.fastebm, self.name).default
 
+    def positional(self, args: dict, seed: int) -> tuple:
+        """The op's arguments in schema order, the seed in its place."""
+        before = [v for k, v in args.items() if k not in self.after_seed]
+        return (*before, *((seed,) if self.seeded else ()), *(args[k] for k in self.after_seed))
+
     def call(self, args: dict, seed: int):
-        out = self.op(*args.values(), *((seed,) if self.seeded else ()))
+        out = self.op(*self.positional(args, seed))
         return out if isinstance(out, tuple) else (out,)
 
     def __str__(self) -> str:
-        return self.name
+        return f"{self.name}-{self.variant}" if self.variant else self.name
 
 
 def _nan(t: torch.Tensor) -> torch.Tensor:
@@ -270,6 +279,26 @@ def make_svgd_rbf(device, dtype, g, big=False):
     return dict(x=x, score=score, bandwidth=None, rows=[37, 402] if big else None)
 
 
+def make_pair_distance_median(device, dtype, g, big=False):
+    """Sets of an odd and an even pair count (n = 50: 1,225 pairs; big: 700 particles, counted
+    by the passes rather than sorted)."""
+    S, n, d = (2, 700, 9) if big else (3, 50, 4)
+    return dict(x=(2 * torch.randn(S, n, d, generator=g, dtype=torch.float64) + 1).to(device, dtype))
+
+
+def make_stein_kernel_matvec(device, dtype, g, big=False):
+    """float64: the IMQ kernel without the diagonal (the U-statistic); float32: RBF with it."""
+    n, d, m = (700, 9, 5) if big else (50, 3, 2)
+    x = 2 * torch.randn(n, d, generator=g, dtype=torch.float64) + 1
+    score = torch.randn(n, d, generator=g, dtype=torch.float64)
+    weights = torch.randn(n, m, generator=g, dtype=torch.float64)
+    imq = dtype == torch.float64
+    return dict(x=x.to(device, dtype), score=score.to(device, dtype),
+                weights=weights.to(device, dtype),
+                bandwidth=float(reference.pair_distance_median(x)),
+                kernel="imq" if imq else "rbf", beta=-0.6 if imq else -0.5, diagonal=not imq)
+
+
 def _symmetric(n, g, scale):
     """[n, n] float64 symmetric couplings with a zero diagonal."""
     A = scale * torch.randn(n, n, generator=g, dtype=torch.float64)
@@ -287,6 +316,14 @@ def make_bm_gibbs(device, dtype, g, big=False):
                 beta=(0.5 + torch.rand(B, generator=g, dtype=torch.float64)).to(**to))
 
 
+def make_bm_gibbs_frozen(device, dtype, g, big=False):
+    """make_bm_gibbs's chains with a third of their sites held (a different set per chain),
+    from sweep 3."""
+    args = make_bm_gibbs(device, dtype, g, big)
+    frozen = torch.rand(args["x"].shape, generator=g) < 1 / 3
+    return {**args, "sweep0": 3, "frozen": frozen.to(device)}
+
+
 def make_ising_gibbs(device, dtype, g, big=False):
     """Replicas at β in [0.2, 0.8] (both sides of the critical 0.4407), a field h."""
     B, L = (4, 128) if big else (3, 8)
@@ -295,6 +332,20 @@ def make_ising_gibbs(device, dtype, g, big=False):
     return dict(s=s.to(**to), n_steps=3 if dtype == torch.float64 else 2,
                 beta=(0.2 + 0.6 * torch.rand(B, generator=g, dtype=torch.float64)).to(**to),
                 J=1.0 if dtype == torch.float64 else 0.7, h=0.1)
+
+
+def make_ising_gibbs_frozen(device, dtype, g, big=False):
+    """make_ising_gibbs's replicas with a third of their spins held, from sweep 2."""
+    args = make_ising_gibbs(device, dtype, g, big)
+    frozen = torch.rand(args["s"].shape, generator=g) < 1 / 3
+    return {**args, "sweep0": 2, "frozen": frozen.to(device)}
+
+
+def _frozen_bad(state: str) -> list[Bad]:
+    """Bad held-site masks of the Boltzmann / Ising ops (their state argument: ``state``)."""
+    return [Bad(_with(frozen=lambda f: f.to(torch.uint8)), "frozen"),
+            Bad(_with(frozen=lambda f: f[:, 1:]), "frozen"),
+            Bad(_with(frozen=lambda f: f[0]), "frozen")]
 
 
 def _other_dtype(t: torch.Tensor) -> torch.Tensor:
@@ -476,6 +527,26 @@ SPECS = [
             Bad(_with(score=_nan), "score", True), Bad(_with(x=_inf), "x", True)],
            ("close", "close"), batch=("x", "score"), empty_batch_ok=False, seeded=False,
            sync_free=_with(bandwidth=0.7)),
+    OpSpec("pair_distance_median", make_pair_distance_median,
+           lambda a, s: (reference.pair_distance_median(a["x"]),),
+           [Bad(_with(x=lambda x: x[0, 0]), "x"), Bad(_with(x=lambda x: x.long()), "x"),
+            Bad(_with(x=lambda x: x[:, :1]), "x"), Bad(_with(x=_inf), "x", True)],
+           ("close",), batch="x", empty_batch_ok=False, seeded=False),
+    OpSpec("stein_kernel_matvec", make_stein_kernel_matvec,
+           lambda a, s: (reference.stein_kernel_matvec(*a.values()),),
+           [Bad(_with(x=lambda x: x[0]), "x"), Bad(_with(x=lambda x: x.long()), "x"),
+            Bad(_with(score=lambda t: t[:, :-1]), "score"),
+            Bad(_with(weights=lambda w: w[1:]), "weights"),
+            Bad(_with(weights=lambda w: w[:, 0]), "weights"),
+            Bad(_with(weights=lambda w: w[:, :0]), "weights"),
+            Bad(_with(weights=_other_dtype), "weights"),
+            Bad(_with(x=lambda x: x[:1], score=lambda t: t[:1], weights=lambda w: w[:1]), "x"),
+            Bad(_with(bandwidth=0.0), "bandwidth"), Bad(_with(bandwidth=float("inf")), "bandwidth"),
+            Bad(_with(kernel="gaussian"), "kernel"), Bad(_with(beta=0.0), "beta"),
+            Bad(_with(beta=-1.0), "beta"),
+            Bad(_with(weights=_nan), "weights", True), Bad(_with(score=_nan), "score", True),
+            Bad(_with(x=_inf), "x", True)],
+           ("close",), batch=("x", "score", "weights"), empty_batch_ok=False, seeded=False),
     OpSpec("bernoulli_sigmoid", make_bernoulli_sigmoid,
            lambda a, s: (reference.bernoulli_sigmoid(a["logits"], s),),
            [Bad(_with(logits=lambda x: x.long()), "logits"),
@@ -495,6 +566,16 @@ SPECS = [
                Bad(_with(J=lambda J: J + torch.eye(len(J), dtype=J.dtype)), "J", True),
                Bad(_with(J=_nan), "J", True), Bad(_with(b=_inf), "b", True)],
            ("binary",), batch=("x", "beta")),
+    OpSpec("bm_gibbs", make_bm_gibbs_frozen,
+           lambda a, s: (reference.bm_gibbs(a["x"], a["J"], a["b"], a["n_steps"], a["beta"], s,
+                                            a["sweep0"], a["frozen"]),),
+           _frozen_bad("x"), ("binary",), batch=("x", "beta", "frozen"),
+           after_seed=("sweep0", "frozen"), variant="frozen"),
+    OpSpec("ising_gibbs", make_ising_gibbs_frozen,
+           lambda a, s: (reference.ising_gibbs(a["s"], a["n_steps"], a["beta"], a["J"], a["h"], s,
+                                               a["sweep0"], a["frozen"]),),
+           _frozen_bad("s"), ("binary",), batch=("s", "beta", "frozen"),
+           after_seed=("sweep0", "frozen"), variant="frozen"),
     OpSpec("ising_gibbs", make_ising_gibbs, lambda a, s: (reference.ising_gibbs(*a.values(), s),),
            _beta_bad("s") + [
                Bad(_with(s=lambda s: s[:, :7, :7]), "s"), Bad(_with(s=lambda s: s[:, :, :6]), "s"),

@@ -28,6 +28,9 @@ def test_nce_on_moons_samples_close_to_held_out_data(tmp_path, capsys):
         assert os.path.getsize(os.path.join(out, name)) > 0 and name in written
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     assert metrics["mmd2_test"] < 0.015, metrics["mmd2_test"]
+    # The model's own MALA samples are closer to it, in Stein discrepancy, than the held-out data.
+    assert abs(metrics["ksd2_samples"]) < metrics["ksd2_test"], metrics
+    assert 0 < metrics["ksd_test_p_value"] <= 1
 
 
 def test_an_untrained_energy_fails_the_mmd_threshold():

@@ -5,6 +5,7 @@ train, resume and evaluate (AIS test log-likelihood beside the exact one); bad f
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import pytest
@@ -52,6 +53,8 @@ def test_every_method_trains_resumes_and_evaluates(method, tmp_path, capsys):
     # 4 hidden units: the AIS test log-likelihood beside the exact one
     assert abs(metrics["test_log_likelihood"] - metrics["test_log_likelihood_exact"]) < 0.05
     assert ("mmd2_network_test" in metrics) == (method != "steincd")
+    assert ("ksd2_network" in metrics) == (method != "steincd")
+    assert all(math.isfinite(metrics[k]) for k in ("ksd2_test", "ksd2_svgd", "ksd2_gibbs"))
     capsys.readouterr()
     cli_main(["evaluate", out, "--sample-steps", "5"])
     said = capsys.readouterr().out

@@ -31,6 +31,7 @@ from setup import CXX_FLAGS  # noqa: E402
 DRIVER = os.path.join("csrc", "cpu", "elementwise.h")
 LOOP_FILES = (DRIVER, os.path.join("csrc", "include", "fastebm", "svgd.h"),
               os.path.join("csrc", "cpu", "svgd_cpu.cpp"),
+              os.path.join("csrc", "include", "fastebm", "stein.h"),
               os.path.join("csrc", "include", "fastebm", "ising.h"))
 WIDTHS = {"16": "baseline (SSE2)", "32": "avx2", "64": "avx512"}
 

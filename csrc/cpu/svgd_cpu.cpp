@@ -1,5 +1,6 @@
-// The SVGD op on the CPU: svgd.h's φ tiles on the CPU driver's rows (8 particles against tiles of
-// 256, every ISA path), and the median's counting passes into one histogram per thread.
+// The SVGD family's ops on the CPU: svgd.h's φ tiles on the CPU driver's rows (8 particles against
+// tiles of 256, every ISA path), the median's counting passes into one histogram per thread, and
+// stein.h's Stein kernel tiles (8 particles against tiles of 128).
 #include <ATen/Parallel.h>
 #include <ATen/ops/zeros.h>
 
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "elementwise.h"
+#include "fastebm/stein.h"
 #include "fastebm/svgd.h"
 #include "fastebm/svgd_register.h"
 
@@ -18,6 +20,7 @@ namespace {
 
 constexpr int kRowParticles = 8;
 constexpr int kTile = 256;
+constexpr int kSteinTile = 128;  // four [8, 128] pair sums: 32 KB in float64
 
 // One row block's pairs counted into its thread's histogram. The distances are classified by
 // value in a vectorised loop (keys are monotone in the value): the count below the range, the
@@ -106,7 +109,8 @@ void count_cpu(const at::Tensor& x, const at::Tensor& xt, int64_t set, const Ran
 }
 
 constexpr SvgdPasses kCpuSvgdPasses{phi_pass<cpu::ElementwiseDriver, kRowParticles, kTile>,
-                                    count_cpu};
+                                    count_cpu,
+                                    stein_pass<cpu::ElementwiseDriver, kRowParticles, kSteinTile>};
 
 }  // namespace
 

@@ -1,12 +1,13 @@
-// The SVGD op on CUDA: svgd.h's φ tiles on the CUDA driver's rows (a particle per thread,
-// tiles of 16), and the median's counting passes with atomics; the same tile code and
-// sum order as cpu/svgd_cpu.cpp.
+// The SVGD family's ops on CUDA: svgd.h's φ tiles and stein.h's Stein kernel tiles on the CUDA
+// driver's rows (a particle per thread, tiles of 16), and the median's counting passes with
+// atomics; the same tile code and sum order as cpu/svgd_cpu.cpp.
 #include <ATen/ops/zeros.h>
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
 #include "elementwise.cuh"
+#include "fastebm/stein.h"
 #include "fastebm/svgd.h"
 #include "fastebm/svgd_register.h"
 
@@ -57,7 +58,8 @@ void count_cuda(const at::Tensor& x, const at::Tensor& xt, int64_t set, const Ra
   });
 }
 
-constexpr SvgdPasses kCudaSvgdPasses{phi_pass<cuda::ElementwiseDriver, 1, kTile>, count_cuda};
+constexpr SvgdPasses kCudaSvgdPasses{phi_pass<cuda::ElementwiseDriver, 1, kTile>, count_cuda,
+                                     stein_pass<cuda::ElementwiseDriver, 1, kTile>};
 
 }  // namespace
 

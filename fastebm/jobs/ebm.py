@@ -1,7 +1,9 @@
 """The continuous-EBM job: train a neural energy E(x) (an MLP) on a 2-D point set by maximum
 likelihood with Langevin negatives, score matching (exact, sliced, denoising) or NCE, then sample
-it (MALA from uniform starts), measure the samples' MMD to held-out data and draw samples.png
-(samples over the data), energy.png (the learnt landscape) and curves.png."""
+it (MALA from uniform starts), measure the samples' MMD to held-out data and the kernel Stein
+discrepancy of the held-out data under the model (with its goodness-of-fit p-value) and of the
+samples (did MALA reach the model?), and draw samples.png (samples over the data),
+energy.png (the learnt landscape) and curves.png."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from ..objectives import (NCE, DenoisingScoreMatching, MaximumLikelihood, ScoreM
 from ..plots import energy_landscape, point_samples
 from ..samplers import LangevinSampler
 from .base import Arg, Context, Job, Measured, Setup, count, real, training_args
+from .stein_metrics import stein_discrepancies
 
 METHODS = {"sml": "maximum likelihood with Langevin negatives (replay buffer)",
            "sm": "exact score matching", "ssm": "sliced score matching",
@@ -101,7 +104,9 @@ def measure(setup: Setup, config: dict, context: Context) -> Measured:
     test = split.test[:_MEASURE]
     return Measured({"mmd2_test": mmd2(samples, test),
                      "mmd2_train_vs_test": mmd2(split.train[:_MEASURE], test),
-                     "sample_accept_rate": accept_rate}, samples)
+                     "sample_accept_rate": accept_rate,
+                     **stein_discrepancies(setup.model.energy, test, {"samples": samples},
+                                           config["seed"])}, samples)
 
 
 def title(setup: Setup, config: dict) -> str:
@@ -117,6 +122,7 @@ def draw(setup: Setup, config: dict, measured: Measured, context: Context, run) 
 
 JOB = Job("ebm", "a neural energy model on a 2-D point set (moons, rings, swissroll)", ARGS,
           build, measure, draw, title, epoch_metrics=quick_mmd,
-          summary_keys=("mmd2_test", "mmd2_train_vs_test", "sample_accept_rate", "train_seconds"),
+          summary_keys=("mmd2_test", "mmd2_train_vs_test", "ksd2_test", "ksd_test_p_value",
+                        "ksd2_samples", "sample_accept_rate", "train_seconds"),
           references=lambda metrics: {"mmd2_test_quick": {
               "held-out data (the floor)": metrics["mmd2_train_vs_test"]}})

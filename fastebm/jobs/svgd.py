@@ -5,7 +5,9 @@ both together (steincdgan: the two energy gaps, weighted). The test log-likeliho
 by AIS from the GRBM's Gaussian base (reverse AIS beside it; exact too with at most 20 hidden
 units), beside a diagonal and a full-covariance Gaussian fitted to the training digits. The
 model is then sampled by SVGD (and by block Gibbs, the exact sampler, for reference); the MMD²
-of each sample and of the network's to the test digits, and their class coverage.
+of each sample and of the network's to the test digits, their class coverage, and the kernel
+Stein discrepancy of each sample and of the test digits under the GRBM (from its free energy's
+score; the test digits' goodness-of-fit p-value beside it).
 
 Writes samples.png (SVGD samples), (steingan, steincdgan) network.png, curves.png, metrics.json
 and the checkpoint."""
@@ -25,6 +27,7 @@ from ..samplers import SVGD, AmortizedSVGD
 from ..training.epoch_log import is_reported
 from .base import Arg, Context, Job, Measured, Setup, count, real, training_args
 from .rbm import EXACT_LIMIT, ais_args, ais_estimates, class_coverage, log_z_metrics
+from .stein_metrics import stein_discrepancies
 from .verdicts import Versus, coverage_target
 
 METHODS = {"steincd": "Stein CD: negatives are SVGD steps of the data batch",
@@ -175,7 +178,8 @@ def measure(setup: Setup, config: dict, context: Context) -> Measured:
     test = split.test
     metrics = {**log_z_metrics(model, split, *ais_estimates(model, split, config)),
                **gaussian_baselines(split),
-               "mmd2_train_vs_test": mmd2(split.train[:len(test)], test, MMD_BANDWIDTHS)}
+               "mmd2_train_vs_test": mmd2(split.train[:len(test)], test, MMD_BANDWIDTHS),
+               **stein_discrepancies(model.free_energy, test, samples, config["seed"])}
     for kind, x in samples.items():
         coverage = class_coverage(x, split)
         metrics[f"mmd2_{kind}_test"] = mmd2(x, test, MMD_BANDWIDTHS)
@@ -208,7 +212,8 @@ JOB = Job("svgd", "a Gaussian-Bernoulli RBM on the digits by Stein CD or SteinGA
           summary_keys=("log_z_ais", "log_z_reverse_ais", "test_log_likelihood",
                         "test_log_likelihood_exact", "diagonal_gaussian_test_log_likelihood",
                         "gaussian_test_log_likelihood", "mmd2_svgd_test", "mmd2_gibbs_test",
-                        "mmd2_network_test", "mmd2_train_vs_test", "class_coverage_tv_svgd",
+                        "mmd2_network_test", "mmd2_train_vs_test", "ksd2_test", "ksd_test_p_value",
+                        "ksd2_svgd", "ksd2_gibbs", "ksd2_network", "class_coverage_tv_svgd",
                         "train_seconds"),
           verdicts=(Versus("test_log_likelihood", "diagonal_gaussian_test_log_likelihood",
                            "the diagonal Gaussian", "nats"),

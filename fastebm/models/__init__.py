@@ -5,6 +5,7 @@ and denoisers; Sohl-Dickstein et al. 2015's Gaussian and binomial diffusion; the
 
 from .binomial_diffusion import BinomialDiffusion
 from .boltzmann import BoltzmannMachine
+from .dbm import DBM
 from .diffusion import MLPDenoiser, NoiseSchedule, timestep_embedding
 from .level_denoiser import LevelPosteriorDenoiser
 from .unet import UNetDenoiser
@@ -15,6 +16,6 @@ from .ising import BETA_CRITICAL, Ising2D, onsager_energy, onsager_magnetisation
 from .rbm import BernoulliRBM, GaussianBernoulliRBM
 from .vae import VAE
 
-__all__ = ["BETA_CRITICAL", "BernoulliRBM", "BinomialDiffusion", "BoltzmannMachine", "DenoiserDiffusion", "EnergyFunction", "EnergyModel", "GaussianBernoulliRBM",
+__all__ = ["BETA_CRITICAL", "BernoulliRBM", "BinomialDiffusion", "BoltzmannMachine", "DBM", "DenoiserDiffusion", "EnergyFunction", "EnergyModel", "GaussianBernoulliRBM",
            "GaussianDiffusion", "GaussianEnergy", "GaussianMixtureEnergy", "Ising2D", "LevelPosteriorDenoiser", "MLPDenoiser", "UNetDenoiser", "NoiseSchedule", "energy_and_grad", "onsager_energy", "onsager_magnetisation",
            "timestep_embedding", "VAE"]

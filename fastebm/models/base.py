@@ -130,19 +130,37 @@ def check_clamp(model, n: int, known, mask) -> tuple[torch.Tensor, torch.Tensor]
 
 @torch.no_grad()
 def sample_clamped(model, n: int, known: torch.Tensor, mask: torch.Tensor, n_steps: int,
-                   generator) -> torch.Tensor:
-    """[n, V] draws of the unknown units from p(v_unknown | v_known): block-Gibbs sweeps whose
-    visible layer is reset to ``known`` where ``mask`` after each one. Exact for a two-layer
-    model (an RBM), whose sweep draws the hidden units given the clamped visibles and then every
-    visible unit given the hidden ones: the chain's stationary law is the conditional."""
+                   generator, **gibbs_kwargs) -> torch.Tensor:
+    """[n, V] draws of the unknown units from p(v_unknown | v_known) by the model's Gibbs sweeps
+    from ``known`` where ``mask``, random states elsewhere. A model whose sweeps hold sites
+    themselves (``gibbs_holds_sites``: a fully visible Boltzmann machine, the Ising model, whose
+    sequential or checkerboard sweeps let later sites see the earlier ones) runs them with
+    ``frozen=mask``; for a two-layer model (an RBM) the visible layer is reset to ``known`` after
+    each sweep, which is exact there: a sweep draws the hidden units given the clamped visibles,
+    then every visible unit given the hidden ones. Either way the chain's stationary law is the
+    conditional."""
     check_count(n, "n")
     check_count(n_steps, "n_steps")
     check_generator(generator)
     known, mask = check_clamp(model, n, known, mask)
     v = torch.where(mask, known, model.random_visible(len(known), generator).to(known))
+    if getattr(model, "gibbs_holds_sites", False):
+        return model.gibbs(v, n_steps, generator=generator, frozen=mask, **gibbs_kwargs)[0]
     for _ in range(n_steps):
-        v = torch.where(mask, known, model.gibbs(v, 1, generator=generator)[0])
+        v = torch.where(mask, known, model.gibbs(v, 1, generator=generator, **gibbs_kwargs)[0])
     return v
+
+
+def sample_visible(model, n: int, n_steps: int, generator, v0=None, known=None, mask=None,
+                   **gibbs_kwargs) -> torch.Tensor:
+    """What a binary model's ``sample`` does: n chains of n_steps sweeps from v0
+    (:func:`sample_chains`), or with ``known`` and ``mask`` together (and no v0) draws from the
+    conditional given the known units (:func:`sample_clamped`)."""
+    if known is None and mask is None:
+        return sample_chains(model, n, n_steps, generator, v0, **gibbs_kwargs)
+    if known is None or mask is None or v0 is not None:
+        raise ValueError("clamped sampling takes known and mask together (and no start state)")
+    return sample_clamped(model, n, known, mask, n_steps, generator, **gibbs_kwargs)
 
 
 @torch.no_grad()

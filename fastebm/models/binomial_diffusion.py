@@ -95,9 +95,11 @@ class BinomialDiffusion(NonequilibriumDiffusion):
         return check_real(noise, "observation_noise (the observation's bit-flip probability)",
                           low=0.0, high=0.5, low_open=True, high_open=True)
 
-    def _reverse_draw(self, x, k, noise_vars, generator, observation, flip, power=1.0):
+    def _reverse_draw(self, x, k, noise_vars, generator, observation, flip, power=1.0,
+                      log_r=None):
         """One fused step (ops.binomial_diffusion_step); with an observation y whose bits were
-        flipped with probability ε, B(p) times r^w: logit p + w·(2y - 1)·logit(1 - ε)."""
+        flipped with probability ε, B(p) times r^w: logit p + w·(2y - 1)·logit(1 - ε). (No
+        smooth r on bits: ``sample`` refuses ``log_r``.)"""
         logits = self.reverse_logits(x, k, noise_vars)
         if observation is not None:
             logits = logits + power * (2 * observation - 1) * math.log((1 - flip) / flip)

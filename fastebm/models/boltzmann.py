@@ -7,7 +7,7 @@ from torch import nn
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real, check_tensor_finite
-from .base import sample_chains
+from .base import sample_visible
 
 
 def set_log_conditionals(u: torch.Tensor, J_sets: torch.Tensor, x_sets: torch.Tensor) -> torch.Tensor:
@@ -108,14 +108,18 @@ class BoltzmannMachine(nn.Module):
         return set_log_conditionals(self.local_fields(x)[:, sets],
                                     J[sets[:, :, None], sets[:, None, :]], x[:, sets])
 
+    #: Its sweeps hold sites themselves (``gibbs(frozen=)``; models.base.sample_clamped).
+    gibbs_holds_sites = True
+
     def gibbs(self, x: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor = 1.0,
-              generator: torch.Generator | None = None) -> tuple[torch.Tensor, None]:
+              generator: torch.Generator | None = None,
+              frozen: torch.Tensor | None = None) -> tuple[torch.Tensor, None]:
         """n_steps sequential-scan sweeps from x [B, n] at inverse temperature beta (a float, or one
-        per chain [B]); returns (x_k, None)."""
+        per chain [B]), the sites where ``frozen`` [B, n] (bool) is True held; returns (x_k, None)."""
         if not isinstance(beta, torch.Tensor):
             beta = check_real(beta, "beta", low=0.0)
         J, b = self.J.detach(), self.b.detach()
-        return ops.bm_gibbs(x, J, b, n_steps, beta=beta, generator=generator), None
+        return ops.bm_gibbs(x, J, b, n_steps, beta=beta, generator=generator, frozen=frozen), None
 
     def random_visible(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """[n, n_visible] uniform random states."""
@@ -124,6 +128,9 @@ class BoltzmannMachine(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, n_steps: int = 1000, *, generator: torch.Generator | None = None,
-               v0: torch.Tensor | None = None) -> torch.Tensor:
-        """[n, n_visible] states after n_steps sweeps from v0 (default: uniform random states)."""
-        return sample_chains(self, n, n_steps, generator, v0)
+               v0: torch.Tensor | None = None, known: torch.Tensor | None = None,
+               mask: torch.Tensor | None = None) -> torch.Tensor:
+        """[n, n_visible] states after n_steps sweeps from v0 (default: uniform random states).
+        With ``known`` [n, n] and a bool ``mask`` ([n, n] or [n], True where known): the known
+        sites stay fixed inside every sweep and the rest are drawn from the exact conditional."""
+        return sample_visible(self, n, n_steps, generator, v0, known, mask)

@@ -74,15 +74,24 @@ class GaussianSteps(NonequilibriumDiffusion):
         return check_real(noise, "observation_noise (the observation's standard deviation)", low=0.0,
                           low_open=True)
 
-    def _reverse_draw(self, x, k, noise_vars, generator, observation, noise_sd, power=1.0):
+    def _reverse_draw(self, x, k, noise_vars, generator, observation, noise_sd, power=1.0,
+                      log_r=None):
         """One fused step (ops.gaussian_diffusion_step); with an observation y, N(μ, σ²) times
         r^w, r = N(y, s²) (so r^w ∝ N(y, s²/w)): mean (μs² + yσ²)/(σ² + s²), variance
-        σ²s²/(σ² + s²) with s² / w for s², passed to the op as the (m, b) that give them."""
+        σ²s²/(σ² + s²) with s² / w for s²; with a smooth ``log_r``, the mean moved to
+        μ + w σ² ∇log r(μ) (the paper's perturbation for an r smooth at the step's scale). The
+        op takes the (m, b) that give the step's mean and variance."""
         mean, var, m, b = self.reverse(x, k, noise_vars)
         noise_var = noise_vars[k].to(x.dtype)
         if observation is not None:
             s2 = noise_sd ** 2 / power
             mean, var = (mean * s2 + observation * var) / (var + s2), var * s2 / (var + s2)
+        if log_r is not None:
+            with torch.enable_grad():
+                at = mean.detach().requires_grad_()
+                (grad,) = torch.autograd.grad(log_r(at).sum(), at)
+            mean = mean + power * var * grad
+        if observation is not None or log_r is not None:
             b_ = noise_var[:, None]
             m = (mean - x * (1 - b_).sqrt()) / b_.sqrt()
             b = torch.logit(var) - torch.log(b_) + torch.log1p(-b_)

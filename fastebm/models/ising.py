@@ -10,7 +10,7 @@ from torch import nn
 
 from .. import ops
 from ..checks import check_count, check_real
-from .base import sample_chains
+from .base import sample_visible
 from .boltzmann import set_log_conditionals
 
 #: The critical inverse temperature of the square lattice at J = 1: βc = ½ ln(1 + √2).
@@ -138,19 +138,28 @@ class Ising2D(nn.Module):
         return set_log_conditionals(u[:, sets], 4 * self.J * bonds, x[:, sets])
 
     def sweep(self, s: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor = 1.0,
-              generator: torch.Generator | None = None) -> torch.Tensor:
+              generator: torch.Generator | None = None,
+              frozen: torch.Tensor | None = None) -> torch.Tensor:
         """n_steps checkerboard heat-bath sweeps of spins s [B, L, L] at inverse temperature beta (a
-        float, or one per replica [B]) by ops.ising_gibbs."""
+        float, or one per replica [B]) by ops.ising_gibbs, the spins where ``frozen`` [B, L, L]
+        (bool) is True held."""
         self._check_spins(s)
         return ops.ising_gibbs(s, n_steps, beta=beta, J=float(self.J.detach()), h=float(self.h.detach()),
-                               generator=generator)
+                               generator=generator, frozen=frozen)
+
+    #: Its sweeps hold sites themselves (``gibbs(frozen=)``; models.base.sample_clamped).
+    gibbs_holds_sites = True
 
     def gibbs(self, x: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor = 1.0,
-              generator: torch.Generator | None = None) -> tuple[torch.Tensor, None]:
-        """Protocol: n_steps sweeps of flattened states x [B, L²]; returns (x_k, None)."""
+              generator: torch.Generator | None = None,
+              frozen: torch.Tensor | None = None) -> tuple[torch.Tensor, None]:
+        """Protocol: n_steps sweeps of flattened states x [B, L²] (``frozen`` [B, L²]: held
+        sites); returns (x_k, None)."""
         if x.dim() != 2 or x.shape[1] != self.n_visible:
             raise ValueError(f"x must be [B, {self.n_visible}] flattened states, got {list(x.shape)}")
-        return self.states(self.sweep(self.spins(x), n_steps, beta=beta, generator=generator)), None
+        held = None if frozen is None else frozen.reshape(self.spins(x).shape)
+        return self.states(self.sweep(self.spins(x), n_steps, beta=beta, generator=generator,
+                                      frozen=held)), None
 
     def random_visible(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """[n, L²] uniform random states."""
@@ -159,7 +168,16 @@ class Ising2D(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, n_steps: int = 1000, *, generator: torch.Generator | None = None,
-               beta: float | torch.Tensor = 1.0, s0: torch.Tensor | None = None) -> torch.Tensor:
-        """[n, L, L] spins after n_steps sweeps from s0 (default: uniform random spins)."""
+               beta: float | torch.Tensor = 1.0, s0: torch.Tensor | None = None,
+               known: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """[n, L, L] spins after n_steps sweeps from s0 (default: uniform random spins). With
+        ``known`` spins [n, L, L] and a bool ``mask`` ([n, L, L] or [L, L], True where known):
+        the known spins stay fixed inside every sweep and the rest are drawn from the exact
+        conditional."""
         x0 = None if s0 is None else self.states(s0)
-        return self.spins(sample_chains(self, n, n_steps, generator, x0, beta=beta))
+        if isinstance(known, torch.Tensor):
+            self._check_spins(known)
+            known = self.states(known)
+        if isinstance(mask, torch.Tensor) and mask.shape[-2:] == (self.L, self.L):
+            mask = mask.flatten(-2)
+        return self.spins(sample_visible(self, n, n_steps, generator, x0, known, mask, beta=beta))

@@ -33,7 +33,7 @@ class NonequilibriumDiffusion(nn.Module):
     generator)`` (a draw of q(xᵗ | x⁰)), ``_forward_log_prob(nxt, x, noise_var)``, ``_prior(n, like,
     generator)``, ``_prior_log_prob(x)``, ``_step_kl(x0, x_t, k, alpha_bar, noise_vars)``,
     ``_reverse_log_prob(x_prev, x_t, k, noise_vars)``, ``_check_observation_noise(noise)`` and
-    ``_reverse_draw(x_t, k, noise_vars, generator, observation, noise, power)`` (r^power); a model
+    ``_reverse_draw(x_t, k, noise_vars, generator, observation, noise, power, log_r)`` (r^power); a model
     whose last step is
     not the edge rule overrides ``_edge`` (K's terms beside the KLs).
     """
@@ -137,7 +137,7 @@ class NonequilibriumDiffusion(nn.Module):
     def sample(self, n: int, *, generator=None, known: torch.Tensor | None = None,
                mask: torch.Tensor | None = None, observation: torch.Tensor | None = None,
                observation_noise: float | None = None, known_at: str = "renoised",
-               r_power: str = "constant") -> torch.Tensor:
+               r_power: str = "constant", log_r=None) -> torch.Tensor:
         """[n, D] x⁰ by the reverse process from xᵀ ~ π, each step one fused op.
 
         Multiplied distributions (paper section 2.5), p̃(x⁰) ∝ p(x⁰) r(x⁰):
@@ -150,13 +150,20 @@ class NonequilibriumDiffusion(nn.Module):
           of size ``observation_noise`` (Gaussian: y ~ N(x, s²); binomial: each bit flipped
           with probability ε): every reverse step multiplied by r in closed form, the paper's
           constant choice r(xᵗ) = r(x⁰), or with ``r_power="annealed"`` by
-          r^((T-t)/T) (still closed form: r^w is the same noise, w times weaker)."""
+          r^((T-t)/T) (still closed form: r^w is the same noise, w times weaker);
+        - any smooth r (``log_r``: x [n, D] -> log r(x) [n], differentiable; Gaussian kind):
+          each step's mean moved by w σ² ∇log r(μ), w = 1 or (T-t)/T as ``r_power`` says."""
         check_count(n, "n")
         noise_vars, alpha_bar = (v.detach().double() for v in self._schedule())
         x = self._prior(n, self.noise_vars(), generator)
         known = check_inpainting(x, known, mask)
         fixed = check_choice(known_at, KNOWN_AT, "known_at") == "fixed"
         check_choice(r_power, R_POWERS, "r_power")
+        if log_r is not None and not callable(log_r):
+            raise TypeError(f"log_r must be a callable x -> log r(x), got {type(log_r).__name__}")
+        if log_r is not None and self.binary:
+            raise ValueError("a smooth log_r moves a Gaussian step's mean; the binomial kind takes "
+                             "its r as an observation (observation, observation_noise)")
         if observation is not None:
             observation = self.check_data(observation, "observation").to(x)
             if len(observation) != n:
@@ -165,7 +172,7 @@ class NonequilibriumDiffusion(nn.Module):
         for k in range(self.n_timesteps - 1, -1, -1):
             level = torch.full((n,), k, device=x.device)
             x = self._reverse_draw(x, level, noise_vars, generator, observation, observation_noise,
-                                   r_weight(r_power, k, self.n_timesteps))
+                                   r_weight(r_power, k, self.n_timesteps), log_r)
             if known is not None:
                 level = (known if k == 0 or fixed else
                          self._marginal(known, alpha_bar[k - 1].to(x.dtype), generator))

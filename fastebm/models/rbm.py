@@ -14,7 +14,7 @@ from torch.nn.functional import softplus
 
 from .. import ops
 from ..checks import check_count, check_generator, check_real
-from .base import Enumeration, check_visible, sample_chains, sample_clamped
+from .base import Enumeration, check_visible, sample_visible
 
 
 class _RBM(nn.Module):
@@ -49,11 +49,7 @@ class _RBM(nn.Module):
         random_visible). With ``known`` [n, V] and a bool ``mask`` ([n, V] or [V], True where
         known): the known units stay fixed and the rest are drawn from the exact conditional
         p(v_unknown | v_known) (missing values, conditional inference)."""
-        if known is None and mask is None:
-            return sample_chains(self, n, n_steps, generator, v0)
-        if known is None or mask is None or v0 is not None:
-            raise ValueError("clamped sampling takes known and mask together (and no v0)")
-        return sample_clamped(self, n, known, mask, n_steps, generator)
+        return sample_visible(self, n, n_steps, generator, v0, known, mask)
 
     def _tempered(self, beta) -> float:
         return check_real(beta, "beta", low=0.0)

@@ -1,5 +1,5 @@
 """Training objectives. For Gibbs models (RBMs, Boltzmann machines): contrastive divergence,
-persistent CD / SML, pseudo-likelihood (plain, stochastic, generalised over sets of sites) and
+persistent CD / SML, the deep Boltzmann machine's mean-field PCD, pseudo-likelihood (plain, stochastic, generalised over sets of sites) and
 ratio matching. For continuous energy models: maximum likelihood with
 Langevin / HMC negatives, exact, sliced and denoising score matching, noise-contrastive
 estimation, Stein CD and SteinGAN (SVGD's Stein direction). For diffusion models: DDPM's
@@ -11,6 +11,7 @@ with the gradient to descend for the batch x and returns a dict of float metrics
 
 from .base import Objective
 from .contrastive import CD, PCD
+from .deep_boltzmann import MeanFieldPCD
 from .diffusion import DenoisingDiffusion, DiffusionBound
 from .elbo import ELBO
 from .maximum_likelihood import MaximumLikelihood
@@ -23,7 +24,7 @@ from .score_matching import DenoisingScoreMatching, ScoreMatching, SlicedScoreMa
 from .stein import SteinCD, SteinCDGAN, SteinGAN
 
 __all__ = ["CD", "DenoisingDiffusion", "DiffusionBound", "DenoisingScoreMatching", "ELBO",
-           "GeneralisedPseudoLikelihood", "MaximumLikelihood", "NCE", "Objective", "PCD", "PseudoLikelihood",
+           "GeneralisedPseudoLikelihood", "MaximumLikelihood", "MeanFieldPCD", "NCE", "Objective", "PCD", "PseudoLikelihood",
            "RatioMatching", "ScoreMatching", "SlicedScoreMatching", "SteinCD", "SteinCDGAN", "SteinGAN",
            "log_generalised_pseudo_likelihood", "log_pseudo_likelihood", "ratio_matching_loss",
            "window_sets"]

@@ -15,7 +15,8 @@ from .ising import bm_gibbs, ising_gibbs
 from .langevin import (ChainRun, MetropolisResult, PhasePoint, gmm_langevin, hmc_accept,
                        langevin_step, leapfrog_step, mala_accept)
 from .philox import philox4x32
-from .svgd import SteinDirection, svgd_rbf
+from .svgd import (STEIN_KERNELS, SteinDirection, pair_distance_median, stein_kernel_matvec,
+                   svgd_rbf)
 from .vi import reparameterize
 from .rbm import (AISRun, CDGrad, GaussianCDGrad, GibbsState, bernoulli_sigmoid, grbm_ais, grbm_cd_grad, grbm_gibbs, rbm_ais, rbm_cd_grad,
                   rbm_gibbs, rbm_pcd_sgd_)
@@ -26,8 +27,9 @@ from .half import register_float32_autocast
 HALF_PRECISION_OPS = ("bernoulli_sigmoid", "rbm_gibbs", "grbm_gibbs", "rbm_cd_grad",
                       "grbm_cd_grad", "rbm_ais", "grbm_ais", "langevin_step", "mala_accept",
                       "leapfrog_step", "hmc_accept", "gmm_langevin", "ddpm_step", "ddim_step",
-                      "gaussian_diffusion_step", "binomial_diffusion_step", "svgd_rbf", "bm_gibbs",
-                      "ising_gibbs", "reparameterize")
+                      "gaussian_diffusion_step", "binomial_diffusion_step", "svgd_rbf",
+                      "pair_distance_median", "stein_kernel_matvec", "bm_gibbs", "ising_gibbs",
+                      "reparameterize")
 register_float32_autocast(*HALF_PRECISION_OPS)
 
 __all__ = ["AISRun", "CDGrad", "ChainRun", "GaussianCDGrad", "GibbsState", "MetropolisResult",
@@ -35,5 +37,5 @@ __all__ = ["AISRun", "CDGrad", "ChainRun", "GaussianCDGrad", "GibbsState", "Metr
            "bm_gibbs", "ddim_step", "ddpm_step", "draw_seed", "draw_seeds",
            "gaussian_diffusion_step", "gmm_langevin", "grbm_ais", "grbm_cd_grad", "grbm_gibbs",
            "hmc_accept", "ising_gibbs", "langevin_step", "leapfrog_step", "mala_accept",
-           "philox4x32", "rbm_ais", "rbm_cd_grad", "rbm_gibbs", "rbm_pcd_sgd_", "reparameterize",
-           "svgd_rbf"]
+           "pair_distance_median", "philox4x32", "rbm_ais", "rbm_cd_grad", "rbm_gibbs", "rbm_pcd_sgd_",
+           "reparameterize", "STEIN_KERNELS", "stein_kernel_matvec", "svgd_rbf"]

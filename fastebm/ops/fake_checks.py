@@ -24,13 +24,17 @@ def check_size(t: torch.Tensor, name: str, d: int, expected, what: str) -> None:
                          f"{d} must be {expected} ({what})")
 
 
+def check_same_device(t: torch.Tensor, name: str, ref: torch.Tensor, ref_name: str) -> None:
+    if t.device != ref.device:
+        raise ValueError(f"fastebm: argument '{name}' is on {t.device} but '{ref_name}' is on "
+                         f"{ref.device}")
+
+
 def check_same_kind(t: torch.Tensor, name: str, ref: torch.Tensor, ref_name: str) -> None:
     if t.dtype != ref.dtype:
         raise ValueError(f"fastebm: argument '{name}' has dtype {t.dtype} but '{ref_name}' has "
                          f"{ref.dtype}")
-    if t.device != ref.device:
-        raise ValueError(f"fastebm: argument '{name}' is on {t.device} but '{ref_name}' is on "
-                         f"{ref.device}")
+    check_same_device(t, name, ref, ref_name)
 
 
 def check_at_least(value: int, name: str, minimum: int) -> None:
@@ -40,6 +44,10 @@ def check_at_least(value: int, name: str, minimum: int) -> None:
 
 def check_same_shape(t: torch.Tensor, name: str, ref: torch.Tensor, ref_name: str) -> None:
     check_same_kind(t, name, ref, ref_name)
+    check_shape_as(t, name, ref, ref_name)
+
+
+def check_shape_as(t: torch.Tensor, name: str, ref: torch.Tensor, ref_name: str) -> None:
     if t.shape != ref.shape:
         raise ValueError(f"fastebm: argument '{name}' has shape {list(t.shape)} but '{ref_name}' "
                          f"has {list(ref.shape)}")

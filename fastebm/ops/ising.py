@@ -13,7 +13,8 @@ import torch
 
 from ..checks import check_integer, check_real
 from . import chunking
-from .fake_checks import check_at_least, check_float_tensor, check_same_kind, check_scalar, check_size
+from .fake_checks import (check_at_least, check_float_tensor, check_same_device, check_same_kind,
+                          check_scalar, check_shape_as, check_size)
 from .half import half_precision
 from .seeds import draw_seed
 
@@ -48,8 +49,8 @@ def _run(op, state: torch.Tensor, n_steps: int, sweep_work: int, seed: int, *arg
 
 @half_precision(exempt=("beta",))
 def bm_gibbs(x: torch.Tensor, J: torch.Tensor, b: torch.Tensor, n_steps: int = 1, *,
-             beta: float | torch.Tensor = 1.0,
-             generator: torch.Generator | None = None) -> torch.Tensor:
+             beta: float | torch.Tensor = 1.0, generator: torch.Generator | None = None,
+             frozen: torch.Tensor | None = None) -> torch.Tensor:
     """Sequential-scan heat-bath (Gibbs) sweeps of a fully visible Boltzmann machine.
 
     Energy E(x) = -½ xᵀJx - b·x on x ∈ {0,1}ⁿ, p_β(x) ∝ exp(-β E(x)). Each sweep visits sites
@@ -63,20 +64,23 @@ def bm_gibbs(x: torch.Tensor, J: torch.Tensor, b: torch.Tensor, n_steps: int = 1
         beta: inverse temperature >= 0: a float, or a tensor [] or [B] (one per chain, for
             parallel tempering in one call).
         generator: source of the op's seed.
+        frozen: [B, n] bool, True where a site is held at its value in x: the other sites are
+            then sampled from their conditional given the held ones (each held site still
+            takes its Philox word, so the free sites' draws are the unclamped sweep's).
 
     Returns:
         [B, n] the states after n_steps sweeps.
     """
     op = torch.ops.fastebm.bm_gibbs.default
     work = x.shape[0] * x.shape[1] * x.shape[1] if x.dim() == 2 else 0
-    return _run(lambda s, k, *rest: op(s, J, b, k, *rest), x, n_steps, work,
+    return _run(lambda s, k, *rest: op(s, J, b, k, *rest, frozen=frozen), x, n_steps, work,
                 draw_seed(generator), _beta_tensor(beta, x))
 
 
 @half_precision(exempt=("beta",))
 def ising_gibbs(s: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor,
-                J: float = 1.0, h: float = 0.0,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+                J: float = 1.0, h: float = 0.0, generator: torch.Generator | None = None,
+                frozen: torch.Tensor | None = None) -> torch.Tensor:
     """Checkerboard heat-bath sweeps of the 2-D Ising model on a periodic L × L lattice.
 
     Energy E(s) = -J Σ_⟨ij⟩ sᵢsⱼ - h Σᵢ sᵢ over nearest-neighbour pairs, p_β(s) ∝ exp(-β E(s)).
@@ -91,14 +95,16 @@ def ising_gibbs(s: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor
         beta: inverse temperature >= 0: a float, or a tensor [] or [B] (one per replica).
         J: coupling; h: external field (finite floats).
         generator: source of the op's seed.
+        frozen: [B, L, L] bool, True where a spin is held at its value in s (the others are
+            sampled given them; held sites' draws are taken and discarded).
 
     Returns:
         [B, L, L] the spins after n_steps sweeps.
     """
     op = torch.ops.fastebm.ising_gibbs.default
     work = s.numel() if s.dim() == 3 else 0
-    return _run(lambda x, k, *rest: op(x, k, *rest), s, n_steps, work, draw_seed(generator),
-                _beta_tensor(beta, s), float(J), float(h))
+    return _run(lambda x, k, *rest: op(x, k, *rest, frozen=frozen), s, n_steps, work,
+                draw_seed(generator), _beta_tensor(beta, s), float(J), float(h))
 
 
 def _check_beta(beta: torch.Tensor, x: torch.Tensor, x_name: str) -> None:
@@ -109,8 +115,18 @@ def _check_beta(beta: torch.Tensor, x: torch.Tensor, x_name: str) -> None:
                          f"[{x.shape[0]}], got shape {list(beta.shape)}")
 
 
+def _check_frozen(frozen, state: torch.Tensor, state_name: str) -> None:
+    if frozen is None:
+        return
+    if frozen.dtype != torch.bool:
+        raise ValueError(f"fastebm: argument 'frozen' must be a bool tensor (True: the site is "
+                         f"held), got {frozen.dtype}")
+    check_same_device(frozen, "frozen", state, state_name)
+    check_shape_as(frozen, "frozen", state, state_name)
+
+
 @torch.library.register_fake("fastebm::bm_gibbs")
-def _bm_gibbs_fake(x, J, b, n_steps, beta, seed, sweep0=0):
+def _bm_gibbs_fake(x, J, b, n_steps, beta, seed, sweep0=0, frozen=None):
     check_float_tensor(x, "x", 2)
     check_float_tensor(J, "J", 2)
     check_float_tensor(b, "b", 1)
@@ -123,11 +139,12 @@ def _bm_gibbs_fake(x, J, b, n_steps, beta, seed, sweep0=0):
     check_at_least(n_steps, "n_steps", 1)
     check_at_least(sweep0, "sweep0", 0)
     _check_beta(beta, x, "x")
+    _check_frozen(frozen, x, "x")
     return torch.empty_like(x, memory_format=torch.contiguous_format)
 
 
 @torch.library.register_fake("fastebm::ising_gibbs")
-def _ising_gibbs_fake(s, n_steps, beta, J, h, seed, sweep0=0):
+def _ising_gibbs_fake(s, n_steps, beta, J, h, seed, sweep0=0, frozen=None):
     check_float_tensor(s, "s", 3)
     L = s.shape[1]
     if not (s.shape[2] == L and L >= 2 and L % 2 == 0):
@@ -138,4 +155,5 @@ def _ising_gibbs_fake(s, n_steps, beta, J, h, seed, sweep0=0):
     _check_beta(beta, s, "s")
     check_scalar(J, "J", s.dtype)
     check_scalar(h, "h", s.dtype)
+    _check_frozen(frozen, s, "s")
     return torch.empty_like(s, memory_format=torch.contiguous_format)

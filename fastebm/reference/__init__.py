@@ -12,7 +12,8 @@ from .ising import (bm_gibbs, bm_gibbs_torch, bm_uniforms, ising_gibbs, ising_gi
 from .langevin import (gmm_energy_grad, gmm_langevin, hmc_accept, langevin_step, leapfrog_step,
                        mala_accept, mala_log_alpha)
 from .philox import normal_from_words, normals, philox4x32, philox_words, uniform_open, uniforms
-from .svgd import median_bandwidth, pair_distances, svgd_rbf
+from .svgd import (median_bandwidth, pair_distance_median, pair_distances, stein_kernel,
+                   stein_kernel_matvec, svgd_rbf)
 from .vi import reparameterize
 from .rbm import (bernoulli_sigmoid, grbm_ais, grbm_cd_grad, grbm_gibbs, rbm_ais, rbm_cd_grad,
                   rbm_gibbs, rbm_gibbs_torch)
@@ -23,4 +24,5 @@ __all__ = ["bernoulli_sigmoid", "binomial_diffusion_step", "bm_gibbs", "bm_gibbs
            "gaussian_diffusion_step", "predicted_x0", "gmm_energy_grad", "gmm_langevin", "grbm_ais", "grbm_cd_grad", "grbm_gibbs", "hmc_accept", "langevin_step", "leapfrog_step",
            "mala_accept", "mala_log_alpha", "normal_from_words", "normals", "philox4x32",
            "philox_words", "rbm_ais", "rbm_cd_grad", "rbm_gibbs", "rbm_gibbs_torch",
-           "median_bandwidth", "pair_distances", "reparameterize", "svgd_rbf", "uniform_open", "uniforms"]
+           "median_bandwidth", "pair_distance_median", "pair_distances", "reparameterize",
+           "stein_kernel", "stein_kernel_matvec", "svgd_rbf", "uniform_open", "uniforms"]

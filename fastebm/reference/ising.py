@@ -26,10 +26,12 @@ def bm_uniforms(seed: int, sweep: int, chains: int, n: int, dtype, device=None) 
     return u.permute(0, 2, 1).reshape(blocks * 16, n4)[:chains, :n]
 
 
-def bm_gibbs(x, J, b, n_steps: int, beta, seed: int, sweep0: int = 0) -> torch.Tensor:
+def bm_gibbs(x, J, b, n_steps: int, beta, seed: int, sweep0: int = 0,
+             frozen: torch.Tensor | None = None) -> torch.Tensor:
     """Oracle of ``fastebm.ops.bm_gibbs``: per sweep s, u = b + xJ; then for each block of
-    BM_BLOCK sites, site i in order takes x_i ~ Bern(σ(β u_i)) (1{U < σ}), its change d moves the
-    block's later fields u_j += d J_ij, and after the block u[:, later] += Δ J[block, later]."""
+    BM_BLOCK sites, site i in order takes x_i ~ Bern(σ(β u_i)) (1{U < σ}) unless ``frozen``
+    holds it, its change d moves the block's later fields u_j += d J_ij, and after the block
+    u[:, later] += Δ J[block, later]."""
     x, n = x.clone(), x.shape[1]
     scale = _per_chain(beta, x)[:, 0]
     for sweep in range(sweep0, sweep0 + n_steps):
@@ -40,6 +42,8 @@ def bm_gibbs(x, J, b, n_steps: int, beta, seed: int, sweep0: int = 0) -> torch.T
             changes = torch.empty(len(x), k1 - k0, dtype=x.dtype, device=x.device)
             for i in range(k0, k1):
                 new = (draws[:, i] < torch.sigmoid(scale * u[:, i])).to(x.dtype)
+                if frozen is not None:
+                    new = torch.where(frozen[:, i], x[:, i], new)
                 d = new - x[:, i]
                 x[:, i] = new
                 changes[:, i - k0] = d
@@ -67,10 +71,11 @@ def checkerboard(L: int, colour: int, device=None) -> torch.Tensor:
     return (i[:, None] + i[None, :]) % 2 == colour
 
 
-def ising_gibbs(s, n_steps: int, beta, J: float, h: float, seed: int, sweep0: int = 0):
+def ising_gibbs(s, n_steps: int, beta, J: float, h: float, seed: int, sweep0: int = 0,
+                frozen: torch.Tensor | None = None):
     """Oracle of ``fastebm.ops.ising_gibbs``: per sweep, colour c = 0 then 1 (sites with
-    (i + j) % 2 == c) becomes +1 where U < σ(2β (J Σ + h)); U of site (b, i, j) is element
-    (b·L + i)·L/2 + j // 2 of draw 2·sweep + c."""
+    (i + j) % 2 == c, but those ``frozen`` holds) becomes +1 where U < σ(2β (J Σ + h)); U of site
+    (b, i, j) is element (b·L + i)·L/2 + j // 2 of draw 2·sweep + c."""
     s = s.clone()
     B, L, _ = s.shape
     prob = ising_probabilities(beta, s, J, h)  # [B, 5]
@@ -81,7 +86,10 @@ def ising_gibbs(s, n_steps: int, beta, J: float, h: float, seed: int, sweep0: in
             index = ((neighbour_sum(s) + 4) / 2).long()
             p = prob.gather(1, index.view(B, L * L)).view(B, L, L)
             new = torch.where(u < p, 1.0, -1.0).to(s.dtype)
-            s = torch.where(checkerboard(L, colour, s.device), new, s)
+            updated = checkerboard(L, colour, s.device)
+            if frozen is not None:
+                updated = updated & ~frozen
+            s = torch.where(updated, new, s)
     return s
 
 

@@ -23,6 +23,8 @@ namespace fastebm {
 // for the GEMM that brings the sites past the block up to date.
 // Draws (bm_draw_element): chain r's sites 4m .. 4m+3 take the 4 words of one Philox group, so
 // every word drawn is used; a chain's bits do not depend on Lanes, the ISA path or the device.
+// A held site (held [B, n] non-zero; held null: none) keeps its value: it draws and discards its
+// word, so the other sites' draws are those of the unclamped sweep.
 template <class T, int64_t Lanes>
 struct BmBlockKernel {
   T* x;              // [B, n], updated in place
@@ -30,6 +32,7 @@ struct BmBlockKernel {
   T* delta;          // [B, k1 - k0]: out
   const T* J;        // [n, n], symmetric, zero diagonal
   const T* beta;     // [B]
+  const T* held;     // [B, n] or null
   int64_t chains, n, k0, k1;
   uint64_t seed, offset;
 
@@ -39,11 +42,13 @@ struct BmBlockKernel {
     const int64_t c0 = block * Lanes, width = k1 - k0;
     const int64_t live = chains - c0 < Lanes ? chains - c0 : Lanes;  // the rest idle
     T field[kBmBlock][Lanes], state[kBmBlock][Lanes], change[kBmBlock][Lanes];
-    T scale[Lanes], draw[4][Lanes], d[Lanes];
+    T keep[kBmBlock][Lanes], scale[Lanes], draw[4][Lanes], d[Lanes];
     for (int64_t s = 0; s < width; ++s) {
       for (int64_t l = 0; l < Lanes; ++l) {
-        field[s][l] = l < live ? u[(c0 + l) * n + k0 + s] : T(0);
-        state[s][l] = l < live ? x[(c0 + l) * n + k0 + s] : T(0);
+        const int64_t e = (c0 + l) * n + k0 + s;
+        field[s][l] = l < live ? u[e] : T(0);
+        state[s][l] = l < live ? x[e] : T(0);
+        keep[s][l] = l < live && held != nullptr ? held[e] : T(0);
       }
     }
     for (int64_t l = 0; l < Lanes; ++l) scale[l] = l < live ? beta[c0 + l] : T(0);
@@ -64,7 +69,8 @@ struct BmBlockKernel {
       T flips = T(0);
 #pragma omp simd reduction(+ : flips)
       for (int64_t l = 0; l < Lanes; ++l) {
-        const T next = bernoulli_sigmoid(draw[site % 4][l], scale[l] * field[s][l]);
+        const T drawn = bernoulli_sigmoid(draw[site % 4][l], scale[l] * field[s][l]);
+        const T next = keep[s][l] != T(0) ? state[s][l] : drawn;
         d[l] = next - state[s][l];
         state[s][l] = next;
         change[s][l] = d[l];
@@ -91,8 +97,8 @@ struct BmBlockKernel {
 
 template <class Driver>
 void bm_block_pass(at::Tensor& x, at::Tensor& u, at::Tensor& delta, const at::Tensor& J,
-                   const at::Tensor& beta, int64_t k0, int64_t k1, uint64_t seed,
-                   uint64_t offset) {
+                   const at::Tensor& beta, const at::Tensor& held, int64_t k0, int64_t k1,
+                   uint64_t seed, uint64_t offset) {
   constexpr int64_t kLanes = Driver::kRowLanes;
   const int64_t chains = x.size(0), n = x.size(1);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::bm_block_pass", [&] {
@@ -100,7 +106,9 @@ void bm_block_pass(at::Tensor& x, at::Tensor& u, at::Tensor& delta, const at::Te
                      BmBlockKernel<scalar_t, kLanes>{
                          x.data_ptr<scalar_t>(), u.data_ptr<scalar_t>(),
                          delta.data_ptr<scalar_t>(), J.data_ptr<scalar_t>(),
-                         beta.data_ptr<scalar_t>(), chains, n, k0, k1, seed, offset});
+                         beta.data_ptr<scalar_t>(),
+                         held.defined() ? held.data_ptr<scalar_t>() : nullptr, chains, n, k0, k1,
+                         seed, offset});
   });
 }
 
@@ -112,11 +120,13 @@ void bm_block_pass(at::Tensor& x, at::Tensor& u, at::Tensor& delta, const at::Te
 // (i ± 1, same k) and (i, k + p - 1), (i, k + p): with Σ their spins, the site becomes +1 with
 // probability prob[b][(Σ + 4) / 2] = σ(2β_b (J Σ + h)) (ising.cpp tabulates it), else -1.
 // Element e = row · L/2 + k draws at offset 2·sweep + colour: keyed by site, not by thread.
-template <class T>
+// Clamped: a site whose held plane is non-zero keeps its spin (its draw discarded).
+template <class T, bool Clamped>
 struct IsingHalfSweepKernel {
   T* own;           // [B·L, L/2 + 2]: the colour updated
   const T* other;   // [B·L, L/2 + 2]: the other colour
   const T* prob;    // [B, 5]
+  const T* held;    // [B·L, L/2 + 2]: own colour's held sites (Clamped)
   int64_t L, colour;
 
   FEBM_HD void operator()(int64_t, int64_t row, int64_t k, T u) const {
@@ -129,7 +139,13 @@ struct IsingHalfSweepKernel {
     const T* t = prob + b * 5;  // loaded before the selects, which then need no branch
     const T t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t4 = t[4];
     const T q = sum < T(-3) ? t0 : sum < T(-1) ? t1 : sum < T(1) ? t2 : sum < T(3) ? t3 : t4;
-    own[row * width + k + 1] = u < q ? T(1) : T(-1);
+    const T next = u < q ? T(1) : T(-1);
+    const int64_t e = row * width + k + 1;
+    if constexpr (Clamped) {
+      own[e] = held[e] != T(0) ? own[e] : next;
+    } else {
+      own[e] = next;
+    }
   }
 };
 
@@ -192,14 +208,21 @@ void ising_layout_pass(at::Tensor& lattice, at::Tensor& plane0, at::Tensor& plan
 
 template <class Driver>
 void ising_half_sweep_pass(at::Tensor& own, const at::Tensor& other, const at::Tensor& prob,
-                           int64_t L, int64_t colour, uint64_t seed, uint64_t offset) {
+                           const at::Tensor& held, int64_t L, int64_t colour, uint64_t seed,
+                           uint64_t offset) {
   const int64_t rows = own.size(0), half = own.size(1) - 2;
   AT_DISPATCH_FLOATING_TYPES(own.scalar_type(), "fastebm::ising_half_sweep_pass", [&] {
-    Driver::template run<Draw::kUniform, scalar_t>(
-        own, rows, half, seed, offset,
-        IsingHalfSweepKernel<scalar_t>{own.data_ptr<scalar_t>(), other.data_ptr<scalar_t>(),
-                                       prob.data_ptr<scalar_t>(), L, colour});
-    Driver::run_rows(own, rows, 2, IsingWrapKernel<scalar_t>{own.data_ptr<scalar_t>(), half});
+    const auto sweep = [&](auto kernel) {
+      Driver::template run<Draw::kUniform, scalar_t>(own, rows, half, seed, offset, kernel);
+    };
+    scalar_t* p = own.data_ptr<scalar_t>();
+    const scalar_t *o = other.data_ptr<scalar_t>(), *t = prob.data_ptr<scalar_t>();
+    if (held.defined()) {
+      sweep(IsingHalfSweepKernel<scalar_t, true>{p, o, t, held.data_ptr<scalar_t>(), L, colour});
+    } else {
+      sweep(IsingHalfSweepKernel<scalar_t, false>{p, o, t, nullptr, L, colour});
+    }
+    Driver::run_rows(own, rows, 2, IsingWrapKernel<scalar_t>{p, half});
   });
 }
 

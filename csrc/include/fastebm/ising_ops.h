@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <optional>
 
 #include "fastebm/hd.h"
 
@@ -25,14 +26,17 @@ FEBM_HD uint64_t bm_draw_group(int64_t chain, int64_t site, int64_t n) {
 
 struct IsingPasses {
   // Sites [k0, k1) of one Boltzmann-machine sweep for every chain (ising.h BmBlockKernel):
-  // x, u [B, n] in place, delta [B, k1 - k0] out; J [n, n], beta [B]; all contiguous.
+  // x, u [B, n] in place, delta [B, k1 - k0] out; J [n, n], beta [B]; held [B, n] (x's dtype,
+  // non-zero: the site keeps its value) or undefined; all contiguous.
   void (*bm_block)(at::Tensor& x, at::Tensor& u, at::Tensor& delta, const at::Tensor& J,
-                   const at::Tensor& beta, int64_t k0, int64_t k1, uint64_t seed,
-                   uint64_t offset);
+                   const at::Tensor& beta, const at::Tensor& held, int64_t k0, int64_t k1,
+                   uint64_t seed, uint64_t offset);
   // One colour's checkerboard half-sweep (ising.h IsingHalfSweepKernel) on the padded planes
-  // own, other [B·L, L/2 + 2] with prob [B, 5], then own's wrap columns.
+  // own, other [B·L, L/2 + 2] with prob [B, 5] and own's held plane (or undefined), then own's
+  // wrap columns.
   void (*ising_half_sweep)(at::Tensor& own, const at::Tensor& other, const at::Tensor& prob,
-                           int64_t L, int64_t colour, uint64_t seed, uint64_t offset);
+                           const at::Tensor& held, int64_t L, int64_t colour, uint64_t seed,
+                           uint64_t offset);
   // The lattice [B·L, L] into the planes [B·L, L/2 + 2] (wrap columns included), or
   // (to_planes false) the planes back into the lattice; all contiguous.
   void (*ising_layout)(at::Tensor& lattice, at::Tensor& plane0, at::Tensor& plane1, int64_t L,
@@ -43,17 +47,19 @@ struct IsingPasses {
 // E(x) = -½ xᵀJx - b·x (J symmetric, zero diagonal), p_β(x) ∝ exp(-β_r E(x)) for chain r:
 // sweep s visits sites 0 .. n-1 in order, x_i ~ Bern(σ(β_r (b_i + Σⱼ J_ij x_j))), drawing at
 // Philox offset s (bm_draw_group). x [B, n] in {0, 1}; J [n, n]; b [n]; beta [] or [B], >= 0.
-// Sweeps sweep0 .. sweep0 + n_steps - 1. Returns the new x [B, n].
+// Sweeps sweep0 .. sweep0 + n_steps - 1. frozen [B, n] bool: those sites keep their values (the
+// chain samples the others from their conditional given them). Returns the new x [B, n].
 at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tensor& b,
                        int64_t n_steps, const at::Tensor& beta, int64_t seed, int64_t sweep0,
-                       const IsingPasses& passes);
+                       const std::optional<at::Tensor>& frozen, const IsingPasses& passes);
 
 // Checkerboard heat-bath sweeps of the periodic 2-D Ising model, spins s [B, L, L] in {-1, +1}
 // (L even), E(s) = -J Σ_<ij> sᵢsⱼ - h Σᵢ sᵢ, p_β(s) ∝ exp(-β_b E(s)) for replica b: each sweep
 // updates the sites with i + j even, then those with i + j odd, each to +1 with probability
-// σ(2β_b (J Σ_neighbours + h)); beta [] or [B], >= 0. Returns the new s [B, L, L].
+// σ(2β_b (J Σ_neighbours + h)); beta [] or [B], >= 0. frozen [B, L, L] bool: those spins are
+// held. Returns the new s [B, L, L].
 at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_steps, const at::Tensor& beta,
                           double J, double h, int64_t seed, int64_t sweep0,
-                          const IsingPasses& passes);
+                          const std::optional<at::Tensor>& frozen, const IsingPasses& passes);
 
 }  // namespace fastebm

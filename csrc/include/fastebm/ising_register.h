@@ -13,12 +13,14 @@ template <class Driver>
 void register_ising_ops(torch::Library& m) {
   static constexpr const IsingPasses& passes = kIsingPasses<Driver>;
   m.impl("bm_gibbs", [](const at::Tensor& x, const at::Tensor& J, const at::Tensor& b,
-                        int64_t n_steps, const at::Tensor& beta, int64_t seed, int64_t sweep0) {
-    return bm_gibbs_op(x, J, b, n_steps, beta, seed, sweep0, passes);
+                        int64_t n_steps, const at::Tensor& beta, int64_t seed, int64_t sweep0,
+                        const std::optional<at::Tensor>& frozen) {
+    return bm_gibbs_op(x, J, b, n_steps, beta, seed, sweep0, frozen, passes);
   });
   m.impl("ising_gibbs", [](const at::Tensor& s, int64_t n_steps, const at::Tensor& beta,
-                           double J, double h, int64_t seed, int64_t sweep0) {
-    return ising_gibbs_op(s, n_steps, beta, J, h, seed, sweep0, passes);
+                           double J, double h, int64_t seed, int64_t sweep0,
+                           const std::optional<at::Tensor>& frozen) {
+    return ising_gibbs_op(s, n_steps, beta, J, h, seed, sweep0, frozen, passes);
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <tuple>
 
 #include "fastebm/hd.h"
@@ -23,6 +24,9 @@ struct RangePass {
   FEBM_HD uint64_t end() const { return low + (static_cast<uint64_t>(bins) << shift); }
 };
 
+// The base kernel of a Stein kernel (stein.h).
+enum class SteinBase : int { kRbf = 0, kImq = 1 };
+
 struct SvgdPasses {
   // phi [S, m, d] <- φ of every set's particles begin .. begin + m - 1 from x [S, n, d]
   // (centred), xt, vt [S, d, np] (svgd.h) and the bandwidths h [S].
@@ -33,6 +37,11 @@ struct SvgdPasses {
   // when none).
   void (*count)(const at::Tensor& x, const at::Tensor& xt, int64_t set, const RangePass& pass,
                 at::Tensor& counts);
+  // out [n, m] <- Σⱼ u(xᵢ, xⱼ) w_jb, the Stein kernel u of stein.h, from x [n, d] (centred),
+  // score [n, d], their transposes xt, st [d, np] and the weights' wt [m, np].
+  void (*stein)(const at::Tensor& x, const at::Tensor& score, const at::Tensor& xt,
+                const at::Tensor& st, const at::Tensor& wt, double h, SteinBase base,
+                double beta, bool diagonal, at::Tensor& out);
 };
 
 // (φ, h) of SVGD with the RBF kernel k(x, y) = exp(-‖x - y‖²/h) for x, score [n, d] or
@@ -45,5 +54,17 @@ std::tuple<at::Tensor, at::Tensor> svgd_rbf_op(const at::Tensor& x, const at::Te
                                                std::optional<double> bandwidth,
                                                at::OptionalIntArrayRef rows,
                                                const SvgdPasses& passes);
+
+// [S] or [] (as x): the exact median of ‖xᵢ - xⱼ‖² over each set's pairs i < j (numpy's
+// median), the one svgd_rbf's default bandwidth divides by log(n + 1).
+at::Tensor pair_distance_median_op(const at::Tensor& x, const SvgdPasses& passes);
+
+// [n, m] = U w for particles x, their scores ∇log p(x) [n, d] and weights [n, m]: U the kernel
+// Stein discrepancy's Stein kernel (stein.h) with base kernel `kernel` ("rbf": exp(-‖r‖²/h);
+// "imq": (1 + ‖r‖²/h)^beta, -1 < beta < 0), its diagonal kept or left out.
+at::Tensor stein_kernel_matvec_op(const at::Tensor& x, const at::Tensor& score,
+                                  const at::Tensor& weights, double bandwidth,
+                                  std::string_view kernel, double beta, bool diagonal,
+                                  const SvgdPasses& passes);
 
 }  // namespace fastebm
