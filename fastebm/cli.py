@@ -3,6 +3,7 @@
   fastebm train rbm --data digits --hidden 64 --method pcd --epochs 30 --out runs/rbm
   fastebm evaluate runs/rbm          # re-measure a run (the job saved in its checkpoint)
   fastebm sample ising --L 256 --betas 0.3,0.44,0.6   # sample a model without training
+  fastebm reproduce svgd-mixture     # a paper's published experiment (docs/papers.md)
   fastebm bench                      # the benchmark tables
 
 Every flag and the output folder are checked before any work; a user's mistake is printed as
@@ -19,6 +20,7 @@ import sys
 from . import __version__
 from .jobs import JOBS
 from .ops import chunking
+from .papers import REPRODUCTIONS
 from .runs import RUN_ONLY, Run, UsageError
 from .training.checkpoint import CheckpointError
 from .training.distributed import leave_process_group
@@ -71,6 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show this help (with DIR: the options of DIR's job)")
     p.set_defaults(func=evaluate, evaluate_parser=p)
 
+    reproduce_p = sub.add_parser("reproduce", help="rerun a paper's experiment: fastebm "
+                                                   "reproduce <row> ... (docs/papers.md)")
+    rows = reproduce_p.add_subparsers(dest="row_name", required=True, metavar="row",
+                                      parser_class=_Parser)
+    for row in REPRODUCTIONS.values():
+        p = rows.add_parser(row.name, help=row.help, description=row.help)
+        for arg in row.args:
+            arg.add_to(p)
+        p.add_argument("--out", help="the output folder (default: runs/paper-<row>)")
+        p.add_argument("--no-progress", action="store_true", help="no progress bars")
+        p.set_defaults(row=row)
+    reproduce_p.set_defaults(func=reproduce)
+
     p = sub.add_parser("bench", help="print the benchmark tables (bench/run_all.py)")
     p.add_argument("--quick", action="store_true", help="shorter timing runs")
     p.add_argument("--ais", action="store_true",
@@ -120,6 +135,18 @@ def sample(args: argparse.Namespace, rest: list[str]) -> None:
     except KeyboardInterrupt:
         sys.exit("interrupted: nothing was written")
     _report(job, metrics, run)
+
+
+def reproduce(args: argparse.Namespace, rest: list[str]) -> None:
+    row = args.row
+    config = {a.dest: getattr(args, a.dest) for a in row.args}
+    chunking.SHOW_PROGRESS = not args.no_progress
+    run = Run.new(args.out or os.path.join("runs", f"paper-{row.name}"), resumable=False)
+    try:
+        metrics = row.reproduce(config, run, not args.no_progress)
+    except KeyboardInterrupt:
+        sys.exit("interrupted: the row's figures so far are in " + run.out)
+    _report(row, metrics, run)
 
 
 def evaluate(args: argparse.Namespace, rest: list[str]) -> None:

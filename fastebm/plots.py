@@ -32,7 +32,7 @@ def sample_grid(images: torch.Tensor, shape: tuple[int, int], path: str, title: 
     fig, ax = plt.subplots(figsize=(6, 6 * canvas.shape[0] / canvas.shape[1]))
     ax.imshow(canvas.numpy(), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
-    _save(fig, path, title)
+    save_figure(fig, path, title)
 
 
 def labelled_rows(rows: list[torch.Tensor], labels: list[str], shape: tuple[int, int], path: str,
@@ -54,7 +54,7 @@ def labelled_rows(rows: list[torch.Tensor], labels: list[str], shape: tuple[int,
                           vmin=0, vmax=1, interpolation="nearest")
         axes[r][0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=10)
     fig.subplots_adjust(wspace=0.08, hspace=0.08)
-    _save(fig, path, title)
+    save_figure(fig, path, title)
 
 
 def point_samples(samples: torch.Tensor, data: torch.Tensor, path: str, title: str = "",
@@ -67,7 +67,7 @@ def point_samples(samples: torch.Tensor, data: torch.Tensor, path: str, title: s
     ax.set_ylim(*box)
     ax.set_aspect("equal")
     ax.legend(loc="upper right", markerscale=4)
-    _save(fig, path, title)
+    save_figure(fig, path, title)
 
 
 def energy_landscape(energy, path: str, title: str = "", box: tuple[float, float] = (-3.0, 3.0),
@@ -84,7 +84,7 @@ def energy_landscape(energy, path: str, title: str = "", box: tuple[float, float
         shown = ax.imshow(values.numpy(), origin="lower", extent=(*box, *box), cmap="viridis")
         fig.colorbar(shown, ax=ax, shrink=0.8)
         ax.set_title(name)
-    _save(fig, path, title)
+    save_figure(fig, path, title)
 
 
 def training_curves(history: list[dict], path: str, title: str = "",
@@ -110,7 +110,7 @@ def training_curves(history: list[dict], path: str, title: str = "",
         ax.set_title(name)
         ax.grid(alpha=0.3)
         ax.legend()
-    _save(fig, path, title)
+    save_figure(fig, path, title)
 
 
 _REFERENCE_COLOURS = ("0.35", "tab:red", "tab:green", "tab:purple")
@@ -131,7 +131,7 @@ def lattice_snapshots(lattices: torch.Tensor, labels: list[str], path: str, titl
     fig.legend(handles=[Patch(facecolor="black", edgecolor="0.5", label="spin +1"),
                         Patch(facecolor="white", edgecolor="0.5", label="spin −1")],
                loc="lower center", ncol=2, frameon=False)
-    _save(fig, path, title, rect=(0, 0.06, 1, 1), h_pad=2.0)
+    save_figure(fig, path, title, rect=(0, 0.06, 1, 1), h_pad=2.0)
 
 
 def measured_vs_exact(x: list[float], panels: list[dict], path: str, title: str = "",
@@ -148,7 +148,7 @@ def measured_vs_exact(x: list[float], panels: list[dict], path: str, title: str 
         ax.set_title(panel["name"])
         ax.grid(alpha=0.3)
         ax.legend()
-    _save(fig, path, title)
+    save_figure(fig, path, title)
 
 
 def metric_curves(curves: dict[str, list[dict]], key_of: dict[str, str], path: str,
@@ -167,10 +167,10 @@ def metric_curves(curves: dict[str, list[dict]], key_of: dict[str, str], path: s
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    _save(fig, path, title)
+    save_figure(fig, path, title)
 
 
-def _save(fig, path: str, title: str, rect=(0, 0, 1, 1), h_pad: float | None = None) -> None:
+def save_figure(fig, path: str, title: str, rect=(0, 0, 1, 1), h_pad: float | None = None) -> None:
     """Write the figure with its title wrapped to the figure's width (never clipped), the
     panels laid out in ``rect`` (figure fractions) below it, ``h_pad`` font sizes apart."""
     if title:
