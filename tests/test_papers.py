@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+import torch
 
 from fastebm.cli import main as cli_main
 
@@ -69,3 +70,19 @@ def test_cd25_beats_cd1(tmp_path, capsys):
 ])
 def test_bad_flags_are_refused(argv, match, tmp_path, capsys):
     fails(["reproduce", *argv, "--out", str(tmp_path / "bad")], match, capsys)
+
+
+def test_the_heartbeat_data_and_a_short_binomial_run(tmp_path, capsys):
+    """Sohl-Dickstein et al.'s heartbeat: five equally likely sequences (true log-likelihood
+    -log₂ 5 = -2.32 bits); a short binomial-diffusion run (T = 50, 60 epochs) has K far above
+    independent bits and, as a bound in expectation, not above the data's own log-likelihood."""
+    from fastebm import data
+
+    split = data.heartbeat()
+    patterns = torch.unique(torch.cat([split.train, split.test]), dim=0)
+    assert len(patterns) == 5 and (patterns.sum(1) == 4).all()
+    out = str(tmp_path / "heartbeat")
+    cli_main(["train", "diffusion", "--kind", "binomial", "--data", "heartbeat", "--timesteps",
+              "50", "--hidden", "128", "--epochs", "60", "--no-progress", "--out", out])
+    m = metrics_of(out)
+    assert m["independent_pixels_log_likelihood_bits"] + 3 < m["bound_bits"] < -2.32 + 0.1, m

@@ -43,8 +43,11 @@ KIND_DEFAULTS = {"ddpm": {"data": "digits", "timesteps": 1000, "network": "unet"
 #: same time, which this short a run needs more than larger batches), samples by DDIM with η = 1
 #: (η = 0 leaves speckled backgrounds: MMD² 0.0066 against 0.0042), and its network predicts ε
 #: (256 levels' logits per pixel are slower).
+#: The binary heartbeat takes Sohl-Dickstein et al.'s setting: T = 2,000 and an MLP.
 DATA_DEFAULTS = {("ddpm", "mnist5k"): {"epochs": 28, "batch_size": 64, "sampler": "ddim",
-                                       "eta": 1.0, "predict": "eps"}}
+                                       "eta": 1.0, "predict": "eps"},
+                 ("binomial", "heartbeat"): {"timesteps": 2000, "network": "mlp",
+                                             "epochs": 300}}
 #: Each kind's build, measure, draw (with the job's title) and per-epoch curve (``quick``).
 KIND_MODULES = {"ddpm": diffusion_ddpm, "gaussian": diffusion_gaussian,
                 "binomial": diffusion_binomial}
@@ -53,8 +56,9 @@ ARGS = [
     Arg("--kind", str, "ddpm", "model: " + ", ".join(f"{k} = {v}" for k, v in KINDS.items()),
         choices=tuple(KINDS)),
     Arg("--data", str, None, "data set: digits or mnist5k (ddpm: grey levels, binomial: "
-        "binarised) or a 2-D point set (gaussian); default: digits / swissroll",
-        choices=(*datasets.DATASETS, *datasets.POINT_SETS)),
+        "binarised), the binary heartbeat (binomial) or a 2-D point set (gaussian); default: "
+        "digits / swissroll", choices=(*datasets.DATASETS, *datasets.SEQUENCES,
+                                      *datasets.POINT_SETS)),
     Arg("--timesteps", count(2), None, "diffusion timesteps T (default: ddpm 1000, gaussian 40, "
         "binomial 100)"),
     Arg("--schedule", str, "linear", "β schedule (ddpm)", choices=tuple(diffusion_ddpm.SCHEDULES),
@@ -95,12 +99,14 @@ def check(config: dict) -> None:
     for name, value in defaults.items():
         if config.get(name) is None:
             config[name] = value
-    images = config["kind"] != "gaussian"
-    if images != (config["data"] in datasets.DATASETS):
-        wanted = "an image set (--data digits, mnist5k)" if images else "a 2-D point set"
-        raise ValueError(f"--kind {config['kind']} takes {wanted}, got --data {config['data']}")
-    if not images and config["network"] == "unet":
-        raise ValueError("--network unet is for images; 2-D points take --network mlp")
+    takes = {"ddpm": datasets.DATASETS, "gaussian": datasets.POINT_SETS,
+             "binomial": {**datasets.DATASETS, **datasets.SEQUENCES}}[config["kind"]]
+    if config["data"] not in takes:
+        raise ValueError(f"--kind {config['kind']} takes --data {' / '.join(takes)}, got --data "
+                         f"{config['data']}")
+    if config["data"] not in datasets.DATASETS and config["network"] == "unet":
+        raise ValueError(f"--network unet is for images; --data {config['data']} takes "
+                         f"--network mlp")
     if config["sampler"] == "ddim" and config["sample_steps"] > config["timesteps"]:
         raise ValueError(f"--sample-steps {config['sample_steps']} exceeds --timesteps "
                          f"{config['timesteps']}")

@@ -1,8 +1,9 @@
 """The diffusion job's ``binomial`` kind: Sohl-Dickstein et al. 2015's binomial diffusion (an MLP
-giving each reverse step's bit-flip logits) trained by its bound K on the binarised digits; K
-in bits per digit and the trajectory log-likelihood beside independent pixels fitted to the
-training digits; samples and their class coverage; test digits inpainted from their top half
-and denoised after 10% of their bits were flipped (section 2.5's multiplied distributions)."""
+giving each reverse step's bit-flip logits) trained by its bound K on the binarised digits (or
+the binary heartbeat sequences: T = 2,000 and an MLP, the paper's setting); K in bits per
+sample and the trajectory log-likelihood beside independent pixels fitted to the training data;
+samples and their class coverage; test samples inpainted from their first half and denoised
+after 10% of their bits were flipped (section 2.5's multiplied distributions)."""
 
 from __future__ import annotations
 
@@ -73,9 +74,24 @@ def measure(setup: Setup, config: dict, context: Context) -> Measured:
 
 
 def draw(setup: Setup, config: dict, measured: Measured, run, title: str) -> None:
+    """samples.png, inpainting.png, denoising.png; sequences (the heartbeat: images one row high)
+    are drawn stacked, one sequence a row, the panels side by side."""
     shape, pictures = setup.data.shape, measured.pictures
-    sample_grid(measured.samples[:100], shape, run.path("samples.png"), f"{title}: samples")
-    labelled_rows(pictures["inpainting"], ["known top half", "inpainted", "truth"], shape,
-                  run.path("inpainting.png"), f"{title}: inpainting test digits")
-    labelled_rows(pictures["denoising"], [f"{FLIP:.0%} of bits flipped", "denoised", "truth"],
-                  shape, run.path("denoising.png"), f"{title}: denoising test digits")
+    sequences = shape[0] == 1
+    samples = measured.samples[:20] if sequences else measured.samples[:100]
+    if sequences:
+        sample_grid(samples.reshape(1, -1), (len(samples), shape[1]), run.path("samples.png"),
+                    f"{title}: samples, one a row")
+    else:
+        sample_grid(samples, shape, run.path("samples.png"), f"{title}: samples")
+    known = "known first half" if sequences else "known top half"
+    for name, labels in (("inpainting", [known, "inpainted", "truth"]),
+                         ("denoising", [f"{FLIP:.0%} of bits flipped", "denoised", "truth"])):
+        path, about = run.path(f"{name}.png"), f"{title}: {name} test {'sequences' if sequences else 'digits'}"
+        rows = pictures[name]
+        if sequences:
+            panels = torch.stack([r.reshape(-1) for r in rows])       # [3, n·w]
+            sample_grid(panels, (len(rows[0]), shape[1]), path,
+                        f"{about} (left to right: {', '.join(labels)})", cols=len(rows))
+        else:
+            labelled_rows(rows, labels, shape, path, about)
