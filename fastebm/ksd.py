@@ -69,13 +69,16 @@ def _bandwidth(x: torch.Tensor, bandwidth: float | None) -> float:
     return median if median > 0 else 1.0
 
 
+def _check_samples(x) -> None:
+    if not isinstance(x, torch.Tensor) or x.dim() != 2:
+        raise ValueError(f"x must be [n, d] samples, got "
+                         f"{list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+
+
 def _stein_sums(x: torch.Tensor, score, weights: torch.Tensor, kernel: str,
                 bandwidth: float | None, beta: float, statistic: str):
     """(Σᵢ wᵢ_b (U w)ᵢ_b / normaliser for each column b of weights [n, m], in float64; h)."""
     check_choice(statistic, STATISTICS, "statistic")
-    if not isinstance(x, torch.Tensor) or x.dim() != 2:
-        raise ValueError(f"x must be [n, d] samples, got "
-                         f"{list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
     h = _bandwidth(x, bandwidth)
     s = _scores(x, score)
     uw = ops.stein_kernel_matvec(x.detach(), s, weights, h, kernel, beta,
@@ -94,8 +97,8 @@ def ksd2(x: torch.Tensor, score: torch.Tensor | Callable[[torch.Tensor], torch.T
     also detects non-convergence of heavy tails, Gorham & Mackey 2017); h = ``bandwidth`` or
     the median squared pair distance. Lower is closer; only differences far above the
     statistic's spread mean anything — ``ksd_test`` says which."""
-    ones = torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device) if isinstance(
-        x, torch.Tensor) and x.dim() == 2 else None
+    _check_samples(x)
+    ones = torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)
     sums, _ = _stein_sums(x, score, ones, kernel, bandwidth, beta, statistic)
     return float(sums[0])
 
@@ -110,9 +113,7 @@ def ksd_test(x: torch.Tensor, score: torch.Tensor | Callable[[torch.Tensor], tor
     default generator when None). p ~ uniform on (0, 1] under H₀; reject at level α when
     p ≤ α."""
     n_bootstrap = check_count(n_bootstrap, "n_bootstrap")
-    if not isinstance(x, torch.Tensor) or x.dim() != 2:
-        raise ValueError(f"x must be [n, d] samples, got "
-                         f"{list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+    _check_samples(x)
     signs = torch.randint(0, 2, (x.shape[0], n_bootstrap), generator=generator,
                           device=x.device).to(x.dtype).mul_(2).sub_(1)
     weights = torch.cat([torch.ones_like(signs[:, :1]), signs], 1)  # [n, 1 + B]
