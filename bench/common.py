@@ -47,6 +47,24 @@ def side_by_side(fns: dict, min_run_time: float = 1.0, rounds: int = 5,
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
+def alternating(fns: dict, rounds: int = 40, calls: int = 2) -> dict:
+    """{name: seconds} for whole loops (an epoch, a sampling run): each round times ``calls``
+    back-to-back calls of every contender in turn, in a rotated order, with the garbage collector
+    on (as a user's loop runs; timeit's turns it off); the median over the rounds, so a slow
+    spell of the machine (this VM has ~30 s ones) shifts every contender alike."""
+    for fn in fns.values():
+        fn()  # warm-up
+    names = list(fns)
+    times = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            start = time.perf_counter()
+            for _ in range(calls):
+                fns[name]()
+            times[name].append((time.perf_counter() - start) / calls)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
 def machine_floor(min_run_time: float = 1.0) -> dict:
     """The machine's float32 GEMM rate (GFLOP/s, 1024³ matmul) and copy bandwidth (GB/s,
     read + write of a 128 MiB tensor), measured now, beside the results."""

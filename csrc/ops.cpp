@@ -102,7 +102,7 @@ TORCH_LIBRARY_IMPL(fastebm, Autograd, m) {
                          "gmm_langevin", "ddpm_step", "ddim_step", "gaussian_diffusion_step",
                          "binomial_diffusion_step", "svgd_rbf", "pair_distance_median",
                          "stein_kernel_matvec", "bm_gibbs", "ising_gibbs", "ddpm_step.out", "ddim_step.out", "gaussian_diffusion_step.out",
-                         "binomial_diffusion_step.out", "langevin_step.out"}) {
+                         "binomial_diffusion_step.out", "langevin_step.out", "adam_step_"}) {
     m.impl(op, torch::CppFunction::makeFallthrough());
   }
 }

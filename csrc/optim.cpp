@@ -1,8 +1,12 @@
 // Fused optimizer updates: one C++ call updates every parameter, so a training step of a small
-// model is not dominated by Python. Composed of ATen in-place ops, so one registration serves
-// every device (CompositeExplicitAutograd). Formulas are those of torch.optim.SGD / Adam.
+// model is not dominated by Python. SGD is composed of ATen in-place ops, so one registration
+// serves every device (CompositeExplicitAutograd); Adam runs adam.h's single-pass kernel on each
+// backend (cpu/optim_cpu.cpp, cuda/optim_cuda.cu). Formulas are those of torch.optim.SGD / Adam.
 #include <ATen/core/Tensor.h>
 #include <torch/library.h>
+
+#include <cmath>
+#include <utility>
 
 
 #include "fastebm/checks.h"
@@ -53,14 +57,9 @@ void sgd_step(at::TensorList params, at::TensorList grads, at::TensorList moment
   }
 }
 
-namespace {
-
-// Adam (Kingma & Ba 2015), as torch.optim.Adam with L2 weight decay: g = grad + wd·p;
-//   m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²;
-//   p -= lr / (1-β1ᵗ) · m / (√v / √(1-β2ᵗ) + eps),  t = step (>= 1).
-void adam_step(at::TensorList params, at::TensorList grads, at::TensorList exp_avgs,
-               at::TensorList exp_avg_sqs, int64_t step, double lr, double beta1, double beta2,
-               double eps, double weight_decay) {
+void adam_step_op(at::TensorList params, at::TensorList grads, at::TensorList exp_avgs,
+                  at::TensorList exp_avg_sqs, int64_t step, double lr, double beta1,
+                  double beta2, double eps, double weight_decay, const OptimPasses& passes) {
   check_lists(params, grads, exp_avgs, "exp_avgs");
   check_lists(params, grads, exp_avg_sqs, "exp_avg_sqs");
   check_at_least(step, "step", 1);
@@ -68,22 +67,32 @@ void adam_step(at::TensorList params, at::TensorList grads, at::TensorList exp_a
   check_rate(weight_decay, "weight_decay", params);
   TORCH_CHECK_VALUE(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0,
                     "fastebm: need 0 <= beta1, beta2 < 1 and eps > 0");
-  const double bias1 = 1 - std::pow(beta1, static_cast<double>(step));
-  const double bias2_sqrt = std::sqrt(1 - std::pow(beta2, static_cast<double>(step)));
+  const AdamRates rates{lr, beta1, beta2, eps, weight_decay,
+                        1 - std::pow(beta1, static_cast<double>(step)),
+                        std::sqrt(1 - std::pow(beta2, static_cast<double>(step)))};
   for (size_t i = 0; i < params.size(); ++i) {
-    at::Tensor p = params[i], m = exp_avgs[i], v = exp_avg_sqs[i];
-    at::Tensor g = weight_decay != 0 ? grads[i].add(p, weight_decay) : grads[i];
-    m.lerp_(g, 1 - beta1);
-    v.mul_(beta2).addcmul_(g, g, 1 - beta2);
-    p.addcdiv_(m, v.sqrt().div_(bias2_sqrt).add_(eps), -lr / bias1);
+    const at::ScalarType dtype = params[i].scalar_type();
+    TORCH_CHECK_VALUE(at::isFloatingType(dtype), "fastebm: argument 'params' entry ", i,
+                      " must be a floating tensor, got ", dtype_name(dtype));
+    const std::pair<const at::Tensor&, const char*> state[] = {
+        {grads[i], "grads"}, {exp_avgs[i], "exp_avgs"}, {exp_avg_sqs[i], "exp_avg_sqs"}};
+    for (const auto& [t, name] : state) check_same_kind(t, name, params[i], "params");
+    // float32 math for float16 / bfloat16 (rounded back, as torch.optim's opmath).
+    const at::ScalarType compute =
+        dtype == at::kHalf || dtype == at::kBFloat16 ? at::kFloat : dtype;
+    const auto work = [&](const at::Tensor& t) {
+      return t.to(compute).contiguous();
+    };
+    at::Tensor p = work(params[i]), m = work(exp_avgs[i]), v = work(exp_avg_sqs[i]);
+    passes.adam(p, work(grads[i]), m, v, rates);
+    for (auto [out, value] : {std::pair{params[i], p}, {exp_avgs[i], m}, {exp_avg_sqs[i], v}}) {
+      if (!out.is_same(value)) at::Tensor(out).copy_(value);
+    }
   }
 }
 
-}  // namespace
-
 TORCH_LIBRARY_IMPL(fastebm, CompositeExplicitAutograd, m) {
   m.impl("sgd_step_", sgd_step);
-  m.impl("adam_step_", adam_step);
 }
 
 }  // namespace fastebm

@@ -80,9 +80,10 @@ def check_samples(x, name: str, n_features: int, *, binary: bool, allow_empty: b
         raise ValueError(f"{name} is empty (0 rows)")
     if x.dtype.is_complex:
         raise TypeError(f"{name} must be real-valued, got {x.dtype}")
-    if x.is_floating_point() and not torch.isfinite(x).all():
+    binary_ok = binary and bool(x.eq(0).logical_or_(x.eq(1)).all())  # binary implies finite
+    if not binary_ok and x.is_floating_point() and not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or Inf")
-    if binary and not ((x == 0) | (x == 1)).all():
+    if binary and not binary_ok:
         bad = x[(x != 0) & (x != 1)][0].item()
         raise ValueError(f"{name} must be binary (values in {{0, 1}}) for this model, "
                          f"found {bad:g}; binarise it first (e.g. x > 0.5)")

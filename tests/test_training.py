@@ -8,6 +8,7 @@ import os
 import pytest
 import torch
 
+import fastebm
 from fastebm import data, ops
 from fastebm.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from fastebm.models import BernoulliRBM, GaussianBernoulliRBM
@@ -346,6 +347,68 @@ def test_grbm_cd_training_raises_exact_log_likelihood():
     assert mean_ll() > before + 1.5  # measured: -4.37 -> -2.40 nats
 
 
+def _adam_case(dtype, transposed: bool, device: str):
+    """Two parameters (a matrix, transposed or not, and a vector) of ``dtype`` with gradients."""
+    g = torch.Generator().manual_seed(3)
+    weight = torch.randn(6, 5, generator=g, dtype=torch.float64)
+    weight = (weight.t() if transposed else weight).to(device, dtype)
+    params = [torch.nn.Parameter(weight),
+              torch.nn.Parameter(torch.randn(7, generator=g).to(device, dtype))]
+    grads = [[torch.randn(p.shape, generator=g).to(device, dtype) for p in params]
+             for _ in range(3)]
+    return params, grads
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("beta1", [0.9, 0.3])  # lerp weight 1 - beta1 below and above 1/2
+def test_adam_single_pass_follows_torch(dtype, transposed, beta1, device):
+    """The one-pass kernel (adam.h) against torch.optim.Adam for three steps with weight decay:
+    every dtype (bfloat16 in float32 inside), a non-contiguous parameter, both lerp forms."""
+    ours, grads = _adam_case(dtype, transposed, device)
+    theirs = [torch.nn.Parameter(p.detach().clone()) for p in ours]
+    kw = dict(lr=0.05, betas=(beta1, 0.99), weight_decay=0.01)
+    opt, ref = Adam(ours, **kw), torch.optim.Adam(theirs, **kw)
+    for step_grads in grads:
+        for p, q, gr in zip(ours, theirs, step_grads):
+            p.grad, q.grad = gr.clone(), gr.clone()
+        opt.step()
+        ref.step()
+    # bfloat16: torch rounds after each of its passes, the kernel once per step; the steps are
+    # 0.05 here, so a wrong formula is far outside this tolerance.
+    tol = dict(atol=2e-3, rtol=2e-2) if dtype == torch.bfloat16 else {}
+    for p, q in zip(ours, theirs):
+        assert p.dtype == dtype and p.stride() == q.stride()
+        torch.testing.assert_close(p, q, **tol)
+        torch.testing.assert_close(opt.state[p]["exp_avg_sq"], ref.state[q]["exp_avg_sq"], **tol)
+
+
+def test_adam_same_bits_on_every_isa_path_and_thread_count():
+    """A parameter of 100,000 elements (the driver's blocks, threaded): the same bits whatever
+    the vector path or number of threads."""
+    g = torch.Generator().manual_seed(4)
+    start = [torch.randn(100_000, generator=g) for _ in range(4)]
+    results = []
+    threads = torch.get_num_threads()
+    paths = ("baseline", "avx2", "avx512")
+    best = paths.index(fastebm.build_info()["cpu_isa_best"])
+    runs = [(isa, n) for isa in paths[:best + 1] for n in (1, 2)]
+    try:
+        for isa, n in runs:
+            torch.set_num_threads(n)
+            p, grad, m, v = (t.clone() for t in start)
+            v.abs_()
+            with fastebm.cpu_isa(isa):
+                torch.ops.fastebm.adam_step_([p], [grad], [m], [v], 5, 1e-2, 0.9, 0.999, 1e-8, 0.1)
+            results.append((p, m, v))
+    finally:
+        torch.set_num_threads(threads)
+    assert not torch.equal(results[0][0], start[0])
+    for out in results[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(out, results[0]))
+
+
 def test_optimizer_ops_opcheck_and_bad_input():
     g = torch.Generator().manual_seed(1)
     params = [torch.randn(4, 3, generator=g), torch.randn(3, generator=g)]
@@ -366,6 +429,12 @@ def test_optimizer_ops_opcheck_and_bad_input():
         torch.ops.fastebm.adam_step_(params, grads, buffers, buffers, 0, 1e-3, 0.9, 0.999, 1e-8, 0.0)
     with pytest.raises(ValueError, match="beta"):
         torch.ops.fastebm.adam_step_(params, grads, buffers, buffers, 1, 1e-3, 1.0, 0.999, 1e-8, 0.0)
+    with pytest.raises(ValueError, match="'exp_avgs' has dtype torch.float64"):
+        torch.ops.fastebm.adam_step_(params, grads, [b.double() for b in buffers], buffers, 1,
+                                     1e-3, 0.9, 0.999, 1e-8, 0.0)
+    with pytest.raises(ValueError, match="floating"):
+        ints = [torch.ones(3, dtype=torch.int64)]
+        torch.ops.fastebm.adam_step_(ints, ints, ints, ints, 1, 1e-3, 0.9, 0.999, 1e-8, 0.0)
 
 
 def test_embedded_datasets():

@@ -59,8 +59,8 @@ class VAE(nn.Module):
         return out[:, :self.n_latent], out[:, self.n_latent:]
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """[..., B] log p(x | z) for x [B, V], z [..., B, D]."""
-        out = self.decoder(z)
+        """[..., B] log p(x | z) for x [B, V], z [..., B, D] (the decoder sees z as rows [N, D])."""
+        out = self.decoder(z.reshape(-1, z.shape[-1])).reshape(*z.shape[:-1], -1)
         if self.likelihood == "bernoulli":
             return -nn.functional.binary_cross_entropy_with_logits(
                 out, x.expand_as(out), reduction="none").sum(-1)

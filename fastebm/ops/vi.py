@@ -1,5 +1,5 @@
 """The variational-inference family's op: the reparameterised Gaussian draw (Kingma & Welling
-2014), fused, with its autograd formula and fake (meta) kernel."""
+2014), fused, and its fake (meta) kernel; its autograd formula is C++ (csrc/vi_autograd.cpp)."""
 
 from __future__ import annotations
 
@@ -31,27 +31,6 @@ def reparameterize(mu: torch.Tensor, log_sigma: torch.Tensor, *,
     wanted = torch.is_grad_enabled() and any(
         isinstance(a, torch.Tensor) and a.requires_grad for a in (mu, log_sigma, noise))
     return torch.ops.fastebm.reparameterize.default(mu, log_sigma, noise, seed, wanted)[0]
-
-
-def _setup_context(ctx, inputs, output):
-    _, log_sigma, noise, _, keep_scaled = inputs
-    if not keep_scaled:
-        raise RuntimeError("fastebm::reparameterize with keep_scaled=False has no backward: "
-                           "call it with keep_scaled=True where a gradient is wanted")
-    ctx.has_noise = noise is not None
-    ctx.save_for_backward(log_sigma if ctx.has_noise else None, output[1])
-
-
-def _backward(ctx, grad_z, grad_scaled):
-    """The op returns (z, s = σ ⊙ ε), z = μ + s: ∂z/∂μ = 1, ∂z/∂log σ = ∂s/∂log σ = s (one pass
-    over the saved s), ∂z/∂noise = ∂s/∂noise = σ (only when ε was given)."""
-    log_sigma, scaled = ctx.saved_tensors
-    upstream = grad_z if grad_scaled is None else grad_z + grad_scaled
-    grad_noise = upstream * log_sigma.exp() if ctx.has_noise else None
-    return grad_z, upstream * scaled, grad_noise, None
-
-
-torch.library.register_autograd("fastebm::reparameterize", _backward, setup_context=_setup_context)
 
 
 @torch.library.register_fake("fastebm::reparameterize")

@@ -247,11 +247,13 @@ class Trainer:
                         word in str(exc) for word in ("NaN", "Inf", "overflow", "diverged")):
                     raise
                 self._diverged(str(exc))
-            grads = [p.grad for p in self.params]
-            summed = grads if summed is None else [
-                g if a is None else a if g is None else a + g for a, g in zip(summed, grads)]
-        for p, g in zip(self.params, summed):
-            p.grad = g
+            if len(batches) > 1:
+                grads = [p.grad for p in self.params]
+                summed = grads if summed is None else [
+                    g if a is None else a if g is None else a + g for a, g in zip(summed, grads)]
+        if len(batches) > 1:
+            for p, g in zip(self.params, summed):
+                p.grad = g
         self._average_grads()
         loss = metrics[0].get("loss", 0.0) if isinstance(metrics[0], dict) else 0.0
         if not math.isfinite(loss):
@@ -263,8 +265,6 @@ class Trainer:
             for group, base in zip(self.optimizer.param_groups, self.base_lrs):
                 group["lr"] = base * factor
         self.optimizer.step()
-        if not _all_finite(self.params):  # a NaN / Inf gradient makes one too
-            self._diverged("a gradient or weight became NaN or Inf")
         if _is_scheduler(self.schedule):
             self.schedule.step()
         if self.ema is not None:
@@ -304,6 +304,10 @@ class Trainer:
                 bar.update(1)
                 if step_metrics and step % 10 == 0:
                     bar.set_postfix(step_metrics, refresh=False)
+        # A NaN / Inf weight (a NaN gradient makes one) fails the next step's loss or the model's
+        # checks; one check per epoch catches a weight that the loss does not see.
+        if not _all_finite(self.params):
+            self._diverged("a gradient or weight became NaN or Inf")
         self.epoch, self.step_in_epoch = self.epoch + 1, 0
         record = {"epoch": self.epoch, "step": self.global_step, **means.means()}
         for callback in self.callbacks:
