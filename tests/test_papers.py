@@ -86,3 +86,4 @@ def test_the_heartbeat_data_and_a_short_binomial_run(tmp_path, capsys):
               "50", "--hidden", "128", "--epochs", "60", "--no-progress", "--out", out])
     m = metrics_of(out)
     assert m["independent_pixels_log_likelihood_bits"] + 3 < m["bound_bits"] < -2.32 + 0.1, m
+    assert 0 < m["bound_bits_se"] < 0.2, m  # K's standard error over the 400 test sequences

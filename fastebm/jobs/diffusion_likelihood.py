@@ -14,14 +14,17 @@ def likelihood_bits(model, test: torch.Tensor, n_trajectories: int, trajectory_p
                     generator, bound_draws: int | None = None) -> dict:
     """K on every test point and the trajectory estimate from ``n_trajectories`` forward
     trajectories on the first ``trajectory_points`` (none when 0), in bits per sample (nats /
-    log 2). K sums all T - 1 steps, or with ``bound_draws`` averages that many one-random-step
-    unbiased estimates (large images, where T network calls per point are too slow)."""
+    log 2), K with its standard error over the test points (``bound_bits_se``: the spread of the
+    points and of their forward draws). K sums all T - 1 steps, or with ``bound_draws`` averages
+    that many one-random-step unbiased estimates (large images, where T network calls per point
+    are too slow)."""
     with torch.no_grad():
         if bound_draws is None:
             bound = model.bound(test, generator, every_step=True)
         else:
             bound = sum(model.bound(test, generator) for _ in range(bound_draws)) / bound_draws
-    out = {"bound_bits": float(bound.mean()) * BITS}
+    out = {"bound_bits": float(bound.mean()) * BITS,
+           "bound_bits_se": float(bound.std() / len(bound) ** 0.5) * BITS}
     if n_trajectories:
         trajectory = model.trajectory_log_likelihood(test[:trajectory_points], n_trajectories,
                                                      generator)
