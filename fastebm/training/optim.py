@@ -93,9 +93,7 @@ class Adam(torch.optim.Optimizer):
     def step(self, closure=None):
         loss = _closure_loss(closure)
         for group in self.param_groups:
-            # (params, grads, exp_avgs, exp_avg_sqs) of the parameters stepped together (a
-            # parameter that had no gradient at some step is one step behind)
-            by_step: dict[int, tuple[list, list, list, list]] = {}
+            by_step: dict[int, list[torch.Tensor]] = {}  # parameters stepped together
             for p in _with_grads(group):
                 state = self.state[p]
                 if not state:
@@ -103,13 +101,13 @@ class Adam(torch.optim.Optimizer):
                     state["exp_avg"] = torch.zeros_like(p, memory_format=torch.contiguous_format)
                     state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.contiguous_format)
                 state["step"] += 1
-                lists = by_step.setdefault(state["step"], ([], [], [], []))
-                for entries, value in zip(lists, (p, p.grad, state["exp_avg"], state["exp_avg_sq"])):
-                    entries.append(value)
+                by_step.setdefault(state["step"], []).append(p)
             beta1, beta2 = group["betas"]
-            for t, lists in by_step.items():
-                torch.ops.fastebm.adam_step_(*lists, t, group["lr"], beta1, beta2, group["eps"],
-                                             group["weight_decay"])
+            for t, params in by_step.items():
+                torch.ops.fastebm.adam_step_(
+                    params, [p.grad for p in params], [self.state[p]["exp_avg"] for p in params],
+                    [self.state[p]["exp_avg_sq"] for p in params], t, group["lr"], beta1, beta2,
+                    group["eps"], group["weight_decay"])
         return loss
 
 

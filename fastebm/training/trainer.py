@@ -247,11 +247,10 @@ class Trainer:
                         word in str(exc) for word in ("NaN", "Inf", "overflow", "diverged")):
                     raise
                 self._diverged(str(exc))
-            if len(batches) > 1:
-                grads = [p.grad for p in self.params]
-                summed = grads if summed is None else [
-                    g if a is None else a if g is None else a + g for a, g in zip(summed, grads)]
-        if len(batches) > 1:
+            grads = [p.grad for p in self.params]
+            summed = grads if summed is None else [
+                g if a is None else a if g is None else a + g for a, g in zip(summed, grads)]
+        if len(batches) > 1:  # one shard's gradients are in place already
             for p, g in zip(self.params, summed):
                 p.grad = g
         self._average_grads()
