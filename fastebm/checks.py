@@ -4,10 +4,14 @@ once, clearly, and never turns into a silent number."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 
 import torch
+
+_CHECKED: contextvars.ContextVar = contextvars.ContextVar("fastebm_checked", default=None)
 
 
 def check_count(value, name: str, minimum: int = 1) -> int:
@@ -80,6 +84,8 @@ def check_samples(x, name: str, n_features: int, *, binary: bool, allow_empty: b
         raise ValueError(f"{name} is empty (0 rows)")
     if x.dtype.is_complex:
         raise TypeError(f"{name} must be real-valued, got {x.dtype}")
+    if x is _CHECKED.get():
+        return x if like is None else x.to(like)
     binary_ok = binary and bool(x.eq(0).logical_or_(x.eq(1)).all())  # binary implies finite
     if not binary_ok and x.is_floating_point() and not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN or Inf")
@@ -88,6 +94,18 @@ def check_samples(x, name: str, n_features: int, *, binary: bool, allow_empty: b
         raise ValueError(f"{name} must be binary (values in {{0, 1}}) for this model, "
                          f"found {bad:g}; binarise it first (e.g. x > 0.5)")
     return x if like is None else x.to(like)
+
+
+@contextlib.contextmanager
+def checked(x: torch.Tensor):
+    """Within the block :func:`check_samples` takes this very tensor object as checked and
+    skips its value pass (shape and dtype are still checked): for a batch sliced from data that
+    was checked whole once, as the Trainer's are."""
+    token = _CHECKED.set(x)
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
 
 
 def check_tensor_finite(t: torch.Tensor, name: str) -> None:

@@ -183,6 +183,30 @@ def test_python_layers_refuse_with_the_argument_named(index):
     assert all(w in str(info.value) for w in words), (case, str(info.value))
 
 
+def test_a_checked_batch_skips_only_its_own_value_pass():
+    """checks.checked(x) trusts that very tensor object (the Trainer's slices of data it
+    checked whole); any other tensor, even an equal one, is still checked, and so is the shape.
+    Batches from an iterable are not trusted: a bad one is refused at its step."""
+    from torch.utils.data import DataLoader
+
+    from fastebm.checks import check_samples, checked
+    from fastebm.models import VAE
+    from fastebm.objectives import ELBO
+    from fastebm.training import Trainer
+    bad = torch.full((3, 4), 0.5)
+    with checked(bad):
+        assert check_samples(bad, "x", 4, binary=True) is bad
+        with pytest.raises(ValueError, match="binary"):
+            check_samples(bad.clone(), "x", 4, binary=True)
+        with pytest.raises(ValueError, match=r"\[N, 5\]"):
+            check_samples(bad, "x", 5, binary=True)
+    with pytest.raises(ValueError, match="binary"):
+        check_samples(bad, "x", 4, binary=True)
+    trainer = Trainer(VAE(4, 2, 8), ELBO(), DataLoader(bad, batch_size=3), progress=False)
+    with pytest.raises(ValueError, match="must be binary"):
+        trainer.fit(1)
+
+
 def test_a_short_linear_schedule_is_clipped_not_refused():
     from fastebm.models import NoiseSchedule
     betas = NoiseSchedule.linear(20).noise_vars

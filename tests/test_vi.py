@@ -64,6 +64,16 @@ def test_same_seed_same_draws_and_noise_is_used_as_given():
                                mu + log_sigma.exp() * noise)
 
 
+def test_one_posterior_draw_has_the_bits_of_the_expanded_call():
+    """sample_posterior with S = 1 skips the [S, B, D] expansion; its draws are the same bits."""
+    from fastebm.models.variational import sample_posterior
+    mu, log_sigma = gaussian_params((10, 3), "cpu", seed=8)
+    one = sample_posterior(mu, log_sigma, 1, generator=torch.Generator().manual_seed(3))
+    expanded = ops.reparameterize(mu.expand(1, 10, 3), log_sigma.expand(1, 10, 3),
+                                  generator=torch.Generator().manual_seed(3))
+    assert one.shape == (1, 10, 3) and torch.equal(one, expanded)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_a_draw_without_gradient_has_the_bits_of_one_with_it(dtype):
     """No gradient wanted: the op skips σ ⊙ ε (its second output is empty), z is unchanged;

@@ -56,6 +56,8 @@ def sample_posterior(mu: torch.Tensor, log_sigma: torch.Tensor, n_samples: int =
                      generator: torch.Generator | None = None) -> torch.Tensor:
     """[S, B, D] reparameterised draws z = μ + σ ⊙ ε (ops.reparameterize: differentiable in μ, log σ)."""
     check_count(n_samples, "n_samples")
+    if n_samples == 1:  # the same draws as the expanded call, without its copies
+        return ops.reparameterize(mu, log_sigma, generator=generator).unsqueeze(0)
     shape = (n_samples, *mu.shape)
     return ops.reparameterize(mu.expand(shape), log_sigma.expand(shape), generator=generator)
 
@@ -74,7 +76,8 @@ def elbo(log_likelihood: Callable[[torch.Tensor], torch.Tensor], mu: torch.Tenso
     _check_gaussian(mu, log_sigma)
     check_generator(generator)
     z = sample_posterior(mu, log_sigma, n_samples, generator=generator)
-    fit = log_likelihood(z).mean(0)
+    fit = log_likelihood(z)
+    fit = fit[0] if n_samples == 1 else fit.mean(0)
     if analytic_kl:
         return fit - gaussian_kl(mu, log_sigma)
     prior = gaussian_log_prob(z, torch.zeros_like(mu), torch.zeros_like(log_sigma))
