@@ -9,7 +9,8 @@
    sampler's loop does) beside its fresh output per call.
 2. A whole 1,000-step DDPM sampling loop with a tiny MLP denoiser on 64-D samples (digits-sized):
    fastebm's ReverseDiffusionSampler against the same loop with diffusers' scheduler and with
-   plain PyTorch steps.
+   plain PyTorch steps. ``--device cuda`` runs this table alone, on the GPU, with the small
+   U-Net (28 × 28, batch 64) and the sampler also as one CUDA graph (``cuda_graph=True``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 
 from fastebm import ops
-from fastebm.models import NoiseSchedule
+from fastebm.models import NoiseSchedule, UNetDenoiser
 from fastebm.samplers import ReverseDiffusionSampler
 
 from common import isa_paths, markdown_table, on_path, side_by_side
@@ -41,8 +42,8 @@ def plain_ddpm(x, noise_pred, t: int, ac: torch.Tensor, g):
     x0 = ((x - math.sqrt(1 - ab) * noise_pred) / math.sqrt(ab)).clamp(-1, 1)
     mean = (math.sqrt(ab_prev) * beta / (1 - ab)) * x0 + \
         (math.sqrt(1 - beta) * (1 - ab_prev) / (1 - ab)) * x
-    return mean + math.sqrt(beta * (1 - ab_prev) / (1 - ab)) * torch.randn(x.shape, generator=g,
-                                                                           dtype=x.dtype)
+    return mean + math.sqrt(beta * (1 - ab_prev) / (1 - ab)) * torch.randn(
+        x.shape, generator=g, dtype=x.dtype, device=x.device)
 
 
 def plain_ddim(x, noise_pred, t: int, t_prev: int, ac: torch.Tensor):
@@ -111,25 +112,39 @@ class TinyDenoiser(nn.Module):
         return self.net(torch.cat([x, phase.sin(), phase.cos()], 1))
 
 
-def loop_rows(min_run_time: float, batch: int = 256) -> tuple[list, list]:
+def loop_rows(min_run_time: float, device: str = "cpu") -> tuple[list, list]:
+    """The CPU's rows (MLP denoiser, batch 256, every ISA path) or a GPU's (the U-Net, batch
+    64, the sampler eager and as one CUDA graph). The plain loop reads its scalars from ᾱ on the
+    host, as a user's loop would."""
     torch.manual_seed(0)
-    net = TinyDenoiser().eval()
+    if device == "cpu":
+        batch, dim, net, what = 256, 64, TinyDenoiser().eval(), "64-D, MLP denoiser"
+    else:
+        batch, dim, what = 64, 28 * 28, "28 × 28, small U-Net"
+        net = UNetDenoiser((28, 28), T).to(device).eval()
     schedule = NoiseSchedule.linear(T)
     ac = schedule.alphas_cumprod.float()
-    g = torch.Generator().manual_seed(1)
+    g = torch.Generator(device).manual_seed(1)
     sampler = ReverseDiffusionSampler(net, schedule, clip_sample=1.0, progress=False)
-    x_T = torch.randn(batch, 64, generator=g)
+    x_T = torch.randn(batch, dim, generator=g, device=device)
 
     @torch.no_grad()
     def plain():
         x = x_T
         for t in range(T - 1, -1, -1):
-            tt = torch.full((batch,), t, dtype=torch.int64)
+            tt = torch.full((batch,), t, dtype=torch.int64, device=device)
             x = plain_ddpm(x, net(x, tt), t, ac, g)
         return x
 
-    fns = {f"fastebm ReverseDiffusionSampler ({isa})":
-           on_path(isa, lambda: sampler.run(x_T, generator=g)) for isa in isa_paths()}
+    if device == "cpu":
+        fns = {f"fastebm ReverseDiffusionSampler ({isa})":
+               on_path(isa, lambda: sampler.run(x_T, generator=g)) for isa in isa_paths()}
+    else:
+        graphed = ReverseDiffusionSampler(net, schedule, clip_sample=1.0, progress=False,
+                                          cuda_graph=True)
+        fns = {"fastebm ReverseDiffusionSampler": lambda: sampler.run(x_T, generator=g),
+               "fastebm ReverseDiffusionSampler, cuda_graph=True":
+                   lambda: graphed.run(x_T, generator=g)}
     fns["PyTorch loop"] = plain
     if DDPMScheduler is not None:
         scheduler = DDPMScheduler(num_train_timesteps=T)
@@ -139,7 +154,7 @@ def loop_rows(min_run_time: float, batch: int = 256) -> tuple[list, list]:
         def with_diffusers():
             x = x_T
             for t in scheduler.timesteps:
-                tt = torch.full((batch,), int(t), dtype=torch.int64)
+                tt = torch.full((batch,), int(t), dtype=torch.int64, device=device)
                 x = scheduler.step(net(x, tt), t, x, generator=g).prev_sample
             return x
 
@@ -148,7 +163,7 @@ def loop_rows(min_run_time: float, batch: int = 256) -> tuple[list, list]:
     ref = t.get("diffusers DDPMScheduler loop")
     rows = [[name, f"{sec * 1e3:.0f}", f"{t['PyTorch loop'] / sec:.2f}×",
              "—" if ref is None else f"{ref / sec:.2f}×"] for name, sec in t.items()]
-    header = [f"1,000 DDPM steps, {batch} × 64-D, MLP denoiser", "ms", "vs PyTorch loop",
+    header = [f"1,000 DDPM steps, {batch} × {what}", "ms", "vs PyTorch loop",
               "vs diffusers loop"]
     return header, rows
 
@@ -162,8 +177,16 @@ def run(min_run_time: float = 1.0, copy_gbs: float = 15.0) -> str:
 
 
 if __name__ == "__main__":
+    import sys
+
     from common import machine_floor, machine_line
 
-    floor = machine_floor()
-    print(machine_line(floor) + "\n")
-    print(run(copy_gbs=floor["copy_gbs"]))
+    if "--device" in sys.argv and sys.argv[sys.argv.index("--device") + 1] == "cuda":
+        quick = "--quick" in sys.argv
+        print(f"Device: {torch.cuda.get_device_name()}, torch {torch.__version__}\n")
+        header, rows = loop_rows(0.2 if quick else 1.0, "cuda")
+        print("### A whole sampling loop\n\n" + markdown_table(header, rows))
+    else:
+        floor = machine_floor()
+        print(machine_line(floor) + "\n")
+        print(run(copy_gbs=floor["copy_gbs"]))

@@ -103,7 +103,7 @@ ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& noise_pr
 at::Tensor ddpm_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                         const at::Tensor& alphas_cumprod, int64_t variance,
                         std::optional<double> clip_sample, const std::optional<at::Tensor>& noise,
-                        int64_t seed, const std::optional<at::Tensor>& out,
+                        const Seed& seed, const std::optional<at::Tensor>& out,
                         const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
   const ReverseTensors r =
@@ -113,28 +113,28 @@ at::Tensor ddpm_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, con
   if (clip_sample.has_value()) check_scalar(*clip_sample, "clip_sample", r.x.scalar_type(), true);
   passes.reverse(r, variance == 1, 0.0,
                  clip_sample.value_or(std::numeric_limits<double>::infinity()),
-                 static_cast<uint64_t>(seed));
+                 seed);
   check_step_finite(r.out, {{&r.x, "x_t"}, {&r.noise_pred, "noise_pred"}, {&r.noise, "noise"}});
   return r.out;
 }
 
 at::Tensor ddim_step_op(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
                         const at::Tensor& t_prev, const at::Tensor& alphas_cumprod, double eta,
-                        const std::optional<at::Tensor>& noise, int64_t seed,
+                        const std::optional<at::Tensor>& noise, const Seed& seed,
                         const std::optional<at::Tensor>& out, const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
   const ReverseTensors r = reverse_tensors(x_t, noise_pred, t, t_prev, alphas_cumprod, noise, out);
   check_scalar(eta, "eta", r.x.scalar_type());
   TORCH_CHECK_VALUE(eta >= 0, "fastebm: argument 'eta' must be >= 0, got ", eta);
   passes.reverse(r, false, eta, std::numeric_limits<double>::infinity(),
-                 static_cast<uint64_t>(seed));
+                 seed);
   check_step_finite(r.out, {{&r.x, "x_t"}, {&r.noise_pred, "noise_pred"}, {&r.noise, "noise"}});
   return r.out;
 }
 
 at::Tensor gaussian_diffusion_step_op(const at::Tensor& x_t, const at::Tensor& mu,
                                       const at::Tensor& var, const at::Tensor& noise_var,
-                                      const std::optional<at::Tensor>& noise, int64_t seed,
+                                      const std::optional<at::Tensor>& noise, const Seed& seed,
                                       const std::optional<at::Tensor>& out,
                                       const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
@@ -155,12 +155,12 @@ at::Tensor gaussian_diffusion_step_op(const at::Tensor& x_t, const at::Tensor& m
   const at::Tensor noise_ = noise.has_value() ? noise->contiguous() : at::Tensor();
   const at::Tensor x_ = x_t.contiguous(), mu_ = mu.contiguous(), var_ = var.contiguous();
   at::Tensor result = output_for(out, x_t, "x_t", {&x_, &mu_, &var_, &noise_});
-  passes.gaussian(x_, mu_, var_, noise_, coef, result, static_cast<uint64_t>(seed));
+  passes.gaussian(x_, mu_, var_, noise_, coef, result, seed);
   check_step_finite(result, {{&x_, "x_t"}, {&mu_, "mu"}, {&var_, "var"}, {&noise_, "noise"}});
   return result;
 }
 
-at::Tensor binomial_diffusion_step_op(const at::Tensor& p, int64_t seed,
+at::Tensor binomial_diffusion_step_op(const at::Tensor& p, const Seed& seed,
                                       const std::optional<at::Tensor>& out,
                                       const DiffusionPasses& passes) {
   const at::NoGradGuard no_grad;
@@ -171,7 +171,7 @@ at::Tensor binomial_diffusion_step_op(const at::Tensor& p, int64_t seed,
   }
   const at::Tensor p_ = p.contiguous();
   at::Tensor result = output_for(out, p, "p", {&p_});
-  passes.bernoulli(p_, result, static_cast<uint64_t>(seed));
+  passes.bernoulli(p_, result, seed);
   return result;
 }
 

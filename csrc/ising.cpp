@@ -63,7 +63,7 @@ at::Tensor held_sites(const std::optional<at::Tensor>& frozen, const at::Tensor&
 }  // namespace
 
 at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tensor& b,
-                       int64_t n_steps, const at::Tensor& beta, int64_t seed, int64_t sweep0,
+                       int64_t n_steps, const at::Tensor& beta, const Seed& seed, int64_t sweep0,
                        const std::optional<at::Tensor>& frozen, const IsingPasses& passes) {
   const at::NoGradGuard no_grad;
   check_float_tensor(x, "x", 2);
@@ -96,7 +96,7 @@ at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tenso
     for (int64_t k0 = 0; k0 < n; k0 += kBmBlock) {
       const int64_t k1 = std::min(k0 + kBmBlock, n);
       at::Tensor changes = delta.narrow(1, 0, k1 - k0).contiguous();
-      passes.bm_block(state, u, changes, J_, beta_, held, k0, k1, static_cast<uint64_t>(seed),
+      passes.bm_block(state, u, changes, J_, beta_, held, k0, k1, seed,
                       static_cast<uint64_t>(sweep));
       if (k1 < n) {  // the later sites' fields: u[:, k1:] += Δ J[k0:k1, k1:]
         u.narrow(1, k1, n - k1).addmm_(changes, J_.narrow(0, k0, k1 - k0).narrow(1, k1, n - k1));
@@ -107,7 +107,7 @@ at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tenso
 }
 
 at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_steps, const at::Tensor& beta,
-                          double J, double h, int64_t seed, int64_t sweep0,
+                          double J, double h, const Seed& seed, int64_t sweep0,
                           const std::optional<at::Tensor>& frozen, const IsingPasses& passes) {
   const at::NoGradGuard no_grad;
   check_float_tensor(s, "s", 3);
@@ -140,7 +140,7 @@ at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_steps, const at::Tensor
   for (int64_t sweep = sweep0; sweep < sweep0 + n_steps; ++sweep) {
     for (int64_t c = 0; c < 2; ++c) {
       passes.ising_half_sweep(planes[c], planes[1 - c], prob, held_planes[c], L, c,
-                              static_cast<uint64_t>(seed),
+                              seed,
                               2 * static_cast<uint64_t>(sweep) + static_cast<uint64_t>(c));
     }
   }

@@ -60,7 +60,7 @@ MetropolisTensors metropolis_tensors(const at::Tensor& x, const at::Tensor& x_pr
 }  // namespace
 
 at::Tensor langevin_step_op(const at::Tensor& x, const at::Tensor& grad, double step_size,
-                            int64_t seed, const std::optional<at::Tensor>& noise,
+                            const Seed& seed, const std::optional<at::Tensor>& noise,
                             const std::optional<at::Tensor>& out, const LangevinPasses& passes) {
   const at::NoGradGuard no_grad;  // the Python wrapper registers the autograd formula
   check_float_tensor(x, "x", x.dim());
@@ -70,7 +70,7 @@ at::Tensor langevin_step_op(const at::Tensor& x, const at::Tensor& grad, double 
   const at::Tensor x_ = x.contiguous(), grad_ = grad.contiguous();
   const at::Tensor noise_ = noise.has_value() ? noise->contiguous() : at::Tensor();
   at::Tensor result = output_for(out, x, "x", {&x_, &grad_, &noise_});
-  passes.langevin(x_, grad_, noise_, result, step_size, static_cast<uint64_t>(seed));
+  passes.langevin(x_, grad_, noise_, result, step_size, seed);
   check_step_finite(result, {{&x, "x"}, {&grad, "grad"}, {&noise_, "noise"}});
   return result;
 }
@@ -78,11 +78,11 @@ at::Tensor langevin_step_op(const at::Tensor& x, const at::Tensor& grad, double 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> mala_accept_op(
     const at::Tensor& x, const at::Tensor& x_prop, const at::Tensor& energy,
     const at::Tensor& energy_prop, const at::Tensor& grad, const at::Tensor& grad_prop,
-    double step_size, int64_t seed, const LangevinPasses& passes) {
+    double step_size, const Seed& seed, const LangevinPasses& passes) {
   const at::NoGradGuard no_grad;
   const MetropolisTensors t =
       metropolis_tensors(x, x_prop, energy, energy_prop, grad, grad_prop, step_size);
-  passes.mala(t, step_size, static_cast<uint64_t>(seed));
+  passes.mala(t, step_size, seed);
   return {t.x_out, t.energy_out, t.grad_out, t.accepted};
 }
 
@@ -111,7 +111,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> hmc_accept_op(
     const at::Tensor& x, const at::Tensor& x_prop, const at::Tensor& energy,
     const at::Tensor& energy_prop, const at::Tensor& grad, const at::Tensor& grad_prop,
     const at::Tensor& p0, const at::Tensor& p_half, const std::optional<at::Tensor>& inv_mass,
-    double step_size, int64_t seed, const LangevinPasses& passes) {
+    double step_size, const Seed& seed, const LangevinPasses& passes) {
   const at::NoGradGuard no_grad;
   const MetropolisTensors t =
       metropolis_tensors(x, x_prop, energy, energy_prop, grad, grad_prop, step_size);
@@ -119,13 +119,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> hmc_accept_op(
   check_same_shape(p_half, "p_half", x, "x");
   check_finite(p0, "p0");
   const at::Tensor m = checked_inv_mass(inv_mass, x);
-  passes.hmc(t, p0.contiguous(), p_half.contiguous(), m, step_size, static_cast<uint64_t>(seed));
+  passes.hmc(t, p0.contiguous(), p_half.contiguous(), m, step_size, seed);
   return {t.x_out, t.energy_out, t.grad_out, t.accepted};
 }
 
 std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(
     const at::Tensor& x, const at::Tensor& log_weights, const at::Tensor& means,
-    const at::Tensor& stds, double step_size, int64_t n_steps, bool mala, int64_t seed,
+    const at::Tensor& stds, double step_size, int64_t n_steps, bool mala, const Seed& seed,
     int64_t step0, const LangevinPasses& passes) {
   const at::NoGradGuard no_grad;
   check_float_tensor(x, "x", 2);
@@ -163,7 +163,7 @@ std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(
   at::Tensor out = x.contiguous().clone();
   at::Tensor accepted = at::zeros({x.size(0)}, x.options().dtype(at::kLong));
   passes.gmm_chains(out, accepted, log_coef, means.contiguous(), inv_var, step_size, n_steps,
-                    step0, mala, static_cast<uint64_t>(seed));
+                    step0, mala, seed);
   if (values_checked(out)) {
     TORCH_CHECK_VALUE(all_finite(out), "fastebm: the chains diverged (NaN or Inf within ",
                       n_steps, " steps): lower 'step_size', or start 'x' nearer the mixture");

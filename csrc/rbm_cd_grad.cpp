@@ -84,7 +84,7 @@ struct CdBuffers {
 // over rows = [v_k; v_data] with the row weights r:
 //   P = r ⊙ sigmoid(rows W + c) [N + B, H],  dW = rowsᵀ P,  db = rowsᵀ r,  dc = Σ_rows P.
 void run_rbm_cd_grad(const at::Tensor& v_data, const at::Tensor& input, const at::Tensor& W,
-                     const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed,
+                     const at::Tensor& b, const at::Tensor& c, int64_t k, const Seed& seed,
                      int64_t sweep0, const RbmElementwise& ew, CdBuffers& buf) {
   at::Tensor v_k = buf.rows.chains();
   run_rbm_sweeps(input, v_k, buf.h, W, b, c, k, seed, sweep0, ew);
@@ -99,7 +99,7 @@ void run_rbm_cd_grad(const at::Tensor& v_data, const at::Tensor& input, const at
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
     const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
-    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0,
+    const at::Tensor& b, const at::Tensor& c, int64_t k, const Seed& seed, int64_t sweep0,
     const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
   const RbmShapes s = check_rbm_args(v_chain, W, b, c, sweep0, "sweep0", "v_chain");
@@ -113,7 +113,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> grbm_cd_grad_sweeps(
     const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
-    const at::Tensor& b, const at::Tensor& c, const at::Tensor& sigma, int64_t k, int64_t seed,
+    const at::Tensor& b, const at::Tensor& c, const at::Tensor& sigma, int64_t k, const Seed& seed,
     int64_t sweep0, const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
   const RbmShapes s = check_grbm_args(v_chain, W, b, c, sigma, sweep0, "sweep0", "v_chain");
@@ -171,7 +171,8 @@ void rbm_pcd_sgd_steps(const at::Tensor& W, const at::Tensor& b, const at::Tenso
   const at::Tensor grads[] = {buf.dW, buf.db, buf.dc};
   for (int64_t step = 0; step < steps; ++step) {
     const at::Tensor v = data.narrow(0, step * batch_size, std::min(batch_size, M - step * batch_size));
-    run_rbm_cd_grad(v, step == 0 ? chains : buf.rows.chains(), W, b, c, k, seeds[step], 0, ew, buf);
+    run_rbm_cd_grad(v, step == 0 ? chains : buf.rows.chains(), W, b, c, k,
+                    Seed(static_cast<uint64_t>(seeds[step])), 0, ew, buf);
     sgd_step(params, grads, momentum_buffers, lr, momentum, weight_decay, first_step && step == 0);
   }
   chains.copy_(buf.rows.chains());

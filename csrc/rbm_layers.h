@@ -28,13 +28,13 @@ RbmShapes check_grbm_args(const at::Tensor& v, const at::Tensor& W, const at::Te
 // k Bernoulli-RBM sweeps from input [B, V] on checked, contiguous parameters into vk [B, V] (which
 // may be input itself) and h [B, H]: h ~ Bern(σ(v W + c)), v ~ Bern(σ(h Wᵀ + b)).
 void run_rbm_sweeps(const at::Tensor& input, at::Tensor& vk, at::Tensor& h, const at::Tensor& W,
-                    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed,
+                    const at::Tensor& b, const at::Tensor& c, int64_t k, const Seed& seed,
                     int64_t sweep0, const RbmElementwise& ew);
 
 // k GRBM sweeps from v [B, V] into vk [B, V] and h [B, H]: h ~ Bern(σ(c + (v/σ) W)),
 // v ~ N(b + σ (W h), σ²).
 void run_grbm_sweeps(const at::Tensor& v, at::Tensor& vk, at::Tensor& h, const at::Tensor& W,
                      const at::Tensor& b, const at::Tensor& c, const at::Tensor& sigma, int64_t k,
-                     int64_t seed, int64_t sweep0, const RbmElementwise& ew);
+                     const Seed& seed, int64_t sweep0, const RbmElementwise& ew);
 
 }  // namespace fastebm

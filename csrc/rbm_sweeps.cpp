@@ -28,12 +28,12 @@ namespace {
 // draws the visible layer in vk and returns the next sweep's input.
 template <class Visible>
 void run_sweeps(at::Tensor input, at::Tensor& vk, at::Tensor& h, const at::Tensor& W,
-                const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0,
+                const at::Tensor& c, int64_t k, const Seed& seed, int64_t sweep0,
                 const RbmElementwise& ew, const Visible& visible) {
   if (input.size(0) == 0) return;
   for (int64_t sweep = sweep0; sweep < sweep0 + k; ++sweep) {
     at::mm_out(h, input, W);  // [B, V] @ [V, H]
-    ew.bernoulli_sigmoid(h, c, 1.0, static_cast<uint64_t>(seed), hidden_offset(sweep));
+    ew.bernoulli_sigmoid(h, c, 1.0, seed, hidden_offset(sweep));
     at::mm_out(vk, h, W.t());  // [B, H] @ [H, V]
     input = visible(vk, visible_offset(sweep));
   }
@@ -93,10 +93,10 @@ RbmShapes check_grbm_args(const at::Tensor& v, const at::Tensor& W, const at::Te
 
 // Bernoulli visible units: v ~ Bern(σ(h Wᵀ + b)), from input [B, V] into vk [B, V] and h [B, H].
 void run_rbm_sweeps(const at::Tensor& input, at::Tensor& vk, at::Tensor& h, const at::Tensor& W,
-                    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed,
+                    const at::Tensor& b, const at::Tensor& c, int64_t k, const Seed& seed,
                     int64_t sweep0, const RbmElementwise& ew) {
   run_sweeps(input, vk, h, W, c, k, seed, sweep0, ew, [&](at::Tensor& v, uint64_t offset) {
-    ew.bernoulli_sigmoid(v, b, 1.0, static_cast<uint64_t>(seed), offset);
+    ew.bernoulli_sigmoid(v, b, 1.0, seed, offset);
     return v;
   });
 }
@@ -104,10 +104,10 @@ void run_rbm_sweeps(const at::Tensor& input, at::Tensor& vk, at::Tensor& h, cons
 // Gaussian visible units: v ~ N(b + σ (W h), σ²) into vk [B, V]; the hidden layer reads v / σ.
 void run_grbm_sweeps(const at::Tensor& v, at::Tensor& vk, at::Tensor& h, const at::Tensor& W,
                      const at::Tensor& b, const at::Tensor& c, const at::Tensor& sigma, int64_t k,
-                     int64_t seed, int64_t sweep0, const RbmElementwise& ew) {
+                     const Seed& seed, int64_t sweep0, const RbmElementwise& ew) {
   at::Tensor v_scaled = at::div(v, sigma).contiguous();  // [B, V]: v / sigma
   run_sweeps(v_scaled, vk, h, W, c, k, seed, sweep0, ew, [&](at::Tensor& out, uint64_t offset) {
-    ew.gaussian_visible(out, v_scaled, b, sigma, static_cast<uint64_t>(seed), offset);
+    ew.gaussian_visible(out, v_scaled, b, sigma, seed, offset);
     return v_scaled;
   });
 }
@@ -115,7 +115,7 @@ void run_grbm_sweeps(const at::Tensor& v, at::Tensor& vk, at::Tensor& h, const a
 
 std::tuple<at::Tensor, at::Tensor> rbm_gibbs_sweeps(const at::Tensor& v, const at::Tensor& W,
                                                     const at::Tensor& b, const at::Tensor& c,
-                                                    int64_t k, int64_t seed, int64_t sweep0,
+                                                    int64_t k, const Seed& seed, int64_t sweep0,
                                                     const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;  // sampling is not differentiable: no graph, even for parameters
   check_rbm_args(v, W, b, c, sweep0);
@@ -125,20 +125,21 @@ std::tuple<at::Tensor, at::Tensor> rbm_gibbs_sweeps(const at::Tensor& v, const a
   return {vk, h};
 }
 
-at::Tensor bernoulli_sigmoid_op(const at::Tensor& logits, int64_t seed, const RbmElementwise& ew) {
+at::Tensor bernoulli_sigmoid_op(const at::Tensor& logits, const Seed& seed,
+                                const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
   check_float_tensor(logits, "logits", logits.dim());
   check_finite(logits, "logits");
   const at::Tensor x = logits.contiguous();
   at::Tensor out = at::empty_like(x);
-  ew.bernoulli_logits(x, out, static_cast<uint64_t>(seed));
+  ew.bernoulli_logits(x, out, seed);
   return out;
 }
 
 std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const at::Tensor& W,
                                                      const at::Tensor& b, const at::Tensor& c,
                                                      const at::Tensor& sigma, int64_t k,
-                                                     int64_t seed, int64_t sweep0,
+                                                     const Seed& seed, int64_t sweep0,
                                                      const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
   check_grbm_args(v, W, b, c, sigma, sweep0);
@@ -153,7 +154,7 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
 std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,
                                                   const at::Tensor& b, const at::Tensor& c,
                                                   const at::Tensor& base_b,
-                                                  at::ArrayRef<double> betas, int64_t seed,
+                                                  at::ArrayRef<double> betas, const Seed& seed,
                                                   int64_t step0, const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
   const RbmShapes s = check_rbm_args(v0, W, b, c, step0, "step0", "v0");
@@ -178,10 +179,10 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
     log_w.add_(at::mv(v, at::mul(db, beta - beta_prev))
                    .add_(at::sum(at::softplus(at::mul(pre, beta)), 1))
                    .sub_(at::sum(at::softplus(at::mul(pre, beta_prev)), 1)));
-    ew.bernoulli_sigmoid(pre, zeros_h, beta, static_cast<uint64_t>(seed),
+    ew.bernoulli_sigmoid(pre, zeros_h, beta, seed,
                          hidden_offset(draw_step));
     at::mm_out(v, pre, W_.t());  // [N, H] @ [H, V]
-    ew.bernoulli_sigmoid(v, at::add(base_b, db, beta), beta, static_cast<uint64_t>(seed),
+    ew.bernoulli_sigmoid(v, at::add(base_b, db, beta), beta, seed,
                          visible_offset(draw_step));
   }
   check_step_finite(log_w, {{&v0, "v0"}, {&W, "W"}, {&b, "b"}, {&c, "c"}, {&base_b, "base_b"}});
@@ -191,7 +192,7 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
 std::tuple<at::Tensor, at::Tensor> grbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,
                                                    const at::Tensor& b, const at::Tensor& c,
                                                    const at::Tensor& sigma,
-                                                   at::ArrayRef<double> betas, int64_t seed,
+                                                   at::ArrayRef<double> betas, const Seed& seed,
                                                    int64_t step0, const RbmElementwise& ew) {
   const at::NoGradGuard no_grad;
   const RbmShapes s = check_grbm_args(v0, W, b, c, sigma, step0, "step0", "v0");
@@ -211,9 +212,9 @@ std::tuple<at::Tensor, at::Tensor> grbm_ais_sweeps(const at::Tensor& v0, const a
     log_w.add_(at::sum(at::softplus(at::mul(pre, beta)), 1)
                    .sub_(at::sum(at::softplus(at::mul(pre, beta_prev)), 1)));
     // The GRBM with βW, b, βc, σ: h ~ Bern(σ(β pre)), v ~ N(b + σ β (W h), σ²).
-    ew.bernoulli_sigmoid(pre, zeros_h, beta, static_cast<uint64_t>(seed), hidden_offset(draw_step));
+    ew.bernoulli_sigmoid(pre, zeros_h, beta, seed, hidden_offset(draw_step));
     at::mm_out(v, pre, W_.t()).mul_(beta);  // [N, H] @ [H, V]
-    ew.gaussian_visible(v, v_scaled, b_, sigma_, static_cast<uint64_t>(seed),
+    ew.gaussian_visible(v, v_scaled, b_, sigma_, seed,
                         visible_offset(draw_step));
   }
   check_step_finite(log_w, {{&v0, "v0"}, {&W, "W"}, {&b, "b"}, {&c, "c"}, {&sigma, "sigma"}});

@@ -20,6 +20,7 @@
 
 #include "fastebm/cpu_isa.h"
 #include "fastebm/draws.h"
+#include "fastebm/seed.h"
 #if FEBM_X86_ISA_PATHS
 #include "philox_avx2.h"
 #endif
@@ -137,10 +138,11 @@ struct ElementwiseDriver {
   static constexpr int64_t kRowLanes = 16;
 
   // kernel(i, row, col, draw) for every element of a [rows, cols] index space; `like` names the
-  // device (unused on the CPU). Draws are keyed by (seed, offset, i).
+  // device (unused on the CPU). Draws are keyed by (seed, offset, i); a CPU op's Seed is a value.
   template <Draw D, class T, class Kernel>
-  static void run(const at::Tensor& /*like*/, int64_t rows, int64_t cols, uint64_t seed,
+  static void run(const at::Tensor& /*like*/, int64_t rows, int64_t cols, const Seed& seed,
                   uint64_t offset, const Kernel& kernel) {
+    const uint64_t key = seed.get();
     const int64_t n = rows * cols;
     if (n == 0) return;
     auto* blocks_fn = &run_blocks_baseline<D, T, Kernel>;
@@ -158,7 +160,7 @@ struct ElementwiseDriver {
 #endif
     const int64_t blocks = (n + kBlockElements - 1) / kBlockElements;
     at::parallel_for(0, blocks, kGrainBlocks, [&](int64_t b0, int64_t b1) {
-      blocks_fn(kernel, n, cols, seed, offset, b0, b1);
+      blocks_fn(kernel, n, cols, key, offset, b0, b1);
     });
   }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "fastebm/draws.h"
+#include "fastebm/seed.h"
 
 namespace fastebm::cuda {
 
@@ -22,15 +23,16 @@ constexpr int kThreads = 256;
 constexpr int64_t kMaxBlocks = int64_t(1) << 16;  // grid-stride past this
 
 template <Draw D, class T, class Kernel>
-__global__ void elementwise_kernel(Kernel kernel, int64_t n, int64_t cols, uint64_t seed,
+__global__ void elementwise_kernel(Kernel kernel, int64_t n, int64_t cols, Seed seed,
                                    uint64_t offset) {
+  const uint64_t key = D == Draw::kNone ? 0 : seed.get();  // captured: read now (seed.h)
   const int64_t groups = groups_for(n);
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t g = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; g < groups;
        g += stride) {
     Draws4<T> draws{{T(0), T(0), T(0), T(0)}};
     if constexpr (D != Draw::kNone) {
-      draws = group_draws<D, T>(philox_group(seed, static_cast<uint64_t>(g), offset));
+      draws = group_draws<D, T>(philox_group(key, static_cast<uint64_t>(g), offset));
     }
 #pragma unroll
     for (int word = 0; word < 4; ++word) {
@@ -56,7 +58,7 @@ struct ElementwiseDriver {
   // kernel(i, row, col, draw) for every element of a [rows, cols] index space, on `like`'s
   // device and the current stream. Draws are keyed by (seed, offset, i), as on the CPU.
   template <Draw D, class T, class Kernel>
-  static void run(const at::Tensor& like, int64_t rows, int64_t cols, uint64_t seed,
+  static void run(const at::Tensor& like, int64_t rows, int64_t cols, const Seed& seed,
                   uint64_t offset, const Kernel& kernel) {
     const int64_t n = rows * cols;
     if (n == 0) return;

@@ -14,7 +14,7 @@ from .fake_checks import (check_float_tensor, check_same_kind, check_same_shape,
 from .half import half_precision
 from .outputs import into
 
-from .seeds import draw_seed
+from .seeds import op_seed
 
 #: The DDPM reverse variances: σ² = β̃_t = β_t(1-ᾱ_{t-1})/(1-ᾱ_t) or σ² = β_t.
 VARIANCES = ("fixed_small", "fixed_large")
@@ -75,11 +75,11 @@ def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: to
     """
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
-    seed = 0 if noise is not None else draw_seed(generator)
+    seed, cuda_generator = (0, None) if noise is not None else op_seed(generator)
     return into(torch.ops.fastebm.ddpm_step, out,
                 x_t, noise_pred, timesteps(t, x_t), cumulative_alphas(alphas_cumprod, x_t),
                 VARIANCES.index(variance), None if clip_sample is None else float(clip_sample),
-                noise, seed)
+                noise, seed, cuda_generator)
 
 
 @half_precision(exempt=("alphas_cumprod",))
@@ -99,10 +99,10 @@ def ddim_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, t_prev, alphas_cum
 
     Returns x_{t_prev} [B, ...], without an autograd graph (as :func:`ddpm_step`).
     """
-    seed = 0 if noise is not None else draw_seed(generator)
+    seed, cuda_generator = (0, None) if noise is not None else op_seed(generator)
     return into(torch.ops.fastebm.ddim_step, out,
                 x_t, noise_pred, timesteps(t, x_t), timesteps(t_prev, x_t, "t_prev"),
-                cumulative_alphas(alphas_cumprod, x_t), float(eta), noise, seed)
+                cumulative_alphas(alphas_cumprod, x_t), float(eta), noise, seed, cuda_generator)
 
 
 @half_precision
@@ -122,9 +122,9 @@ def gaussian_diffusion_step(x_t: torch.Tensor, mu: torch.Tensor, var: torch.Tens
     """
     if not isinstance(noise_var, torch.Tensor):
         noise_var = torch.full((1,), float(noise_var), dtype=x_t.dtype, device=x_t.device)
-    seed = 0 if noise is not None else draw_seed(generator)
+    seed, cuda_generator = (0, None) if noise is not None else op_seed(generator)
     return into(torch.ops.fastebm.gaussian_diffusion_step, out, x_t, mu, var, noise_var, noise,
-                seed)
+                seed, cuda_generator)
 
 
 @half_precision
@@ -133,7 +133,7 @@ def binomial_diffusion_step(p: torch.Tensor, *, generator: torch.Generator | Non
     """x ~ Bernoulli(p) element-wise (p in [0, 1], any shape): a step of Sohl-Dickstein et al.
     2015's binomial diffusion, forward (p = x(1-β) + β/2) or reverse (p from the network);
     ``out`` as :func:`ddpm_step`'s (p's shape; may be p itself)."""
-    return into(torch.ops.fastebm.binomial_diffusion_step, out, p, draw_seed(generator))
+    return into(torch.ops.fastebm.binomial_diffusion_step, out, p, *op_seed(generator))
 
 
 # ---------------------------------------------------------------- fake kernels
@@ -175,7 +175,8 @@ def _reverse_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, noise):
 
 
 @torch.library.register_fake("fastebm::ddpm_step")
-def _ddpm_step_fake(x_t, noise_pred, t, alphas_cumprod, variance, clip_sample, noise, seed):
+def _ddpm_step_fake(x_t, noise_pred, t, alphas_cumprod, variance, clip_sample, noise, seed,
+                    generator=None):
     out = _reverse_fake(x_t, noise_pred, t, None, alphas_cumprod, noise)
     if variance not in (0, 1):
         raise ValueError(f"fastebm: argument 'variance' must be 0 (fixed_small) or 1 "
@@ -186,7 +187,7 @@ def _ddpm_step_fake(x_t, noise_pred, t, alphas_cumprod, variance, clip_sample, n
 
 
 @torch.library.register_fake("fastebm::ddim_step")
-def _ddim_step_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, eta, noise, seed):
+def _ddim_step_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, eta, noise, seed, generator=None):
     out = _reverse_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, noise)
     check_scalar(eta, "eta", x_t.dtype)
     if eta < 0:
@@ -195,7 +196,7 @@ def _ddim_step_fake(x_t, noise_pred, t, t_prev, alphas_cumprod, eta, noise, seed
 
 
 @torch.library.register_fake("fastebm::gaussian_diffusion_step")
-def _gaussian_diffusion_step_fake(x_t, mu, var, noise_var, noise, seed):
+def _gaussian_diffusion_step_fake(x_t, mu, var, noise_var, noise, seed, generator=None):
     _check_batched(x_t, "x_t")
     check_same_shape(mu, "mu", x_t, "x_t")
     check_same_shape(var, "var", x_t, "x_t")
@@ -208,7 +209,7 @@ def _gaussian_diffusion_step_fake(x_t, mu, var, noise_var, noise, seed):
 
 
 @torch.library.register_fake("fastebm::binomial_diffusion_step")
-def _binomial_diffusion_step_fake(p, seed):
+def _binomial_diffusion_step_fake(p, seed, generator=None):
     check_float_tensor(p, "p", p.dim())
     return torch.empty_like(p, memory_format=torch.contiguous_format)
 

@@ -16,7 +16,7 @@ from . import chunking
 from .fake_checks import (check_at_least, check_float_tensor, check_same_device, check_same_kind,
                           check_scalar, check_shape_as, check_size)
 from .half import half_precision
-from .seeds import draw_seed
+from .seeds import draw_seed, op_seed
 
 #: Site updates per call below which a run is one call (~10 ms of work here).
 SINGLE_CALL_SITES = 1 << 23
@@ -32,12 +32,15 @@ def _beta_tensor(beta, like: torch.Tensor) -> torch.Tensor:
                       device=like.device)
 
 
-def _run(op, state: torch.Tensor, n_steps: int, sweep_work: int, seed: int, *args):
+def _run(op, state: torch.Tensor, n_steps: int, sweep_work: int, generator, *args):
     """op(state, n_steps, *args, seed, sweep0) in chunks of about SINGLE_CALL_SITES site updates
-    (one call when short, or when the arguments are invalid: the op raises its own error)."""
+    (one call when short, or when the arguments are invalid: the op raises its own error; only
+    that call takes a CUDA generator itself, as ops.seeds.op_seed, the chunks sharing one key)."""
     n_steps = check_integer(n_steps, "n_steps")
     if n_steps <= 1 or sweep_work == 0 or n_steps * sweep_work <= SINGLE_CALL_SITES:
-        return op(state, n_steps, *args, seed)
+        seed, cuda_generator = op_seed(generator)
+        return op(state, n_steps, *args, seed, generator=cuda_generator)
+    seed = draw_seed(generator)
     out = [state]
 
     def run(start: int, n: int) -> None:
@@ -73,8 +76,8 @@ def bm_gibbs(x: torch.Tensor, J: torch.Tensor, b: torch.Tensor, n_steps: int = 1
     """
     op = torch.ops.fastebm.bm_gibbs.default
     work = x.shape[0] * x.shape[1] * x.shape[1] if x.dim() == 2 else 0
-    return _run(lambda s, k, *rest: op(s, J, b, k, *rest, frozen=frozen), x, n_steps, work,
-                draw_seed(generator), _beta_tensor(beta, x))
+    return _run(lambda s, k, *rest, **kw: op(s, J, b, k, *rest, frozen=frozen, **kw), x, n_steps,
+                work, generator, _beta_tensor(beta, x))
 
 
 @half_precision(exempt=("beta",))
@@ -103,8 +106,8 @@ def ising_gibbs(s: torch.Tensor, n_steps: int = 1, *, beta: float | torch.Tensor
     """
     op = torch.ops.fastebm.ising_gibbs.default
     work = s.numel() if s.dim() == 3 else 0
-    return _run(lambda x, k, *rest: op(x, k, *rest, frozen=frozen), s, n_steps, work,
-                draw_seed(generator), _beta_tensor(beta, s), float(J), float(h))
+    return _run(lambda x, k, *rest, **kw: op(x, k, *rest, frozen=frozen, **kw), s, n_steps, work,
+                generator, _beta_tensor(beta, s), float(J), float(h))
 
 
 def _check_beta(beta: torch.Tensor, x: torch.Tensor, x_name: str) -> None:
@@ -126,7 +129,7 @@ def _check_frozen(frozen, state: torch.Tensor, state_name: str) -> None:
 
 
 @torch.library.register_fake("fastebm::bm_gibbs")
-def _bm_gibbs_fake(x, J, b, n_steps, beta, seed, sweep0=0, frozen=None):
+def _bm_gibbs_fake(x, J, b, n_steps, beta, seed, sweep0=0, frozen=None, generator=None):
     check_float_tensor(x, "x", 2)
     check_float_tensor(J, "J", 2)
     check_float_tensor(b, "b", 1)
@@ -144,7 +147,7 @@ def _bm_gibbs_fake(x, J, b, n_steps, beta, seed, sweep0=0, frozen=None):
 
 
 @torch.library.register_fake("fastebm::ising_gibbs")
-def _ising_gibbs_fake(s, n_steps, beta, J, h, seed, sweep0=0, frozen=None):
+def _ising_gibbs_fake(s, n_steps, beta, J, h, seed, sweep0=0, frozen=None, generator=None):
     check_float_tensor(s, "s", 3)
     L = s.shape[1]
     if not (s.shape[2] == L and L >= 2 and L % 2 == 0):

@@ -18,7 +18,7 @@ from .fake_checks import (check_at_least, check_float_tensor, check_scalar, chec
                           check_same_shape, check_size, register_out_fake)
 from .half import half_precision
 from .outputs import into
-from .seeds import draw_seed
+from .seeds import draw_seed, op_seed
 
 
 class MetropolisResult(NamedTuple):
@@ -75,8 +75,9 @@ def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
             isinstance(a, torch.Tensor) and a.requires_grad for a in (x, grad, noise, out)):
         raise ValueError("langevin_step(out=...) has no gradient: call it without out, or under "
                          "torch.no_grad() with the arguments detached")
-    seed = 0 if noise is not None else draw_seed(generator)
-    return into(torch.ops.fastebm.langevin_step, out, x, grad, float(step_size), noise, seed)
+    seed, cuda_generator = (0, None) if noise is not None else op_seed(generator)
+    return into(torch.ops.fastebm.langevin_step, out, x, grad, float(step_size), noise, seed,
+                cuda_generator)
 
 
 @half_precision
@@ -103,7 +104,7 @@ def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
         (ValueError otherwise); a proposal whose energy or gradient is NaN is rejected.
     """
     return MetropolisResult(*torch.ops.fastebm.mala_accept.default(
-        x, x_prop, energy, energy_prop, grad, grad_prop, float(step_size), draw_seed(generator)))
+        x, x_prop, energy, energy_prop, grad, grad_prop, float(step_size), *op_seed(generator)))
 
 
 @half_precision
@@ -159,7 +160,7 @@ def hmc_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
     """
     return MetropolisResult(*torch.ops.fastebm.hmc_accept.default(
         x, x_prop, energy, energy_prop, grad, grad_prop, p0, p_half, inv_mass, float(step_size),
-        draw_seed(generator)))
+        *op_seed(generator)))
 
 
 #: Chain-steps × components × dimensions below which a gmm_langevin call runs whole.
@@ -216,7 +217,7 @@ def _langevin_setup_context(ctx, inputs, output):
 def _langevin_backward(ctx, grad_out):
     """∂x'/∂x = I, ∂x'/∂grad = -ε I, ∂x'/∂noise = √(2ε) I."""
     noise_grad = math.sqrt(2 * ctx.step_size) * grad_out if ctx.has_noise else None
-    return grad_out, -ctx.step_size * grad_out, None, noise_grad, None
+    return grad_out, -ctx.step_size * grad_out, None, noise_grad, None, None
 
 
 torch.library.register_autograd("fastebm::langevin_step", _langevin_backward,
@@ -226,7 +227,7 @@ torch.library.register_autograd("fastebm::langevin_step", _langevin_backward,
 # ---------------------------------------------------------------- fake kernels
 
 @torch.library.register_fake("fastebm::langevin_step")
-def _langevin_step_fake(x, grad, step_size, noise, seed):
+def _langevin_step_fake(x, grad, step_size, noise, seed, generator=None):
     check_float_tensor(x, "x", x.dim())
     check_same_shape(grad, "grad", x, "x")
     if noise is not None:
@@ -269,7 +270,8 @@ def _check_inv_mass(inv_mass, x):
 
 
 @torch.library.register_fake("fastebm::mala_accept")
-def _mala_accept_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size, seed):
+def _mala_accept_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size, seed,
+                      generator=None):
     return _metropolis_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size)
 
 
@@ -288,7 +290,7 @@ def _leapfrog_step_fake(x, p, grad, step_size, inv_mass, momentum_step):
 
 @torch.library.register_fake("fastebm::hmc_accept")
 def _hmc_accept_fake(x, x_prop, energy, energy_prop, grad, grad_prop, p0, p_half, inv_mass,
-                     step_size, seed):
+                     step_size, seed, generator=None):
     out = _metropolis_fake(x, x_prop, energy, energy_prop, grad, grad_prop, step_size)
     check_same_shape(p0, "p0", x, "x")
     check_same_shape(p_half, "p_half", x, "x")
@@ -297,7 +299,8 @@ def _hmc_accept_fake(x, x_prop, energy, energy_prop, grad, grad_prop, p0, p_half
 
 
 @torch.library.register_fake("fastebm::gmm_langevin")
-def _gmm_langevin_fake(x, log_weights, means, stds, step_size, n_steps, mala, seed, step0=0):
+def _gmm_langevin_fake(x, log_weights, means, stds, step_size, n_steps, mala, seed, step0=0,
+                       generator=None):
     check_float_tensor(x, "x", 2)
     check_float_tensor(means, "means", 2)
     check_same_kind(means, "means", x, "x")

@@ -16,7 +16,7 @@ from ..checks import check_integer
 from . import chunking
 from .fake_checks import check_at_least, check_float_tensor, check_same_kind, check_size
 from .half import half_precision
-from .seeds import draw_seed
+from .seeds import draw_seed, op_seed
 
 #: Multiply-adds (B·V·H per sweep) below which a call runs whole: ~10 ms of GEMM here.
 SINGLE_CALL_WORK = 1 << 27
@@ -78,7 +78,7 @@ def bernoulli_sigmoid(logits: torch.Tensor, *,
     Returns:
         0/1 samples, the shape and dtype of ``logits`` (contiguous).
     """
-    return torch.ops.fastebm.bernoulli_sigmoid.default(logits, draw_seed(generator))
+    return torch.ops.fastebm.bernoulli_sigmoid.default(logits, *op_seed(generator))
 
 
 @half_precision
@@ -124,10 +124,11 @@ def grbm_gibbs(v: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tenso
 
 def _sweeps(op, v, params, n_steps, generator) -> GibbsState:
     n_steps = check_integer(n_steps, "n_steps")
-    seed = draw_seed(generator)
     first = _chunked(n_steps, v, params[0])
-    if first is None:
-        return GibbsState(*op(v, *params, n_steps, seed))
+    if first is None:  # one call: a CUDA generator goes to the op (ops.seeds.op_seed)
+        seed, cuda_generator = op_seed(generator)
+        return GibbsState(*op(v, *params, n_steps, seed, generator=cuda_generator))
+    seed = draw_seed(generator)  # one key for every chunk
     out = [v, None]
 
     def run(start: int, n: int) -> None:
@@ -192,10 +193,11 @@ def _cd_grad(op, gibbs_op, v_data, v_chain, params, k, generator):
     """A fused gradient op; a long run makes its first k - 1 sweeps by ``gibbs_op`` in chunks,
     then the last sweep with the statistics (sweep0 = k - 1): the bits of one call."""
     k = check_integer(k, "k")
-    seed = draw_seed(generator)
     first = _chunked(k, v_chain, params[0])
     if first is None:
-        return op(v_data, v_chain, *params, k, seed)
+        seed, cuda_generator = op_seed(generator)
+        return op(v_data, v_chain, *params, k, seed, generator=cuda_generator)
+    seed = draw_seed(generator)
     chain = [v_chain]
 
     def run(start: int, n: int) -> None:
@@ -271,10 +273,11 @@ def grbm_ais(v0: torch.Tensor, W: torch.Tensor, b: torch.Tensor, c: torch.Tensor
 
 def _ais(op, v0, params, betas, generator, desc):
     betas = [float(beta) for beta in betas]
-    seed = draw_seed(generator)
     first = _chunked(len(betas) - 1, v0, params[0])
     if first is None:
-        return AISRun(*op(v0, *params, betas, seed))
+        seed, cuda_generator = op_seed(generator)
+        return AISRun(*op(v0, *params, betas, seed, generator=cuda_generator))
+    seed = draw_seed(generator)
     out = [None, v0]
 
     def run(start: int, n: int) -> None:
@@ -303,13 +306,13 @@ def _check_rbm_args(v, W, b, c, first, first_name="sweep0", v_name="v"):
 
 
 @torch.library.register_fake("fastebm::bernoulli_sigmoid")
-def _bernoulli_sigmoid_fake(logits, seed):
+def _bernoulli_sigmoid_fake(logits, seed, generator=None):
     check_float_tensor(logits, "logits", logits.dim())
     return torch.empty_like(logits, memory_format=torch.contiguous_format)
 
 
 @torch.library.register_fake("fastebm::rbm_gibbs")
-def _rbm_gibbs_fake(v, W, b, c, n_steps, seed, sweep0=0):
+def _rbm_gibbs_fake(v, W, b, c, n_steps, seed, sweep0=0, generator=None):
     _check_rbm_args(v, W, b, c, sweep0)
     check_at_least(n_steps, "n_steps", 1)
     return W.new_empty(v.shape[0], W.shape[0]), W.new_empty(v.shape[0], W.shape[1])
@@ -322,7 +325,7 @@ def _check_sigma(sigma, W):
 
 
 @torch.library.register_fake("fastebm::grbm_gibbs")
-def _grbm_gibbs_fake(v, W, b, c, sigma, n_steps, seed, sweep0=0):
+def _grbm_gibbs_fake(v, W, b, c, sigma, n_steps, seed, sweep0=0, generator=None):
     _check_rbm_args(v, W, b, c, sweep0)
     check_at_least(n_steps, "n_steps", 1)
     _check_sigma(sigma, W)
@@ -350,12 +353,13 @@ def _cd_grad_outputs(v_data, v_chain, W, b, c, k, sweep0, sigma=None):
 
 
 @torch.library.register_fake("fastebm::rbm_cd_grad")
-def _rbm_cd_grad_fake(v_data, v_chain, W, b, c, k, seed, sweep0=0):
+def _rbm_cd_grad_fake(v_data, v_chain, W, b, c, k, seed, sweep0=0, generator=None):
     return _cd_grad_outputs(v_data, v_chain, W, b, c, k, sweep0)
 
 
 @torch.library.register_fake("fastebm::grbm_cd_grad")
-def _grbm_cd_grad_fake(v_data, v_chain, W, b, c, sigma, k, seed, sweep0=0):
+def _grbm_cd_grad_fake(v_data, v_chain, W, b, c, sigma, k, seed, sweep0=0,
+                       generator=None):
     return _cd_grad_outputs(v_data, v_chain, W, b, c, k, sweep0, sigma)
 
 
@@ -371,7 +375,7 @@ def _rbm_pcd_sgd_fake(W, b, c, chains, momentum_buffers, data, batch_size, seeds
 
 
 @torch.library.register_fake("fastebm::rbm_ais")
-def _rbm_ais_fake(v0, W, b, c, base_b, betas, seed, step0=0):
+def _rbm_ais_fake(v0, W, b, c, base_b, betas, seed, step0=0, generator=None):
     _check_rbm_args(v0, W, b, c, step0, "step0", "v0")
     check_float_tensor(base_b, "base_b", 1)
     check_same_kind(base_b, "base_b", W, "W")
@@ -380,7 +384,7 @@ def _rbm_ais_fake(v0, W, b, c, base_b, betas, seed, step0=0):
 
 
 @torch.library.register_fake("fastebm::grbm_ais")
-def _grbm_ais_fake(v0, W, b, c, sigma, betas, seed, step0=0):
+def _grbm_ais_fake(v0, W, b, c, sigma, betas, seed, step0=0, generator=None):
     _check_rbm_args(v0, W, b, c, step0, "step0", "v0")
     _check_sigma(sigma, W)
     return _ais_outputs(v0, W, betas)

@@ -23,8 +23,8 @@ def draw_seed(generator: torch.Generator | None = None) -> int:
     A CPU generator (or None: torch's default CPU generator) draws it. A CUDA generator is not
     read back from the device: its Philox seed and offset live on the host, so the seed is a mix
     of (initial_seed, offset) and the offset advances by 4 as for any torch draw; the same
-    generator state gives the same seed. (A CUDA graph captures that seed as a constant: replaying
-    it replays the same draws.)
+    generator state gives the same seed (an int captured in a CUDA graph is a constant: ops
+    called through :func:`op_seed` take a CUDA generator's state on the device instead).
     """
     return draw_seeds(1, generator)[0]
 
@@ -41,6 +41,19 @@ def draw_seeds(n: int, generator: torch.Generator | None = None) -> list[int]:
         generator.set_offset(offset + 4)
         seeds.append(_mix64(_mix64(generator.initial_seed()) ^ offset) >> 1)
     return seeds
+
+
+def op_seed(generator: torch.Generator | None = None) -> tuple[int, torch.Generator | None]:
+    """The (seed, generator) arguments of one random op call. A CPU generator (or None) draws
+    the seed here (:func:`draw_seed`) and the op gets no generator. A CUDA generator goes to the
+    op itself (seed 0): its kernel takes the generator's Philox state as PyTorch's own CUDA RNG
+    kernels do — read on the device when the kernel runs while a CUDA graph is captured, so each
+    replay draws afresh — and keys its draws as :func:`draw_seed` would, advancing the offset by 4.
+    """
+    check_generator(generator)
+    if generator is not None and generator.device.type == "cuda":
+        return 0, generator
+    return draw_seed(generator), None
 
 
 def randn_like(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

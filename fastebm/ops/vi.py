@@ -8,7 +8,7 @@ import torch
 from .fake_checks import check_float_tensor, check_same_shape
 from .half import half_precision
 
-from .seeds import draw_seed
+from .seeds import op_seed
 
 
 @half_precision
@@ -27,14 +27,15 @@ def reparameterize(mu: torch.Tensor, log_sigma: torch.Tensor, *,
         z, mu's shape (contiguous). Where no gradient is wanted (grad mode off, or no argument
         requires it) the op skips σ ⊙ ε, the backward pass's saved tensor.
     """
-    seed = 0 if noise is not None else draw_seed(generator)
+    seed, cuda_generator = (0, None) if noise is not None else op_seed(generator)
     wanted = torch.is_grad_enabled() and any(
         isinstance(a, torch.Tensor) and a.requires_grad for a in (mu, log_sigma, noise))
-    return torch.ops.fastebm.reparameterize.default(mu, log_sigma, noise, seed, wanted)[0]
+    return torch.ops.fastebm.reparameterize.default(mu, log_sigma, noise, seed, wanted,
+                                                    cuda_generator)[0]
 
 
 @torch.library.register_fake("fastebm::reparameterize")
-def _reparameterize_fake(mu, log_sigma, noise, seed, keep_scaled=True):
+def _reparameterize_fake(mu, log_sigma, noise, seed, keep_scaled=True, generator=None):
     check_float_tensor(mu, "mu", mu.dim())
     check_same_shape(log_sigma, "log_sigma", mu, "mu")
     if noise is not None:

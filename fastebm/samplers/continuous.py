@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 
 from ..checks import check_count, check_generator, check_real
 from ..models.energy import check_states, energy_and_grad
+from .cuda_graph import GraphedLoops, graph_generator
 
 
 def _check_box(box) -> tuple[float, float] | None:
@@ -46,6 +47,8 @@ class ContinuousSampler:
             ε to when ``adapt``.
         adapt_rate: the adaptation's gain: log ε += adapt_rate · (acceptance - target).
         progress: show a tqdm bar on runs longer than 2 seconds.
+        cuda_graph: run each :meth:`run`'s step loop as one CUDA graph (samplers/cuda_graph.py:
+            CUDA chains, a CUDA generator or None for the device's default one; no ``adapt``).
     """
 
     #: Whether the transition is Metropolis-adjusted (has an acceptance rate).
@@ -54,7 +57,7 @@ class ContinuousSampler:
     def __init__(self, model, step_size: float, n_steps: int = 1, *, box=None,
                  buffer_size: int = 0, reinit_prob: float = 0.05, init: Callable | None = None,
                  target_accept: float | None = None, adapt_rate: float = 0.05,
-                 progress: bool = True):
+                 progress: bool = True, cuda_graph: bool = False):
         if not hasattr(model, "energy") or not hasattr(model, "event_shape"):
             raise TypeError("model must have event_shape and energy(x) (models.energy.EnergyFunction)")
         self.model = model
@@ -75,6 +78,8 @@ class ContinuousSampler:
         self.target_accept = target_accept
         self.adapt_rate = check_real(adapt_rate, "adapt_rate", low=0.0)
         self.progress = progress
+        self.cuda_graph = bool(cuda_graph)
+        self._graphs = GraphedLoops()
         self.buffer: torch.Tensor | None = None
         self.accept_rate: float | None = None
 
@@ -106,10 +111,26 @@ class ContinuousSampler:
         check_generator(generator)
         if adapt and self.target_accept is None:
             raise ValueError("adapt=True needs a target_accept")
-        if not adapt:
-            fused = self._run_fused(x, n_steps, generator)
+        if self.cuda_graph:
+            if adapt:
+                raise ValueError("adapt=True changes ε between steps, which a CUDA graph cannot: "
+                                 "adapt in an eager run, then sample with cuda_graph=True")
+            generator = graph_generator(x, generator)
+            key = (tuple(x.shape), x.dtype, x.device, id(generator), n_steps, self.step_size)
+            x, accepted = self._graphs.run(
+                key, x, lambda start: self._loop(start, n_steps, generator, False), generator)
+        else:
+            fused = None if adapt else self._run_fused(x, n_steps, generator)
             if fused is not None:
                 return fused
+            x, accepted = self._loop(x, n_steps, generator, adapt)
+        self.accept_rate = float(accepted) / n_steps if self.adjusted else None
+        return x
+
+    def _loop(self, x: torch.Tensor, n_steps: int, generator, adapt: bool
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(the states after n_steps steps from x, the sum over steps of the mean acceptance:
+        a 0-d float64 tensor on x's device)."""
         state = energy_and_grad(self.model, x) if self.adjusted else None
         accepted = torch.zeros((), dtype=torch.float64, device=x.device)
         self._start = x  # the caller's tensor: a step may overwrite its own results, not it
@@ -121,9 +142,8 @@ class ContinuousSampler:
                 if adapt:
                     rate = float(acc.double().mean())
                     self.step_size *= math.exp(self.adapt_rate * (rate - self.target_accept))
-        self.accept_rate = float(accepted) / n_steps if self.adjusted else None
         self._start = None
-        return x
+        return x, accepted
 
     def _run_fused(self, x: torch.Tensor, n_steps: int, generator) -> torch.Tensor | None:
         """The whole run in one fused call where the sampler and model allow it (setting

@@ -12,6 +12,7 @@ from ..checks import check_choice, check_count, check_generator, check_real
 from ..models.diffusion import (KNOWN_AT, R_POWERS, NoiseSchedule, check_inpainting, r_weight,
                                 replace_known)
 from ..ops.half import working_dtype
+from .cuda_graph import GraphedLoops, graph_generator
 
 METHODS = ("ddpm", "ddim")
 
@@ -28,11 +29,15 @@ class ReverseDiffusionSampler:
         variance: DDPM's "fixed_small" (β̃_t) or "fixed_large" (β_t).
         clip_sample: bound on x̂₀ at each step, or None.
         progress: a tqdm bar on runs longer than 2 seconds.
+        cuda_graph: run the whole reverse loop as one CUDA graph (samplers/cuda_graph.py: x_T
+            on a GPU, a CUDA generator or None for the device's default one; without inpainting
+            or r).
     """
 
     def __init__(self, denoiser, schedule: NoiseSchedule, *, method: str = "ddpm",
                  n_steps: int | None = None, eta: float = 0.0, variance: str = "fixed_small",
-                 clip_sample: float | None = None, progress: bool = True):
+                 clip_sample: float | None = None, progress: bool = True,
+                 cuda_graph: bool = False):
         if not callable(denoiser):
             raise TypeError("denoiser must be callable: net(x_t, t) -> eps")
         if not isinstance(schedule, NoiseSchedule):
@@ -53,6 +58,8 @@ class ReverseDiffusionSampler:
         self.clip_sample = None if clip_sample is None else check_real(
             clip_sample, "clip_sample", low=0.0, low_open=True)
         self.progress = progress
+        self.cuda_graph = bool(cuda_graph)
+        self._graphs = GraphedLoops()
 
     def timesteps(self) -> list[int]:
         """The timesteps visited, from the noisiest down."""
@@ -107,8 +114,16 @@ class ReverseDiffusionSampler:
                              "(method='ddpm')")
         check_choice(r_power, R_POWERS, "r_power")
         ac = self.schedule.alphas_cumprod.to(x_T.device, working_dtype(x_T.dtype))
-        x = x_T
         ts = self.timesteps()
+        if self.cuda_graph:
+            if known is not None or log_r is not None:
+                raise ValueError("cuda_graph=True runs the plain reverse loop: inpainting (known, "
+                                 "mask) and r (log_r) need cuda_graph=False")
+            generator = graph_generator(x_T, generator)
+            key = (tuple(x_T.shape), x_T.dtype, x_T.device, id(generator))
+            return self._graphs.run(key, x_T, lambda x: self._plain_loop(x, ts, ac, generator),
+                                    generator)[0]
+        x = x_T
         for i in tqdm(range(len(ts)), delay=2.0, disable=not self.progress, leave=False,
                       desc=f"{self.method.upper()} sampling"):
             t = ts[i]
@@ -126,6 +141,13 @@ class ReverseDiffusionSampler:
                     level = None if t_prev < 0 or fixed else ac[t_prev]  # None: known itself
                     x = replace_known(x, known, mask, level, generator)
         return x
+
+    def _plain_loop(self, x: torch.Tensor, ts: list[int], ac: torch.Tensor, generator
+                    ) -> tuple[torch.Tensor]:
+        """(x_0,): every step written into x itself (the graphed loop's static buffer)."""
+        for t, t_prev in zip(ts, ts[1:] + [-1]):
+            x = self._step(x, t, t_prev, ac, generator, out=x)
+        return (x,)
 
     def _perturbed_step(self, x, t: int, ac: torch.Tensor, generator, log_r,
                         weight: float) -> torch.Tensor:

@@ -25,8 +25,8 @@ class HMCSampler(ContinuousSampler):
             :meth:`sample` call).
         n_leapfrog: leapfrog steps per trajectory, >= 1.
         inv_mass: [D] M⁻¹'s diagonal over a sample's D elements (> 0), or None: identity.
-        **kwargs: box, buffer_size, reinit_prob, init, target_accept, adapt_rate, progress (see
-            :class:`ContinuousSampler`).
+        **kwargs: box, buffer_size, reinit_prob, init, target_accept, adapt_rate, progress,
+            cuda_graph (see :class:`ContinuousSampler`).
     """
 
     def __init__(self, model, step_size: float, n_leapfrog: int = 10, n_steps: int = 1, *,

@@ -23,8 +23,8 @@ class LangevinSampler(ContinuousSampler):
     Args:
         model, step_size, n_steps: as :class:`ContinuousSampler`.
         mala: Metropolis-adjust each step (needed for ``target_accept``).
-        **kwargs: box, buffer_size, reinit_prob, init, target_accept, adapt_rate, progress (see
-            :class:`ContinuousSampler`).
+        **kwargs: box, buffer_size, reinit_prob, init, target_accept, adapt_rate, progress,
+            cuda_graph (see :class:`ContinuousSampler`).
     """
 
     def __init__(self, model, step_size: float, n_steps: int = 1, *, mala: bool = False,

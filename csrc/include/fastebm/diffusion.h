@@ -140,7 +140,7 @@ struct BernoulliKernel {
 
 template <class Driver>
 void reverse_pass(const ReverseTensors& t, bool fixed_large, double eta, double clip,
-                  uint64_t seed) {
+                  const Seed& seed) {
   // DDIM with η = 0 is deterministic: no draws.
   const Noise noise = t.noise.defined()                   ? Noise::kGiven
                       : t.t_prev.defined() && eta == 0.0 ? Noise::kZero
@@ -170,7 +170,7 @@ void reverse_pass(const ReverseTensors& t, bool fixed_large, double eta, double 
 template <class Driver>
 void gaussian_reverse_pass(const at::Tensor& x, const at::Tensor& mu, const at::Tensor& var,
                            const at::Tensor& noise, const at::Tensor& coef, at::Tensor& out,
-                           uint64_t seed) {
+                           const Seed& seed) {
   // x as [coefficient rows, cols]: one row when every row of x shares its noise variance.
   const int64_t rows = coef.size(0), cols = rows == 0 ? 0 : x.numel() / rows;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::gaussian_reverse_pass", [&] {
@@ -187,7 +187,7 @@ void gaussian_reverse_pass(const at::Tensor& x, const at::Tensor& mu, const at::
 }
 
 template <class Driver>
-void bernoulli_pass(const at::Tensor& p, at::Tensor& out, uint64_t seed) {
+void bernoulli_pass(const at::Tensor& p, at::Tensor& out, const Seed& seed) {
   AT_DISPATCH_FLOATING_TYPES(p.scalar_type(), "fastebm::bernoulli_pass", [&] {
     Driver::template run<Draw::kUniform, scalar_t>(
         p, 1, p.numel(), seed, 0,

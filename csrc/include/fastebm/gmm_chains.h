@@ -9,6 +9,7 @@
 
 #include "fastebm/draws.h"
 #include "fastebm/math.h"
+#include "fastebm/seed.h"
 
 namespace fastebm {
 
@@ -33,7 +34,7 @@ struct GmmChainsKernel {
   int64_t chains, dim, components, n_steps, step0;
   T step, scale;         // ε, √(2ε)
   bool mala;
-  uint64_t seed;
+  Seed seed;
 
   // E(x) [Lanes] and g = ∇E(x) [D][Lanes] of the states xs [D][Lanes]: the components' log
   // terms, their maximum `top`, then one exp per component for the softmax weights.
@@ -87,6 +88,7 @@ struct GmmChainsKernel {
     T energy[Lanes], energy_prop[Lanes], back[Lanes], fwd[Lanes];
     T accept[Lanes];  // 1 or 0, in T so that the selects below stay vector selects
     int64_t n_accepted[Lanes];
+    const uint64_t key = seed.get();
     for (int64_t d = 0; d < dim; ++d) {
       for (int64_t l = 0; l < Lanes; ++l) cur[d][l] = l < n ? x[(c0 + l) * dim + d] : T(0);
     }
@@ -96,7 +98,7 @@ struct GmmChainsKernel {
       for (int64_t d = 0; d < dim; ++d) {
 #pragma omp simd
         for (int64_t l = 0; l < Lanes; ++l) {
-          const T z = element_normal<T>(seed, gmm_noise_offset(s), (c0 + l) * dim + d);
+          const T z = element_normal<T>(key, gmm_noise_offset(s), (c0 + l) * dim + d);
           prop[d][l] = cur[d][l] - step * grad[d][l] + scale * z;
         }
       }
@@ -120,7 +122,7 @@ struct GmmChainsKernel {
 #pragma omp simd
         for (int64_t l = 0; l < Lanes; ++l) {
           const T log_alpha = (energy[l] - energy_prop[l]) - (back[l] - fwd[l]) / (T(4) * step);
-          const T u = element_uniform<T>(seed, gmm_accept_offset(s), c0 + l);
+          const T u = element_uniform<T>(key, gmm_accept_offset(s), c0 + l);
           accept[l] = u < exp_clamped(log_alpha) ? T(1) : T(0);
         }
       } else {

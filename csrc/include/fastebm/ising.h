@@ -34,7 +34,8 @@ struct BmBlockKernel {
   const T* beta;     // [B]
   const T* held;     // [B, n] or null
   int64_t chains, n, k0, k1;
-  uint64_t seed, offset;
+  Seed seed;
+  uint64_t offset;
 
   static_assert(16 % Lanes == 0, "a block of lanes lies inside one 16-chain draw tile");
 
@@ -43,6 +44,7 @@ struct BmBlockKernel {
     const int64_t live = chains - c0 < Lanes ? chains - c0 : Lanes;  // the rest idle
     T field[kBmBlock][Lanes], state[kBmBlock][Lanes], change[kBmBlock][Lanes];
     T keep[kBmBlock][Lanes], scale[Lanes], draw[4][Lanes], d[Lanes];
+    const uint64_t key = seed.get();
     for (int64_t s = 0; s < width; ++s) {
       for (int64_t l = 0; l < Lanes; ++l) {
         const int64_t e = (c0 + l) * n + k0 + s;
@@ -56,7 +58,7 @@ struct BmBlockKernel {
       const int64_t site = k0 + s;
       if (site % 4 == 0) {
         // Lanes divides 16 and c0 is a multiple of Lanes, so chain c0 + l's group is c0's + l.
-        const uint64_t key = seed, draw_offset = offset, group = bm_draw_group(c0, site, n);
+        const uint64_t draw_offset = offset, group = bm_draw_group(c0, site, n);
 #pragma omp simd
         for (int64_t l = 0; l < Lanes; ++l) {
           const Philox4 w = philox_group<uint32_t>(key, group + l, draw_offset);
@@ -98,7 +100,7 @@ struct BmBlockKernel {
 template <class Driver>
 void bm_block_pass(at::Tensor& x, at::Tensor& u, at::Tensor& delta, const at::Tensor& J,
                    const at::Tensor& beta, const at::Tensor& held, int64_t k0, int64_t k1,
-                   uint64_t seed, uint64_t offset) {
+                   const Seed& seed, uint64_t offset) {
   constexpr int64_t kLanes = Driver::kRowLanes;
   const int64_t chains = x.size(0), n = x.size(1);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::bm_block_pass", [&] {
@@ -208,7 +210,7 @@ void ising_layout_pass(at::Tensor& lattice, at::Tensor& plane0, at::Tensor& plan
 
 template <class Driver>
 void ising_half_sweep_pass(at::Tensor& own, const at::Tensor& other, const at::Tensor& prob,
-                           const at::Tensor& held, int64_t L, int64_t colour, uint64_t seed,
+                           const at::Tensor& held, int64_t L, int64_t colour, const Seed& seed,
                            uint64_t offset) {
   const int64_t rows = own.size(0), half = own.size(1) - 2;
   AT_DISPATCH_FLOATING_TYPES(own.scalar_type(), "fastebm::ising_half_sweep_pass", [&] {

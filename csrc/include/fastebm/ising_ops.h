@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "fastebm/hd.h"
+#include "fastebm/seed.h"
 
 namespace fastebm {
 
@@ -30,12 +31,12 @@ struct IsingPasses {
   // non-zero: the site keeps its value) or undefined; all contiguous.
   void (*bm_block)(at::Tensor& x, at::Tensor& u, at::Tensor& delta, const at::Tensor& J,
                    const at::Tensor& beta, const at::Tensor& held, int64_t k0, int64_t k1,
-                   uint64_t seed, uint64_t offset);
+                   const Seed& seed, uint64_t offset);
   // One colour's checkerboard half-sweep (ising.h IsingHalfSweepKernel) on the padded planes
   // own, other [B·L, L/2 + 2] with prob [B, 5] and own's held plane (or undefined), then own's
   // wrap columns.
   void (*ising_half_sweep)(at::Tensor& own, const at::Tensor& other, const at::Tensor& prob,
-                           const at::Tensor& held, int64_t L, int64_t colour, uint64_t seed,
+                           const at::Tensor& held, int64_t L, int64_t colour, const Seed& seed,
                            uint64_t offset);
   // The lattice [B·L, L] into the planes [B·L, L/2 + 2] (wrap columns included), or
   // (to_planes false) the planes back into the lattice; all contiguous.
@@ -50,7 +51,7 @@ struct IsingPasses {
 // Sweeps sweep0 .. sweep0 + n_steps - 1. frozen [B, n] bool: those sites keep their values (the
 // chain samples the others from their conditional given them). Returns the new x [B, n].
 at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tensor& b,
-                       int64_t n_steps, const at::Tensor& beta, int64_t seed, int64_t sweep0,
+                       int64_t n_steps, const at::Tensor& beta, const Seed& seed, int64_t sweep0,
                        const std::optional<at::Tensor>& frozen, const IsingPasses& passes);
 
 // Checkerboard heat-bath sweeps of the periodic 2-D Ising model, spins s [B, L, L] in {-1, +1}
@@ -59,7 +60,7 @@ at::Tensor bm_gibbs_op(const at::Tensor& x, const at::Tensor& J, const at::Tenso
 // σ(2β_b (J Σ_neighbours + h)); beta [] or [B], >= 0. frozen [B, L, L] bool: those spins are
 // held. Returns the new s [B, L, L].
 at::Tensor ising_gibbs_op(const at::Tensor& s, int64_t n_steps, const at::Tensor& beta,
-                          double J, double h, int64_t seed, int64_t sweep0,
+                          double J, double h, const Seed& seed, int64_t sweep0,
                           const std::optional<at::Tensor>& frozen, const IsingPasses& passes);
 
 }  // namespace fastebm

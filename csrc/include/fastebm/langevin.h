@@ -113,7 +113,7 @@ struct MetropolisKernel {
   T* grad_out;           // [B, D]
   bool* accepted;        // [B]
   int64_t dim;           // D
-  uint64_t seed;
+  Seed seed;
   Correction correction;
 
   FEBM_HD void operator()(int64_t row) const {
@@ -141,7 +141,7 @@ struct MetropolisKernel {
     const T log_alpha =
         correction.log_alpha(energy[row] - energy_prop[row], sum_lanes(sum_a), sum_lanes(sum_b)) +
         (sum_lanes(guard) + (energy_prop[row] - energy_prop[row]));
-    const bool accept = element_uniform<T>(seed, 0, row) < exp_clamped(log_alpha);
+    const bool accept = element_uniform<T>(seed.get(), 0, row) < exp_clamped(log_alpha);
     const T* x_keep = accept ? x_prop : x;
     const T* grad_keep = accept ? grad_prop : grad;
 #pragma omp simd
@@ -156,7 +156,7 @@ struct MetropolisKernel {
 
 template <class Driver>
 void langevin_pass(const at::Tensor& x, const at::Tensor& grad, const at::Tensor& noise,
-                   at::Tensor& out, double step_size, uint64_t seed) {
+                   at::Tensor& out, double step_size, const Seed& seed) {
   const double scale = std::sqrt(2.0 * step_size);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::langevin_pass", [&] {
     const auto step = static_cast<scalar_t>(step_size);
@@ -202,7 +202,7 @@ void leapfrog_pass(const LeapfrogTensors& t, double step_size, double momentum_s
 
 // The Metropolis step of every chain of t with a correction built from scalar_t pointers.
 template <class Driver, template <class> class Correction, class MakeCorrection>
-void metropolis_pass(const MetropolisTensors& t, uint64_t seed, const MakeCorrection& make) {
+void metropolis_pass(const MetropolisTensors& t, const Seed& seed, const MakeCorrection& make) {
   const int64_t rows = t.x.size(0), dim = rows == 0 ? 0 : t.x.numel() / rows;
   AT_DISPATCH_FLOATING_TYPES(t.x.scalar_type(), "fastebm::metropolis_pass", [&] {
     Driver::run_rows(
@@ -218,7 +218,7 @@ void metropolis_pass(const MetropolisTensors& t, uint64_t seed, const MakeCorrec
 }
 
 template <class Driver>
-void mala_pass(const MetropolisTensors& t, double step_size, uint64_t seed) {
+void mala_pass(const MetropolisTensors& t, double step_size, const Seed& seed) {
   metropolis_pass<Driver, MalaCorrection>(t, seed, [&](auto zero) {
     using T = decltype(zero);
     return MalaCorrection<T>{t.grad.data_ptr<T>(), t.grad_prop.data_ptr<T>(),
@@ -228,7 +228,7 @@ void mala_pass(const MetropolisTensors& t, double step_size, uint64_t seed) {
 
 template <class Driver>
 void hmc_pass(const MetropolisTensors& t, const at::Tensor& p0, const at::Tensor& p_half,
-              const at::Tensor& inv_mass, double step_size, uint64_t seed) {
+              const at::Tensor& inv_mass, double step_size, const Seed& seed) {
   metropolis_pass<Driver, HmcCorrection>(t, seed, [&](auto zero) {
     using T = decltype(zero);
     return HmcCorrection<T>{p0.data_ptr<T>(), p_half.data_ptr<T>(), t.grad_prop.data_ptr<T>(),
@@ -239,7 +239,7 @@ void hmc_pass(const MetropolisTensors& t, const at::Tensor& p0, const at::Tensor
 template <class Driver>
 void gmm_chains_pass(at::Tensor& x, at::Tensor& accepted, const at::Tensor& log_coef,
                      const at::Tensor& means, const at::Tensor& inv_var, double step_size,
-                     int64_t n_steps, int64_t step0, bool mala, uint64_t seed) {
+                     int64_t n_steps, int64_t step0, bool mala, const Seed& seed) {
   constexpr int64_t kLanes = Driver::kRowLanes;
   const int64_t chains = x.size(0), dim = x.size(1), components = means.size(0);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "fastebm::gmm_chains_pass", [&] {

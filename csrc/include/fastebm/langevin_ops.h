@@ -8,6 +8,8 @@
 #include <optional>
 #include <tuple>
 
+#include "fastebm/seed.h"
+
 namespace fastebm {
 
 // The tensors of one Metropolis step (MALA or HMC): inputs x, x_prop, grad, grad_prop [B, ...],
@@ -28,26 +30,26 @@ struct LangevinPasses {
   // out <- x - step_size * grad + sqrt(2 step_size) * noise (noise undefined: the driver's
   // N(0, 1) draws of (seed, element, offset 0)); all contiguous, same shape.
   void (*langevin)(const at::Tensor& x, const at::Tensor& grad, const at::Tensor& noise,
-                   at::Tensor& out, double step_size, uint64_t seed);
+                   at::Tensor& out, double step_size, const Seed& seed);
   // Per chain: the MALA accept test (uniform of (seed, row, offset 0)) and the kept row.
-  void (*mala)(const MetropolisTensors& t, double step_size, uint64_t seed);
+  void (*mala)(const MetropolisTensors& t, double step_size, const Seed& seed);
   // p_out = p - momentum_step * step_size * grad, x_out = x + step_size * inv_mass * p_out.
   void (*leapfrog)(const LeapfrogTensors& t, double step_size, double momentum_step);
   // Per chain: the HMC accept test of the trajectory (x, p0) -> (x_prop, p_half) and the kept row.
   void (*hmc)(const MetropolisTensors& t, const at::Tensor& p0, const at::Tensor& p_half,
-              const at::Tensor& inv_mass, double step_size, uint64_t seed);
+              const at::Tensor& inv_mass, double step_size, const Seed& seed);
   // Steps step0 .. step0 + n_steps - 1 of every chain of x [B, D] (in place) on the mixture
   // (gmm_chains.h: log_coef [K], means, inv_var [K, D]); accepted [B] <- accepted proposals.
   void (*gmm_chains)(at::Tensor& x, at::Tensor& accepted, const at::Tensor& log_coef,
                      const at::Tensor& means, const at::Tensor& inv_var, double step_size,
-                     int64_t n_steps, int64_t step0, bool mala, uint64_t seed);
+                     int64_t n_steps, int64_t step0, bool mala, const Seed& seed);
 };
 
 // x' = x - ε grad + √(2ε) ξ, ξ ~ N(0, I) from (seed, element) or `noise`; x, grad (, noise) of one
 // shape, dtype and device; ε = step_size finite and > 0. Written into `out` when given (x's
 // shape, dtype and device, contiguous; it may be x itself: checks.h output_for).
 at::Tensor langevin_step_op(const at::Tensor& x, const at::Tensor& grad, double step_size,
-                            int64_t seed, const std::optional<at::Tensor>& noise,
+                            const Seed& seed, const std::optional<at::Tensor>& noise,
                             const std::optional<at::Tensor>& out, const LangevinPasses& passes);
 
 // The MALA accept / reject of proposals x_prop (from x by one Langevin step of size step_size):
@@ -56,7 +58,7 @@ at::Tensor langevin_step_op(const at::Tensor& x, const at::Tensor& grad, double 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> mala_accept_op(
     const at::Tensor& x, const at::Tensor& x_prop, const at::Tensor& energy,
     const at::Tensor& energy_prop, const at::Tensor& grad, const at::Tensor& grad_prop,
-    double step_size, int64_t seed, const LangevinPasses& passes);
+    double step_size, const Seed& seed, const LangevinPasses& passes);
 
 // One leapfrog update of Hamiltonian dynamics with diagonal mass M = diag(1 / inv_mass):
 // p' = p - momentum_step ε ∇E(x), x' = x + ε inv_mass ⊙ p'; x, p, grad [B, ...], inv_mass [D]
@@ -74,14 +76,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> hmc_accept_op(
     const at::Tensor& x, const at::Tensor& x_prop, const at::Tensor& energy,
     const at::Tensor& energy_prop, const at::Tensor& grad, const at::Tensor& grad_prop,
     const at::Tensor& p0, const at::Tensor& p_half, const std::optional<at::Tensor>& inv_mass,
-    double step_size, int64_t seed, const LangevinPasses& passes);
+    double step_size, const Seed& seed, const LangevinPasses& passes);
 
 // n_steps Langevin (mala: MALA) steps of every chain x [B, D] on the mixture of K diagonal
 // Gaussians with log weights log_weights [K] (normalised), means and stds [K, D]; draws of steps
 // step0 .. step0 + n_steps - 1. Returns (x', accepted proposals per chain [B] int64).
 std::tuple<at::Tensor, at::Tensor> gmm_langevin_op(
     const at::Tensor& x, const at::Tensor& log_weights, const at::Tensor& means,
-    const at::Tensor& stds, double step_size, int64_t n_steps, bool mala, int64_t seed,
+    const at::Tensor& stds, double step_size, int64_t n_steps, bool mala, const Seed& seed,
     int64_t step0, const LangevinPasses& passes);
 
 }  // namespace fastebm

@@ -58,7 +58,7 @@ struct BernoulliLogitsKernel {
 };
 
 template <class Driver>
-void bernoulli_sigmoid_pass(at::Tensor& act, const at::Tensor& bias, double scale, uint64_t seed,
+void bernoulli_sigmoid_pass(at::Tensor& act, const at::Tensor& bias, double scale, const Seed& seed,
                             uint64_t offset) {
   AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "fastebm::bernoulli_sigmoid_pass", [&] {
     Driver::template run<Draw::kUniform, scalar_t>(
@@ -70,7 +70,7 @@ void bernoulli_sigmoid_pass(at::Tensor& act, const at::Tensor& bias, double scal
 
 template <class Driver>
 void gaussian_visible_pass(at::Tensor& act, at::Tensor& v_scaled, const at::Tensor& bias,
-                           const at::Tensor& sigma, uint64_t seed, uint64_t offset) {
+                           const at::Tensor& sigma, const Seed& seed, uint64_t offset) {
   AT_DISPATCH_FLOATING_TYPES(act.scalar_type(), "fastebm::gaussian_visible_pass", [&] {
     Driver::template run<Draw::kNormal, scalar_t>(
         act, act.size(0), act.size(1), seed, offset,
@@ -91,7 +91,7 @@ void weighted_sigmoid_pass(at::Tensor& act, const at::Tensor& bias, const at::Te
 
 // logits: contiguous, any shape; out: empty_like(logits).
 template <class Driver>
-void bernoulli_logits_pass(const at::Tensor& logits, at::Tensor& out, uint64_t seed) {
+void bernoulli_logits_pass(const at::Tensor& logits, at::Tensor& out, const Seed& seed) {
   AT_DISPATCH_FLOATING_TYPES(logits.scalar_type(), "fastebm::bernoulli_logits_pass", [&] {
     Driver::template run<Draw::kUniform, scalar_t>(
         logits, 1, logits.numel(), seed, 0,

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <tuple>
 
+#include "fastebm/seed.h"
+
 namespace fastebm {
 
 // Philox draw offsets: sweep s uses offset 2s for the hidden layer and 2s + 1 for the visible
@@ -18,18 +20,18 @@ inline uint64_t visible_offset(int64_t sweep) { return 2 * static_cast<uint64_t>
 struct RbmElementwise {
   // act [R, C] <- Bernoulli(sigmoid(scale * act + bias)) in place; bias [C]. Element
   // i = r * C + col takes its word by philox.h's tile layout.
-  void (*bernoulli_sigmoid)(at::Tensor& act, const at::Tensor& bias, double scale, uint64_t seed,
+  void (*bernoulli_sigmoid)(at::Tensor& act, const at::Tensor& bias, double scale, const Seed& seed,
                             uint64_t offset);
   // act [R, C] holds (h W^T); in place act <- v = bias + sigma * (act + z), z ~ N(0, 1), and
   // v_scaled [R, C] <- v / sigma; bias, sigma [C]. z by Box-Muller on each group's word pairs
   // (0, 1) and (2, 3), i.e. on elements i & ~16 and i | 16 of the tile layout.
   void (*gaussian_visible)(at::Tensor& act, at::Tensor& v_scaled, const at::Tensor& bias,
-                           const at::Tensor& sigma, uint64_t seed, uint64_t offset);
+                           const at::Tensor& sigma, const Seed& seed, uint64_t offset);
   // act [R, C] <- weight[row] * sigmoid(act + bias[col]) in place; bias [C], weight [R]; all
   // contiguous. No draw.
   void (*weighted_sigmoid)(at::Tensor& act, const at::Tensor& bias, const at::Tensor& weight);
   // out <- Bernoulli(sigmoid(logits)), element i by its word at draw offset 0; both contiguous.
-  void (*bernoulli_logits)(const at::Tensor& logits, at::Tensor& out, uint64_t seed);
+  void (*bernoulli_logits)(const at::Tensor& logits, at::Tensor& out, const Seed& seed);
 };
 
 // Every multi-step op takes the index of its first sweep (or AIS step): sweep0 + s draws at the
@@ -40,18 +42,19 @@ struct RbmElementwise {
 // W [V, H], b [V], c [H]. Returns (v_k [B, V], h_k [B, H]).
 std::tuple<at::Tensor, at::Tensor> rbm_gibbs_sweeps(const at::Tensor& v, const at::Tensor& W,
                                                     const at::Tensor& b, const at::Tensor& c,
-                                                    int64_t k, int64_t seed, int64_t sweep0,
+                                                    int64_t k, const Seed& seed, int64_t sweep0,
                                                     const RbmElementwise& ew);
 
 // Bernoulli(sigmoid(logits)) of any shape: 1{u_i < σ(logits_i)}, u_i from element i's word.
-at::Tensor bernoulli_sigmoid_op(const at::Tensor& logits, int64_t seed, const RbmElementwise& ew);
+at::Tensor bernoulli_sigmoid_op(const at::Tensor& logits, const Seed& seed,
+                                const RbmElementwise& ew);
 
 // k sweeps h ~ Bern(sigmoid(c + (v / sigma) W)), v ~ N(b + sigma * (W h), sigma^2);
 // sigma [V] > 0. Returns (v_k [B, V], h_k [B, H]).
 std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const at::Tensor& W,
                                                      const at::Tensor& b, const at::Tensor& c,
                                                      const at::Tensor& sigma, int64_t k,
-                                                     int64_t seed, int64_t sweep0,
+                                                     const Seed& seed, int64_t sweep0,
                                                      const RbmElementwise& ew);
 
 // Gradient of the negative average log-likelihood by contrastive divergence (Hinton 2002) or, with
@@ -62,7 +65,7 @@ std::tuple<at::Tensor, at::Tensor> grbm_gibbs_sweeps(const at::Tensor& v, const 
 // (Rao-Blackwellised over h). Returns (dW, db, dc, v_k).
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> rbm_cd_grad_sweeps(
     const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
-    const at::Tensor& b, const at::Tensor& c, int64_t k, int64_t seed, int64_t sweep0,
+    const at::Tensor& b, const at::Tensor& c, int64_t k, const Seed& seed, int64_t sweep0,
     const RbmElementwise& ew);
 
 // Several PCD-k training steps in one call, so a small model's step is not dominated by Python:
@@ -82,7 +85,7 @@ void rbm_pcd_sgd_steps(const at::Tensor& W, const at::Tensor& b, const at::Tenso
 // Returns (dW, db, dc, dlog_sigma, v_k).
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> grbm_cd_grad_sweeps(
     const at::Tensor& v_data, const at::Tensor& v_chain, const at::Tensor& W,
-    const at::Tensor& b, const at::Tensor& c, const at::Tensor& sigma, int64_t k, int64_t seed,
+    const at::Tensor& b, const at::Tensor& c, const at::Tensor& sigma, int64_t k, const Seed& seed,
     int64_t sweep0, const RbmElementwise& ew);
 
 // Annealed importance sampling (Neal 2001) for a Bernoulli RBM along the path of Salakhutdinov &
@@ -94,7 +97,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> grbm_cd_g
 std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,
                                                   const at::Tensor& b, const at::Tensor& c,
                                                   const at::Tensor& base_b,
-                                                  at::ArrayRef<double> betas, int64_t seed,
+                                                  at::ArrayRef<double> betas, const Seed& seed,
                                                   int64_t step0, const RbmElementwise& ew);
 
 // AIS for a Gaussian-Bernoulli RBM: base W = 0, c = 0 (p_A = N(b, σ²)), p*_β(v) =
@@ -103,7 +106,7 @@ std::tuple<at::Tensor, at::Tensor> rbm_ais_sweeps(const at::Tensor& v0, const at
 std::tuple<at::Tensor, at::Tensor> grbm_ais_sweeps(const at::Tensor& v0, const at::Tensor& W,
                                                    const at::Tensor& b, const at::Tensor& c,
                                                    const at::Tensor& sigma,
-                                                   at::ArrayRef<double> betas, int64_t seed,
+                                                   at::ArrayRef<double> betas, const Seed& seed,
                                                    int64_t step0, const RbmElementwise& ew);
 
 }  // namespace fastebm

@@ -35,8 +35,8 @@ struct ReparameterizeKernel {
 };
 
 template <class Driver>
-void reparameterize_pass(const at::Tensor& mu, const at::Tensor& log_sigma,
-                         const at::Tensor& noise, at::Tensor& z, at::Tensor& scaled, uint64_t seed) {
+void reparameterize_pass(const at::Tensor& mu, const at::Tensor& log_sigma, const at::Tensor& noise,
+                         at::Tensor& z, at::Tensor& scaled, const Seed& seed) {
   AT_DISPATCH_FLOATING_TYPES(mu.scalar_type(), "fastebm::reparameterize_pass", [&] {
     const scalar_t *m = mu.data_ptr<scalar_t>(), *ls = log_sigma.data_ptr<scalar_t>();
     scalar_t* zp = z.data_ptr<scalar_t>();

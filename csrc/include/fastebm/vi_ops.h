@@ -8,6 +8,8 @@
 #include <optional>
 #include <tuple>
 
+#include "fastebm/seed.h"
+
 namespace fastebm {
 
 struct ViPasses {
@@ -16,7 +18,7 @@ struct ViPasses {
   // tensor contiguous, of one shape.
   void (*reparameterize)(const at::Tensor& mu, const at::Tensor& log_sigma,
                          const at::Tensor& noise, at::Tensor& z, at::Tensor& scaled,
-                         uint64_t seed);
+                         const Seed& seed);
 };
 
 // The reparameterised Gaussian draw z = μ + exp(log σ) ⊙ ε, ε ~ N(0, I) (or ε = noise), for mu,
@@ -26,7 +28,7 @@ struct ViPasses {
 std::tuple<at::Tensor, at::Tensor> reparameterize_op(const at::Tensor& mu,
                                                      const at::Tensor& log_sigma,
                                                      const std::optional<at::Tensor>& noise,
-                                                     int64_t seed, bool keep_scaled,
+                                                     const Seed& seed, bool keep_scaled,
                                                      const ViPasses& passes);
 
 }  // namespace fastebm

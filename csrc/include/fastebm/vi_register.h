@@ -5,6 +5,7 @@
 
 #include <torch/library.h>
 
+#include "fastebm/seed_ops.h"
 #include "fastebm/vi.h"
 
 namespace fastebm {
@@ -14,8 +15,9 @@ void register_vi_ops(torch::Library& m) {
   static constexpr const ViPasses& passes = kViPasses<Driver>;
   m.impl("reparameterize", [](const at::Tensor& mu, const at::Tensor& log_sigma,
                               const std::optional<at::Tensor>& noise, int64_t seed,
-                              bool keep_scaled) {
-    return reparameterize_op(mu, log_sigma, noise, seed, keep_scaled, passes);
+                              bool keep_scaled, const OptionalGenerator& generator) {
+    return reparameterize_op(mu, log_sigma, noise, op_seed(seed, generator, mu), keep_scaled,
+                             passes);
   });
 }
 
