@@ -91,8 +91,8 @@ def test_replayed_langevin_chains_keep_the_stationary_law():
     for _ in range(3):
         (x,) = graphs.run("ula", x, loop, g)
         seen.append(x)
-        assert abs(x.mean().item()) < 0.01
-        assert abs(x.var().item() / stationary - 1) < 0.01
+        assert abs(x.mean().item()) < 0.01  # 5 standard errors
+        assert abs(x.var().item() / stationary - 1) < 0.015  # 5 standard errors
     assert not torch.equal(seen[0], seen[1])
 
 
@@ -118,20 +118,23 @@ def samplers(device):
 
 @gpu
 @pytest.mark.parametrize("name", ["ddpm", "ula", "mala"])
-def test_a_graphed_sampler_has_the_eager_bits_and_draws_afresh(name):
+def test_a_graphed_sampler_draws_afresh_and_follows_the_eager_run(name):
+    """The graphed loop replays the eager loop's draws from the same generator state; its
+    network's matrix products may round differently inside the graph, so the states are compared
+    to float32 rounding, not bit for bit (the ops' own bits are, in the tests above)."""
     make = samplers("cuda")[name]
     graphed, eager = make(True), make(False)
     g = torch.Generator("cuda").manual_seed(3)
     x = torch.randn(512, 2, device="cuda", generator=g)
     state = g.get_state()
     first, second = graphed.run(x, generator=g), graphed.run(x, generator=g)
-    rate = graphed.accept_rate if name == "mala" else None
+    rate = graphed.accept_rate
     g.set_state(state)
-    assert torch.equal(first, eager.run(x, generator=g))
-    assert torch.equal(second, eager.run(x, generator=g))
+    torch.testing.assert_close(first, eager.run(x, generator=g), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(second, eager.run(x, generator=g), rtol=1e-4, atol=1e-4)
     assert not torch.equal(first, second)
     if name == "mala":
-        assert eager.accept_rate == rate
+        assert abs(eager.accept_rate - rate) < 0.01
 
 
 def test_a_graphed_sampler_refuses_what_a_graph_cannot_hold():
