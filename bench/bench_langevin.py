@@ -6,7 +6,8 @@
 2. Whole ULA and MALA chains on a 2-D Gaussian mixture (``gmm_langevin``, 1,024 chains × 1,000
    steps) against the same chains as a plain PyTorch loop (closed-form energy and gradient).
 3. Samplers with an autograd energy on torchebm's double well (1,024 chains × 128-D × 200 steps):
-   fastebm's LangevinSampler (ULA and MALA) and HMCSampler against a plain PyTorch autograd loop
+   fastebm's LangevinSampler (ULA on every ISA path; MALA and the rest on the best path) and
+   HMCSampler against a plain PyTorch autograd loop
    and torchebm's LangevinDynamics and HamiltonianMonteCarlo (when torchebm is installed: `make
    bench-env`; it is a bench-only dependency).
 """
@@ -120,8 +121,9 @@ def sampler_rows(min_run_time: float) -> tuple[list, list]:
     hmc = HMCSampler(model, STEP, 5, 40, progress=False)  # 200 leapfrog steps
     compiled = LangevinSampler(EnergyModel(DoubleWell(), (128,), compile=True), STEP, 200,
                                progress=False)
-    fns = {"fastebm ULA": lambda: ula.run(x0, generator=g),
-           "fastebm ULA, compiled energy (EnergyModel(compile=True))":
+    fns = {f"fastebm ULA ({isa})": on_path(isa, lambda: ula.run(x0, generator=g))
+           for isa in isa_paths()}
+    fns |= {"fastebm ULA, compiled energy (EnergyModel(compile=True))":
                lambda: compiled.run(x0, generator=g),
            "fastebm MALA": lambda: mala.run(x0, generator=g),
            "fastebm HMC (40 × 5 leapfrog)": lambda: hmc.run(x0, generator=g),

@@ -100,11 +100,18 @@ def isa_paths() -> list[str]:
 
 
 def on_path(isa: str, fn):
-    """fn, run on CPU ISA path `isa`: each such contender sets its own path first (one cheap
-    call), so contenders on different paths interleave in one side_by_side run."""
+    """fn, run on CPU ISA path `isa`, then back on the path in use when it was wrapped (the
+    machine's best unless FASTEBM_CPU_ISA says otherwise): each such contender sets its own
+    path (one cheap call each way), so contenders on different paths interleave in one
+    side_by_side run, and a fastebm contender that is not wrapped runs on the path a user gets."""
+    restore = fastebm.build_info()["cpu_isa"]
+
     def run():
         fastebm.set_cpu_isa(isa)
-        return fn()
+        try:
+            return fn()
+        finally:
+            fastebm.set_cpu_isa(restore)
     return run
 
 
