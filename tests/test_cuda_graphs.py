@@ -173,6 +173,9 @@ def test_a_cpu_generator_draws_the_seed_and_a_cuda_one_goes_to_the_op():
     expected = draw_seed(torch.Generator().manual_seed(3))
     assert op_seed(g) == (expected, None)
     assert op_seed(None)[1] is None
+    state = g.get_state()
+    assert op_seed(g, noise=torch.zeros(1)) == (0, None)  # given noise: nothing drawn
+    assert torch.equal(g.get_state(), state)
     with pytest.raises(TypeError, match="generator"):
         op_seed("cuda")
 

@@ -75,7 +75,7 @@ def ddpm_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, alphas_cumprod: to
     """
     if variance not in VARIANCES:
         raise ValueError(f"variance must be one of {VARIANCES}, got {variance!r}")
-    seed, cuda_generator = (0, None) if noise is not None else op_seed(generator)
+    seed, cuda_generator = op_seed(generator, noise=noise)
     return into(torch.ops.fastebm.ddpm_step, out,
                 x_t, noise_pred, timesteps(t, x_t), cumulative_alphas(alphas_cumprod, x_t),
                 VARIANCES.index(variance), None if clip_sample is None else float(clip_sample),
@@ -99,7 +99,7 @@ def ddim_step(x_t: torch.Tensor, noise_pred: torch.Tensor, t, t_prev, alphas_cum
 
     Returns x_{t_prev} [B, ...], without an autograd graph (as :func:`ddpm_step`).
     """
-    seed, cuda_generator = (0, None) if noise is not None else op_seed(generator)
+    seed, cuda_generator = op_seed(generator, noise=noise)
     return into(torch.ops.fastebm.ddim_step, out,
                 x_t, noise_pred, timesteps(t, x_t), timesteps(t_prev, x_t, "t_prev"),
                 cumulative_alphas(alphas_cumprod, x_t), float(eta), noise, seed, cuda_generator)
@@ -122,7 +122,7 @@ def gaussian_diffusion_step(x_t: torch.Tensor, mu: torch.Tensor, var: torch.Tens
     """
     if not isinstance(noise_var, torch.Tensor):
         noise_var = torch.full((1,), float(noise_var), dtype=x_t.dtype, device=x_t.device)
-    seed, cuda_generator = (0, None) if noise is not None else op_seed(generator)
+    seed, cuda_generator = op_seed(generator, noise=noise)
     return into(torch.ops.fastebm.gaussian_diffusion_step, out, x_t, mu, var, noise_var, noise,
                 seed, cuda_generator)
 

@@ -75,7 +75,7 @@ def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
             isinstance(a, torch.Tensor) and a.requires_grad for a in (x, grad, noise, out)):
         raise ValueError("langevin_step(out=...) has no gradient: call it without out, or under "
                          "torch.no_grad() with the arguments detached")
-    seed, cuda_generator = (0, None) if noise is not None else op_seed(generator)
+    seed, cuda_generator = op_seed(generator, noise=noise)
     return into(torch.ops.fastebm.langevin_step, out, x, grad, float(step_size), noise, seed,
                 cuda_generator)
 

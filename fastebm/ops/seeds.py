@@ -43,14 +43,18 @@ def draw_seeds(n: int, generator: torch.Generator | None = None) -> list[int]:
     return seeds
 
 
-def op_seed(generator: torch.Generator | None = None) -> tuple[int, torch.Generator | None]:
+def op_seed(generator: torch.Generator | None = None, *,
+            noise: torch.Tensor | None = None) -> tuple[int, torch.Generator | None]:
     """The (seed, generator) arguments of one random op call. A CPU generator (or None) draws
     the seed here (:func:`draw_seed`) and the op gets no generator. A CUDA generator goes to the
     op itself (seed 0): its kernel takes the generator's Philox state as PyTorch's own CUDA RNG
     kernels do — read on the device when the kernel runs while a CUDA graph is captured, so each
     replay draws afresh — and keys its draws as :func:`draw_seed` would, advancing the offset by 4.
+    ``noise`` given: the op draws nothing, (0, None), and the generator is not advanced.
     """
     check_generator(generator)
+    if noise is not None:
+        return 0, None
     if generator is not None and generator.device.type == "cuda":
         return 0, generator
     return draw_seed(generator), None

@@ -27,7 +27,7 @@ def reparameterize(mu: torch.Tensor, log_sigma: torch.Tensor, *,
         z, mu's shape (contiguous). Where no gradient is wanted (grad mode off, or no argument
         requires it) the op skips σ ⊙ ε, the backward pass's saved tensor.
     """
-    seed, cuda_generator = (0, None) if noise is not None else op_seed(generator)
+    seed, cuda_generator = op_seed(generator, noise=noise)
     wanted = torch.is_grad_enabled() and any(
         isinstance(a, torch.Tensor) and a.requires_grad for a in (mu, log_sigma, noise))
     return torch.ops.fastebm.reparameterize.default(mu, log_sigma, noise, seed, wanted,
