@@ -10,6 +10,10 @@
    HMCSampler against a plain PyTorch autograd loop
    and torchebm's LangevinDynamics and HamiltonianMonteCarlo (when torchebm is installed: `make
    bench-env`; it is a bench-only dependency).
+
+``--device cuda`` runs one table on the GPU instead: ULA with a small conv energy on 28 × 28
+states (256 chains × 100 steps), fastebm's LangevinSampler eager and as one CUDA graph
+(``cuda_graph=True``) against the plain PyTorch autograd loop.
 """
 
 from __future__ import annotations
@@ -108,8 +112,43 @@ def torch_autograd_langevin(x, net, steps: int, step: float, g):
     for _ in range(steps):
         x = x.detach().requires_grad_(True)
         (grad,) = torch.autograd.grad(net(x).sum(), x)
-        x = x.detach() - step * grad + math.sqrt(2 * step) * torch.randn(x.shape, generator=g)
+        x = x.detach() - step * grad + math.sqrt(2 * step) * torch.randn(
+            x.shape, generator=g, device=x.device)
     return x
+
+
+class ConvEnergy(nn.Module):
+    """A small conv energy on 1 × 28 × 28 states (flat rows): two stride-2 3 × 3 convolutions
+    with SiLU, then a linear head."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 32, 3, 2, 1),
+                                 nn.SiLU(), nn.Conv2d(32, 64, 3, 2, 1), nn.SiLU(), nn.Flatten(),
+                                 nn.Linear(64 * 7 * 7, 1))
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+def gpu_rows(min_run_time: float, device: str = "cuda", batch: int = 256,
+             steps: int = 100) -> tuple[list, list]:
+    torch.manual_seed(0)
+    net = ConvEnergy().to(device)
+    model = EnergyModel(net, (784,))
+    g = torch.Generator(device).manual_seed(2)
+    x0 = torch.randn(batch, 784, generator=g, device=device)
+    eager = LangevinSampler(model, STEP, steps, progress=False)
+    graphed = LangevinSampler(model, STEP, steps, progress=False, cuda_graph=True)
+    t = side_by_side({"fastebm ULA": lambda: eager.run(x0, generator=g),
+                      "fastebm ULA, cuda_graph=True": lambda: graphed.run(x0, generator=g),
+                      "PyTorch autograd ULA loop":
+                          lambda: torch_autograd_langevin(x0, net, steps, STEP, g)},
+                     min_run_time, rounds=3)
+    rows = [[name, f"{sec * 1e3:.1f}", f"{t['PyTorch autograd ULA loop'] / sec:.2f}×"]
+            for name, sec in t.items()]
+    return [f"{batch} × 28 × 28, small conv energy, {steps} ULA steps", "ms",
+            "vs PyTorch loop"], rows
 
 
 def sampler_rows(min_run_time: float) -> tuple[list, list]:
@@ -157,8 +196,15 @@ def run(min_run_time: float = 1.0, copy_gbs: float = 15.0) -> str:
 
 
 if __name__ == "__main__":
+    import sys
+
     from common import machine_floor, machine_line
 
-    floor = machine_floor()
-    print(machine_line(floor) + "\n")
-    print(run(copy_gbs=floor["copy_gbs"]))
+    if "--device" in sys.argv and sys.argv[sys.argv.index("--device") + 1] == "cuda":
+        print(f"Device: {torch.cuda.get_device_name()}, torch {torch.__version__}\n")
+        header, rows = gpu_rows(0.2 if "--quick" in sys.argv else 1.0)
+        print("### Langevin on a conv energy\n\n" + markdown_table(header, rows))
+    else:
+        floor = machine_floor()
+        print(machine_line(floor) + "\n")
+        print(run(copy_gbs=floor["copy_gbs"]))

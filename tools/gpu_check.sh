@@ -24,7 +24,7 @@ XDIST=$("$PY" -c "import xdist" 2>/dev/null && echo "-n ${WORKERS:-8}")
 PYTHONUNBUFFERED=1 timeout "${TEST_TIMEOUT:-150}" "$PY" -m pytest -q -rfE $XDIST -k cuda \
   -p no:cacheprovider --continue-on-collection-errors --maxfail=30 tests > "$OUT/pytest_cuda.log" 2>&1
 echo "pytest exit $?"; grep -E "FAILED|ERROR|crashed|passed|failed" "$OUT/pytest_cuda.log" | tail -40
-for bench in bench_ising bench_bm bench_diffusion; do
-  (cd bench && timeout "${BENCH_TIMEOUT:-120}" "$PY" "$bench.py" --device cuda --quick) > "$OUT/$bench.md" 2>&1
+for bench in bench_ising bench_bm bench_gibbs bench_diffusion bench_langevin; do
+  (cd bench && timeout "${BENCH_TIMEOUT:-60}" "$PY" "$bench.py" --device cuda --quick) > "$OUT/$bench.md" 2>&1
   cat "$OUT/$bench.md"
 done
