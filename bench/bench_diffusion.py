@@ -24,7 +24,7 @@ from fastebm import ops
 from fastebm.models import NoiseSchedule, UNetDenoiser
 from fastebm.samplers import ReverseDiffusionSampler
 
-from common import isa_paths, markdown_table, on_path, side_by_side
+from common import isa_paths, markdown_table, on_path, script_main, side_by_side
 
 try:
     from diffusers import DDIMScheduler, DDPMScheduler
@@ -168,7 +168,10 @@ def loop_rows(min_run_time: float, device: str = "cpu") -> tuple[list, list]:
     return header, rows
 
 
-def run(min_run_time: float = 1.0, copy_gbs: float = 15.0) -> str:
+def run(min_run_time: float = 1.0, device: str = "cpu", copy_gbs: float = 15.0) -> str:
+    if device != "cpu":  # the GPU's whole loop alone
+        header, rows = loop_rows(min_run_time, device)
+        return "### A whole sampling loop\n\n" + markdown_table(header, rows)
     header, rows = step_rows(copy_gbs, min_run_time)
     out = "### Reverse diffusion step (float32, t = 500 of 1,000)\n\n" + markdown_table(header, rows)
     header, rows = loop_rows(min_run_time)
@@ -177,16 +180,4 @@ def run(min_run_time: float = 1.0, copy_gbs: float = 15.0) -> str:
 
 
 if __name__ == "__main__":
-    import sys
-
-    from common import machine_floor, machine_line
-
-    if "--device" in sys.argv and sys.argv[sys.argv.index("--device") + 1] == "cuda":
-        quick = "--quick" in sys.argv
-        print(f"Device: {torch.cuda.get_device_name()}, torch {torch.__version__}\n")
-        header, rows = loop_rows(0.2 if quick else 1.0, "cuda")
-        print("### A whole sampling loop\n\n" + markdown_table(header, rows))
-    else:
-        floor = machine_floor()
-        print(machine_line(floor) + "\n")
-        print(run(copy_gbs=floor["copy_gbs"]))
+    script_main(run, __doc__)

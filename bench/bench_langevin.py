@@ -27,7 +27,7 @@ from fastebm import ops, reference
 from fastebm.models import EnergyModel, GaussianMixtureEnergy
 from fastebm.samplers import HMCSampler, LangevinSampler
 
-from common import isa_paths, markdown_table, on_path, side_by_side
+from common import isa_paths, markdown_table, on_path, script_main, side_by_side
 
 try:
     from torchebm.core import DoubleWellModel
@@ -185,7 +185,10 @@ def sampler_rows(min_run_time: float) -> tuple[list, list]:
     return header, rows
 
 
-def run(min_run_time: float = 1.0, copy_gbs: float = 15.0) -> str:
+def run(min_run_time: float = 1.0, device: str = "cpu", copy_gbs: float = 15.0) -> str:
+    if device != "cpu":
+        header, rows = gpu_rows(min_run_time, device)
+        return "### Langevin on a conv energy\n\n" + markdown_table(header, rows)
     header, row = step_row(copy_gbs, min_run_time)
     out = ("### Langevin step (4M float32 elements)\n\n" + markdown_table(header, [row]))
     header, rows = chains_rows(min_run_time)
@@ -196,15 +199,4 @@ def run(min_run_time: float = 1.0, copy_gbs: float = 15.0) -> str:
 
 
 if __name__ == "__main__":
-    import sys
-
-    from common import machine_floor, machine_line
-
-    if "--device" in sys.argv and sys.argv[sys.argv.index("--device") + 1] == "cuda":
-        print(f"Device: {torch.cuda.get_device_name()}, torch {torch.__version__}\n")
-        header, rows = gpu_rows(0.2 if "--quick" in sys.argv else 1.0)
-        print("### Langevin on a conv energy\n\n" + markdown_table(header, rows))
-    else:
-        floor = machine_floor()
-        print(machine_line(floor) + "\n")
-        print(run(copy_gbs=floor["copy_gbs"]))
+    script_main(run, __doc__)

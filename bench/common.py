@@ -129,17 +129,21 @@ def markdown_table(header: list[str], rows: list[list]) -> str:
 
 def script_main(run, doc: str) -> None:
     """A family bench run as a script: ``--device cpu|cuda`` and ``--quick``; the machine's line
-    (CPU and floor) or the GPU's name, then ``run(min_run_time, device)``'s table (``quick=True``
-    too where run takes it: a smaller grid)."""
+    (CPU and floor) or the GPU's name, then ``run(min_run_time, device)``'s table, given
+    ``quick=True`` (a smaller grid) and the CPU's ``copy_gbs`` where run takes them."""
     import argparse
 
     parser = argparse.ArgumentParser(description=doc)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    takes = inspect.signature(run).parameters
+    extra = {"quick": True} if args.quick and "quick" in takes else {}
     if args.device == "cpu":
-        print(machine_line(machine_floor()) + "\n")
+        floor = machine_floor()
+        print(machine_line(floor) + "\n")
+        if "copy_gbs" in takes:
+            extra["copy_gbs"] = floor["copy_gbs"]
     else:
         print(f"Device: {torch.cuda.get_device_name()}, torch {torch.__version__}\n")
-    quick = {"quick": True} if args.quick and "quick" in inspect.signature(run).parameters else {}
-    print(run(0.2 if args.quick else 1.0, args.device, **quick))
+    print(run(0.2 if args.quick else 1.0, args.device, **extra))
