@@ -364,3 +364,15 @@ def test_a_compiled_energy_gives_the_autograd_energy_and_gradient():
 def test_energy_model_checks_its_network_output():
     with pytest.raises(ValueError, match=r"\[B\] or \[B, 1\]"):
         EnergyModel(nn.Linear(2, 3), (2,)).energy(torch.zeros(4, 2))
+
+
+def test_hmc_takes_inv_mass_to_the_chains_dtype_and_device_once():
+    """A float32 inv_mass with float64 chains is converted at the first step and kept so (no
+    copy per step), with the same draws as an inv_mass given in the chains' dtype."""
+    start = torch.zeros(4, 1, dtype=torch.float64)
+    runs = []
+    for inv_mass in (torch.full((1,), 0.5), torch.full((1,), 0.5, dtype=torch.float64)):
+        sampler = HMCSampler(MIXTURE, 0.1, 2, 3, inv_mass=inv_mass, progress=False)
+        runs.append(sampler.run(start, generator=torch.Generator().manual_seed(0)))
+        assert sampler.inv_mass.dtype == torch.float64
+    assert torch.equal(runs[0], runs[1])

@@ -24,7 +24,9 @@ class HMCSampler(ContinuousSampler):
         model, step_size, n_steps: as :class:`ContinuousSampler` (n_steps: trajectories per
             :meth:`sample` call).
         n_leapfrog: leapfrog steps per trajectory, >= 1.
-        inv_mass: [D] M⁻¹'s diagonal over a sample's D elements (> 0), or None: identity.
+        inv_mass: [D] M⁻¹'s diagonal over a sample's D elements (> 0), or None: identity;
+            moved to the chains' device and dtype once, at their first step (so a step makes no
+            copy, and a CUDA graph of the loop captures none).
         **kwargs: box, buffer_size, reinit_prob, init, target_accept, adapt_rate, progress,
             cuda_graph (see :class:`ContinuousSampler`).
     """
@@ -45,7 +47,10 @@ class HMCSampler(ContinuousSampler):
 
     def _step(self, x: torch.Tensor, state, generator):
         energy, grad = state
-        inv_mass = None if self.inv_mass is None else self.inv_mass.to(x)
+        if self.inv_mass is not None and (self.inv_mass.device, self.inv_mass.dtype) != (
+                x.device, x.dtype):
+            self.inv_mass = self.inv_mass.to(x)
+        inv_mass = self.inv_mass
         noise = randn_like(x, generator)
         p0 = noise if inv_mass is None else noise / inv_mass.sqrt().reshape(x.shape[1:])
         x_prop, p = ops.leapfrog_step(x, p0, grad, self.step_size, inv_mass=inv_mass,
