@@ -147,22 +147,26 @@ struct CosSeries {
 
 // sin(2πu) and cos(2πu) for u in [0, 1] (a uniform's range), to about 1 ulp: u = q/4 + r with q
 // the nearest quarter turn (r = u - q/4 is exact, |r| <= 1/8), θ = 2πr in [-π/4, π/4] by Taylor
-// series, then rotated by q quarter turns. Branch-free; the quarter tests compare q as a T (SSE2
-// has no 64-bit integer compare, so int64 masks would keep the double path scalar there).
+// series, then rotated by q quarter turns. Branch-free, and the rotation is integer bit work on
+// q's bits (no compare, no blend: SSE2 has no 64-bit integer compare, and AVX2's blends share
+// the multiplier's ports).
 template <class T>
 FEBM_HD void sincos_2pi(T u, T* sin_out, T* cos_out) {
   using B = FloatBits<T>;
+  using U = std::make_unsigned_t<typename B::Int>;
+  constexpr int kTop = 8 * sizeof(U) - 1;  // the sign bit's place
   T shifted;
   const T q = round_shifted(u * T(4), &shifted);  // 0, 1, 2, 3 or 4 (= 0)
   const T theta = (u - q * T(0.25)) * T(6.283185307179586);
   const T theta2 = theta * theta;
-  const T s = theta * horner<SinSeries, B::kSinTerms>(theta2);
-  const T c = horner<CosSeries, B::kCosTerms>(theta2);
-  // sin(θ + qπ/2), cos(θ + qπ/2): odd q swaps sin and cos; q = 2, 3 negate sin; q = 1, 2 cos.
-  const bool odd = (q == T(1)) | (q == T(3));
-  const T sin_abs = odd ? c : s, cos_abs = odd ? s : c;
-  *sin_out = (q == T(2)) | (q == T(3)) ? -sin_abs : sin_abs;
-  *cos_out = (q == T(1)) | (q == T(2)) ? -cos_abs : cos_abs;
+  const U s = bit_cast<U>(theta * horner<SinSeries, B::kSinTerms>(theta2));
+  const U c = bit_cast<U>(horner<CosSeries, B::kCosTerms>(theta2));
+  // sin(θ + qπ/2), cos(θ + qπ/2): odd q swaps sin and cos (an xor swap under q's low bit); bit 1
+  // of q negates sin, bit 1 of q + 1 negates cos (q = 4 has neither: it is q = 0).
+  const U n = static_cast<U>(shifted_int(shifted));
+  const U swap = (U(0) - (n & U(1))) & (s ^ c);
+  *sin_out = bit_cast<T>(static_cast<U>(s ^ swap ^ ((n >> 1) << kTop)));
+  *cos_out = bit_cast<T>(static_cast<U>(c ^ swap ^ (((n + U(1)) >> 1) << kTop)));
 }
 
 // A uniform draw in the open interval (0, 1) from one 32-bit word, exact in T:
