@@ -130,6 +130,20 @@ def energy_model():
                                            torch.nn.Linear(8, 1)), (2,))
 
 
+def float64_scale_energy():
+    from fastebm.models import EnergyModel
+
+    class Scaled(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.ones(2, dtype=torch.float64))
+
+        def forward(self, x):
+            return (self.scale * x).square().sum(1)
+
+    return EnergyModel(Scaled(), (2,))
+
+
 def python_refusals():
     from fastebm.models import BernoulliRBM, BoltzmannMachine, GaussianBernoulliRBM
     from fastebm.objectives import PCD, ScoreMatching
@@ -163,6 +177,9 @@ def python_refusals():
             torch.randn(3, 2, dtype=torch.float64)), TypeError, ["float64", "float32"]),
         ("wrong event shape", lambda: energy_model().energy(torch.randn(3, 3)), ValueError,
          ["[B, 2]"]),
+        ("float32 states into an element-wise float64 energy (no error from the network: its "
+         "output's dtype changes)", lambda: float64_scale_energy().energy(torch.randn(3, 2)),
+         TypeError, ["float32", "float64"]),
         ("NaN log_sigma", nan_sigma, ValueError, ["log_sigma"]),
         ("NaN couplings", nan_couplings, ValueError, ["J"]),
         ("SVGD bandwidth below float32", lambda: SVGD(lambda x: -x.square().sum(1) / 2,
@@ -175,7 +192,7 @@ def python_refusals():
     ]
 
 
-@pytest.mark.parametrize("index", range(10))
+@pytest.mark.parametrize("index", range(len(python_refusals())))
 def test_python_layers_refuse_with_the_argument_named(index):
     case, call, error, words = python_refusals()[index]
     with pytest.raises(error) as info:

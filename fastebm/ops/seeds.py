@@ -57,7 +57,8 @@ def op_seed(generator: torch.Generator | None = None, *,
         return 0, None
     if generator is not None and generator.device.type == "cuda":
         return 0, generator
-    return draw_seed(generator), None
+    # draw_seed's CPU draw, inlined: a sampler calls this once per step
+    return torch.empty((), dtype=torch.int64).random_(generator=generator).item(), None
 
 
 def randn_like(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
