@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from fastebm import ops
-from fastebm.ops.seeds import draw_seed, op_seed
+from fastebm.ops.seeds import SeedStream, draw_seed, op_seed
 from fastebm.samplers.cuda_graph import GraphedLoops
 
 from conftest import HAS_CUDA
@@ -178,6 +178,24 @@ def test_a_cpu_generator_draws_the_seed_and_a_cuda_one_goes_to_the_op():
     assert torch.equal(g.get_state(), state)
     with pytest.raises(TypeError, match="generator"):
         op_seed("cuda")
+
+
+def test_an_op_takes_a_seed_drawn_by_its_caller():
+    """seed= is the key a generator would have drawn: the same bits; a seed and a generator
+    together, or a seed outside [0, 2**63), are refused naming it; a SeedStream yields the
+    seeds of its calls' own draws, across its 4,096-seed chunks."""
+    x, grad = torch.randn(3, 5), torch.randn(3, 5)
+    seed = draw_seed(torch.Generator().manual_seed(4))
+    assert torch.equal(ops.langevin_step(x, grad, 0.1, seed=seed),
+                       ops.langevin_step(x, grad, 0.1, generator=torch.Generator().manual_seed(4)))
+    with pytest.raises(ValueError, match="generator or a seed"):
+        ops.langevin_step(x, grad, 0.1, seed=seed, generator=torch.Generator())
+    for bad, error in [(-1, ValueError), (2**63, ValueError), (1.0, TypeError), (True, TypeError)]:
+        with pytest.raises(error, match="seed"):
+            ops.langevin_step(x, grad, 0.1, seed=bad)
+    stream = SeedStream(5000, torch.Generator().manual_seed(6))
+    g = torch.Generator().manual_seed(6)
+    assert [stream.next()["seed"] for _ in range(5000)] == [draw_seed(g) for _ in range(5000)]
 
 
 def test_an_op_refuses_a_cpu_generator_given_as_its_generator():

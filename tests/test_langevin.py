@@ -227,6 +227,27 @@ def test_replay_buffer_persists_and_reinitialises():
     assert torch.equal(clone.buffer, sampler.buffer)
 
 
+@pytest.mark.parametrize("mala", [False, True])
+def test_a_run_is_its_steps_each_drawing_from_the_generator(mala):
+    """The sampler draws its steps' seeds at once (ops.seeds.SeedStream): the bits of the same
+    steps called one by one with the generator, which each draw their own seed."""
+    model = GaussianEnergy(torch.zeros(3, dtype=torch.float64),
+                           torch.eye(3, dtype=torch.float64) * 2)
+    x0 = torch.randn(16, 3, generator=gen(20), dtype=torch.float64)
+    run = LangevinSampler(model, 0.2, 7, mala=mala, progress=False).run(x0, generator=gen(21))
+    g, x = gen(21), x0
+    energy, grad = energy_and_grad(model, x)
+    for _ in range(7):
+        proposal = ops.langevin_step(x, grad, 0.2, generator=g)
+        if not mala:
+            x, grad = proposal, energy_and_grad(model, proposal)[1]
+            continue
+        energy_p, grad_p = energy_and_grad(model, proposal)
+        x, energy, grad, _ = ops.mala_accept(x, proposal, energy, energy_p, grad, grad_p, 0.2,
+                                             generator=g)
+    assert torch.equal(run, x)
+
+
 def test_same_seed_same_chains():
     def chains():
         sampler = LangevinSampler(MIXTURE, 0.3, 20, mala=True, progress=False)

@@ -8,7 +8,7 @@ traces fail where the calls would.
 """
 
 from .. import _C  # noqa: F401  (registers the ops)
-from .seeds import draw_seed, draw_seeds
+from .seeds import SeedStream, draw_seed, draw_seeds
 from .diffusion import (binomial_diffusion_step, ddim_step, ddpm_step,
                         gaussian_diffusion_step)
 from .ising import bm_gibbs, ising_gibbs
@@ -33,7 +33,7 @@ HALF_PRECISION_OPS = ("bernoulli_sigmoid", "rbm_gibbs", "grbm_gibbs", "rbm_cd_gr
 register_float32_autocast(*HALF_PRECISION_OPS)
 
 __all__ = ["AISRun", "CDGrad", "ChainRun", "GaussianCDGrad", "GibbsState", "MetropolisResult",
-           "PhasePoint", "SteinDirection", "bernoulli_sigmoid", "binomial_diffusion_step",
+           "PhasePoint", "SeedStream", "SteinDirection", "bernoulli_sigmoid", "binomial_diffusion_step",
            "bm_gibbs", "ddim_step", "ddpm_step", "draw_seed", "draw_seeds",
            "gaussian_diffusion_step", "gmm_langevin", "grbm_ais", "grbm_cd_grad", "grbm_gibbs",
            "hmc_accept", "ising_gibbs", "langevin_step", "leapfrog_step", "mala_accept",

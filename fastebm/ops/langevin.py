@@ -53,7 +53,7 @@ GMM_MAX_DIM, GMM_MAX_COMPONENTS = 16, 64
 @half_precision
 def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
                   generator: torch.Generator | None = None, noise: torch.Tensor | None = None,
-                  out: torch.Tensor | None = None) -> torch.Tensor:
+                  out: torch.Tensor | None = None, seed: int | None = None) -> torch.Tensor:
     """One unadjusted Langevin step (ULA; Roberts & Tweedie 1996), fused into one pass:
 
         x' = x - ε·grad + √(2ε)·ξ,  ξ ~ N(0, I),  grad = ∇E(x).
@@ -66,6 +66,8 @@ def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
         noise: ξ given explicitly (the shape of x) instead of drawn.
         out: written instead of a fresh tensor (x's shape, dtype and device, contiguous; may be
             x itself); no gradient flows through it (refused where one is wanted).
+        seed: the draws' key in [0, 2⁶³) instead of one drawn from ``generator`` (ops.seeds:
+            a loop draws its steps' seeds at once with ``SeedStream``).
 
     Returns:
         x' (contiguous), differentiable in x, grad and noise (without ``out``). A NaN or Inf in
@@ -75,7 +77,7 @@ def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
             isinstance(a, torch.Tensor) and a.requires_grad for a in (x, grad, noise, out)):
         raise ValueError("langevin_step(out=...) has no gradient: call it without out, or under "
                          "torch.no_grad() with the arguments detached")
-    seed, cuda_generator = op_seed(generator, noise=noise)
+    seed, cuda_generator = op_seed(generator, noise=noise, seed=seed)
     return into(torch.ops.fastebm.langevin_step, out, x, grad, float(step_size), noise, seed,
                 cuda_generator)
 
@@ -83,8 +85,8 @@ def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
 @half_precision
 def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
                 energy_prop: torch.Tensor, grad: torch.Tensor, grad_prop: torch.Tensor,
-                step_size: float, *, generator: torch.Generator | None = None
-                ) -> MetropolisResult:
+                step_size: float, *, generator: torch.Generator | None = None,
+                seed: int | None = None) -> MetropolisResult:
     """The Metropolis correction of MALA (Roberts & Tweedie 1996) for a batch of chains, in one
     pass: for proposals x' = x - ε∇E(x) + √(2ε)ξ (e.g. from :func:`langevin_step`),
 
@@ -97,6 +99,7 @@ def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
         energy, energy_prop: [B] E(x), E(x').
         step_size: ε of the proposal, finite and > 0.
         generator: source of the op's seed.
+        seed: the draws' key in [0, 2⁶³) instead of one drawn from ``generator``.
 
     Returns:
         MetropolisResult(x [B, ...], energy [B], grad [B, ...], accepted [B] bool): each chain's
@@ -104,7 +107,8 @@ def mala_accept(x: torch.Tensor, x_prop: torch.Tensor, energy: torch.Tensor,
         (ValueError otherwise); a proposal whose energy or gradient is NaN is rejected.
     """
     return MetropolisResult(*torch.ops.fastebm.mala_accept.default(
-        x, x_prop, energy, energy_prop, grad, grad_prop, float(step_size), *op_seed(generator)))
+        x, x_prop, energy, energy_prop, grad, grad_prop, float(step_size),
+        *op_seed(generator, seed=seed)))
 
 
 @half_precision

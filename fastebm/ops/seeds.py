@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from ..checks import check_generator
+from ..checks import check_generator, check_integer
 
 _MASK64 = (1 << 64) - 1
 
@@ -43,22 +43,60 @@ def draw_seeds(n: int, generator: torch.Generator | None = None) -> list[int]:
     return seeds
 
 
-def op_seed(generator: torch.Generator | None = None, *,
-            noise: torch.Tensor | None = None) -> tuple[int, torch.Generator | None]:
+def op_seed(generator: torch.Generator | None = None, *, noise: torch.Tensor | None = None,
+            seed: int | None = None) -> tuple[int, torch.Generator | None]:
     """The (seed, generator) arguments of one random op call. A CPU generator (or None) draws
     the seed here (:func:`draw_seed`) and the op gets no generator. A CUDA generator goes to the
     op itself (seed 0): its kernel takes the generator's Philox state as PyTorch's own CUDA RNG
     kernels do — read on the device when the kernel runs while a CUDA graph is captured, so each
     replay draws afresh — and keys its draws as :func:`draw_seed` would, advancing the offset by 4.
     ``noise`` given: the op draws nothing, (0, None), and the generator is not advanced.
+    ``seed`` given (an int in [0, 2⁶³), e.g. one of :class:`SeedStream`'s): that seed, drawn by
+    the caller; there is then no generator to give.
     """
     check_generator(generator)
+    if seed is not None:
+        if generator is not None:
+            raise ValueError("give the op a generator or a seed, not both")
+        seed = check_integer(seed, "seed")
+        if not 0 <= seed < 2**63:
+            raise ValueError(f"seed must be in [0, 2**63), got {seed}")
     if noise is not None:
         return 0, None
+    if seed is not None:
+        return seed, None
     if generator is not None and generator.device.type == "cuda":
         return 0, generator
     # draw_seed's CPU draw, inlined: a sampler calls this once per step
     return torch.empty((), dtype=torch.int64).random_(generator=generator).item(), None
+
+
+def _drawn(n: int, generator: torch.Generator | None, chunk: int = 4096):
+    """n seeds of :func:`draw_seeds`, drawn as they are needed, ``chunk`` at a time."""
+    while n > 0:
+        k = min(n, chunk)
+        yield from draw_seeds(k, generator)
+        n -= k
+
+
+class SeedStream:
+    """Where the next n random op calls of a loop get their seeds, as keyword arguments of an
+    op wrapper: ``op(..., **stream.next())``. A CPU generator (or None) draws the seeds 4,096 at
+    a time (:func:`draw_seeds`: the very seeds that the calls would draw one by one when nothing
+    else draws from it in between, without a tensor draw per call); a CUDA generator is handed
+    to every call (:func:`op_seed`: its ops read its Philox state on the device, which a CUDA
+    graph replays afresh).
+    """
+
+    def __init__(self, n: int, generator: torch.Generator | None = None):
+        check_generator(generator)
+        self._cuda = generator is not None and generator.device.type == "cuda"
+        self._generator = generator
+        self._seeds = iter(()) if self._cuda else _drawn(n, generator)
+
+    def next(self) -> dict:
+        """{"generator": the CUDA generator} or {"seed": the next drawn seed}."""
+        return {"generator": self._generator} if self._cuda else {"seed": next(self._seeds)}
 
 
 def randn_like(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

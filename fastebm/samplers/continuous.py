@@ -134,9 +134,10 @@ class ContinuousSampler:
         state = energy_and_grad(self.model, x) if self.adjusted else None
         accepted = torch.zeros((), dtype=torch.float64, device=x.device)
         self._start = x  # the caller's tensor: a step may overwrite its own results, not it
+        source = self._randomness(n_steps, generator)
         for _ in tqdm(range(n_steps), delay=2.0, disable=not self.progress, leave=False,
                       desc=type(self).__name__):
-            x, state, acc = self._step(x, state, generator)
+            x, state, acc = self._step(x, state, source)
             if acc is not None:
                 accepted = accepted + acc.double().mean()
                 if adapt:
@@ -150,8 +151,13 @@ class ContinuousSampler:
         ``accept_rate``), else None: the step loop runs."""
         return None
 
-    def _step(self, x: torch.Tensor, state, generator):
-        """One transition of every chain: (x, (E(x), ∇E(x)) or None, accepted [B] or None)."""
+    def _randomness(self, n_steps: int, generator):
+        """What each of a run's n_steps steps draws from (handed to ``_step``): the generator."""
+        return generator
+
+    def _step(self, x: torch.Tensor, state, randomness):
+        """One transition of every chain, drawing from ``randomness`` (``_randomness``):
+        (x, (E(x), ∇E(x)) or None, accepted [B] or None)."""
         raise NotImplementedError
 
     def _outside_is_rejected(self, proposal: torch.Tensor, energy: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,7 @@ import torch
 
 from .. import ops
 from ..models.energy import energy_and_grad
+from ..ops.seeds import SeedStream
 from .continuous import ContinuousSampler
 
 
@@ -49,16 +50,21 @@ class LangevinSampler(ContinuousSampler):
         self.accept_rate = accepted.double().mean().item() / n_steps if self.mala else None
         return x
 
-    def _step(self, x: torch.Tensor, state, generator):
+    def _randomness(self, n_steps: int, generator) -> SeedStream:
+        """The run's op seeds, drawn at once from a CPU generator (one per op call: the very
+        seeds the calls would draw one by one, without two tensor draws per step)."""
+        return SeedStream(n_steps * (2 if self.mala else 1), generator)
+
+    def _step(self, x: torch.Tensor, state, seeds: SeedStream):
         if not self.mala:
             _, grad = energy_and_grad(self.model, x)
-            x = ops.langevin_step(x, grad, self.step_size, generator=generator,
+            x = ops.langevin_step(x, grad, self.step_size, **seeds.next(),
                                   out=None if x is self._start else x)  # one buffer per run
             return (x if self.box is None else x.clamp_(*self.box)), None, None
         energy, grad = state
-        proposal = ops.langevin_step(x, grad, self.step_size, generator=generator)
+        proposal = ops.langevin_step(x, grad, self.step_size, **seeds.next())
         energy_prop, grad_prop = energy_and_grad(self.model, proposal)
         energy_prop = self._outside_is_rejected(proposal, energy_prop)
         x, energy, grad, accepted = ops.mala_accept(x, proposal, energy, energy_prop, grad,
-                                                    grad_prop, self.step_size, generator=generator)
+                                                    grad_prop, self.step_size, **seeds.next())
         return x, (energy, grad), accepted
