@@ -10,6 +10,9 @@
    HMCSampler against a plain PyTorch autograd loop
    and torchebm's LangevinDynamics and HamiltonianMonteCarlo (when torchebm is installed: `make
    bench-env`; it is a bench-only dependency).
+4. ULA on points in the plane with a small MLP energy (2-64-64-1, SiLU; 1,024 and 64 chains ×
+   200 steps), the toy EBM's shape: fastebm's LangevinSampler, eager and with the compiled
+   energy, against the plain PyTorch autograd loop.
 
 ``--device cuda`` runs one table on the GPU instead: ULA with a small conv energy on 28 × 28
 states (256 chains × 100 steps), fastebm's LangevinSampler eager and as one CUDA graph
@@ -185,6 +188,39 @@ def sampler_rows(min_run_time: float) -> tuple[list, list]:
     return header, rows
 
 
+class PointEnergy(nn.Module):
+    """A toy EBM's energy on points in the plane: an MLP 2-64-64-1 with SiLU."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(2, 64), nn.SiLU(), nn.Linear(64, 64), nn.SiLU(),
+                                 nn.Linear(64, 1))
+
+    def forward(self, x):
+        return self.net(x).squeeze(1)
+
+
+def point_rows(min_run_time: float) -> tuple[list, list]:
+    torch.manual_seed(0)
+    net = PointEnergy()
+    eager = LangevinSampler(EnergyModel(net, (2,)), STEP, 200, progress=False)
+    compiled = LangevinSampler(EnergyModel(net, (2,), compile=True), STEP, 200, progress=False)
+    rows = []
+    for n in (1024, 64):
+        g = torch.Generator().manual_seed(2)
+        x0 = torch.randn(n, 2, generator=g)
+        t = side_by_side({"eager": lambda: eager.run(x0, generator=g),
+                          "compiled": lambda: compiled.run(x0, generator=g),
+                          "plain": lambda: torch_autograd_langevin(x0, net, 200, STEP, g)},
+                         min_run_time, rounds=5)
+        rows.append([f"{n:,} × 2", f"{t['eager'] * 1e3:.1f}", f"{t['compiled'] * 1e3:.1f}",
+                     f"{t['plain'] * 1e3:.1f}", f"**{t['plain'] / t['eager']:.2f}×**",
+                     f"{t['plain'] / t['compiled']:.2f}×"])
+    header = ["points, MLP energy, 200 ULA steps", "fastebm ms", "fastebm, compiled energy ms",
+              "PyTorch loop ms", "fastebm vs PyTorch", "compiled energy vs PyTorch"]
+    return header, rows
+
+
 def run(min_run_time: float = 1.0, device: str = "cpu", copy_gbs: float = 15.0) -> str:
     if device != "cpu":
         header, rows = gpu_rows(min_run_time, device)
@@ -195,6 +231,8 @@ def run(min_run_time: float = 1.0, device: str = "cpu", copy_gbs: float = 15.0) 
     out += "\n\n### Whole chains on a Gaussian mixture\n\n" + markdown_table(header, rows)
     header, rows = sampler_rows(min_run_time)
     out += "\n\n### Samplers on an autograd energy\n\n" + markdown_table(header, rows)
+    header, rows = point_rows(min_run_time)
+    out += "\n\n### ULA on points in the plane\n\n" + markdown_table(header, rows)
     return out
 
 

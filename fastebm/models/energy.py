@@ -36,9 +36,11 @@ class EnergyFunction(Protocol):
 def energy_and_grad(model, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(E(x) [B], ∇ₓE(x) [B, ...]), detached: the model's ``energy_and_grad`` hook, else
     autograd on ``model.energy`` (the parameters' ``.grad`` is left untouched)."""
-    hook = getattr(model, "energy_and_grad", None)
-    if hook is not None:
-        return hook(x)
+    # The hook is a method of the model's class or an attribute of its own (as
+    # EnergyModel(compile=True) sets); looked up there, not by getattr, which on an nn.Module
+    # without it raises (slowly) inside Module.__getattr__ at every step.
+    if hasattr(type(model), "energy_and_grad") or "energy_and_grad" in getattr(model, "__dict__", ()):
+        return model.energy_and_grad(x)
     if not torch.is_grad_enabled():  # entering the context costs 3 µs a step: only when needed
         with torch.enable_grad():
             return energy_and_grad(model, x)

@@ -63,7 +63,11 @@ def half_precision(fn=None, *, exempt: tuple[str, ...] = ()):
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
-        half = next(filter(_is_half, (*args, *kwargs.values())), None)
+        half = None
+        for value in (*args, *kwargs.values()):  # a loop without calls: samplers call per step
+            if isinstance(value, torch.Tensor) and value.dtype in HALF:
+                half = value
+                break
         if half is None or torch.is_autocast_enabled(half.device.type):
             return fn(*args, **kwargs)  # float32 / float64, or autocast's float32 kernels
         arguments = signature.bind(*args, **kwargs).arguments

@@ -73,10 +73,11 @@ def langevin_step(x: torch.Tensor, grad: torch.Tensor, step_size: float, *,
         x' (contiguous), differentiable in x, grad and noise (without ``out``). A NaN or Inf in
         the inputs (or an overflow) raises ValueError naming the argument.
     """
-    if out is not None and torch.is_grad_enabled() and any(
-            isinstance(a, torch.Tensor) and a.requires_grad for a in (x, grad, noise, out)):
-        raise ValueError("langevin_step(out=...) has no gradient: call it without out, or under "
-                         "torch.no_grad() with the arguments detached")
+    if out is not None and torch.is_grad_enabled():
+        for a in (x, grad, noise, out):
+            if isinstance(a, torch.Tensor) and a.requires_grad:
+                raise ValueError("langevin_step(out=...) has no gradient: call it without out, "
+                                 "or under torch.no_grad() with the arguments detached")
     seed, cuda_generator = op_seed(generator, noise=noise, seed=seed)
     return into(torch.ops.fastebm.langevin_step, out, x, grad, float(step_size), noise, seed,
                 cuda_generator)

@@ -54,7 +54,8 @@ def op_seed(generator: torch.Generator | None = None, *, noise: torch.Tensor | N
     ``seed`` given (an int in [0, 2⁶³), e.g. one of :class:`SeedStream`'s): that seed, drawn by
     the caller; there is then no generator to give.
     """
-    check_generator(generator)
+    if generator is not None:
+        check_generator(generator)
     if seed is not None:
         if generator is not None:
             raise ValueError("give the op a generator or a seed, not both")

@@ -56,7 +56,7 @@ class LangevinSampler(ContinuousSampler):
         return SeedStream(n_steps * (2 if self.mala else 1), generator)
 
     def _step(self, x: torch.Tensor, state, seeds: SeedStream):
-        if not self.mala:
+        if not self.adjusted:
             _, grad = energy_and_grad(self.model, x)
             x = ops.langevin_step(x, grad, self.step_size, **seeds.next(),
                                   out=None if x is self._start else x)  # one buffer per run
