@@ -54,8 +54,7 @@ def op_seed(generator: torch.Generator | None = None, *, noise: torch.Tensor | N
     ``seed`` given (an int in [0, 2⁶³), e.g. one of :class:`SeedStream`'s): that seed, drawn by
     the caller; there is then no generator to give.
     """
-    if generator is not None:
-        check_generator(generator)
+    check_generator(generator)
     if seed is not None:
         if generator is not None:
             raise ValueError("give the op a generator or a seed, not both")
@@ -68,8 +67,7 @@ def op_seed(generator: torch.Generator | None = None, *, noise: torch.Tensor | N
         return seed, None
     if generator is not None and generator.device.type == "cuda":
         return 0, generator
-    # draw_seed's CPU draw, inlined: a sampler calls this once per step
-    return torch.empty((), dtype=torch.int64).random_(generator=generator).item(), None
+    return draw_seed(generator), None
 
 
 def _drawn(n: int, generator: torch.Generator | None, chunk: int = 4096):
