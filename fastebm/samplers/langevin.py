@@ -51,8 +51,9 @@ class LangevinSampler(ContinuousSampler):
         return x
 
     def _randomness(self, n_steps: int, generator) -> SeedStream:
-        """The run's op seeds, drawn at once from a CPU generator (one per op call: the very
-        seeds the calls would draw one by one, without two tensor draws per step)."""
+        """The run's op seeds, one per op call (ULA one a step, MALA two), drawn 4,096 at a time
+        from a CPU generator: the very seeds the calls would draw one by one, without a tensor
+        draw per call."""
         return SeedStream(n_steps * (2 if self.mala else 1), generator)
 
     def _step(self, x: torch.Tensor, state, seeds: SeedStream):
