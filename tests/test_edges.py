@@ -256,3 +256,18 @@ def test_a_diverging_run_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     saved = load_checkpoint(path)["trainer"]
     assert saved["epoch"] == 1
     assert all(torch.isfinite(w).all() for w in saved["model"].values())
+
+
+def test_the_error_message_check_sees_a_message_reach_python(capsys):
+    """tools/error_message_check.py (run by tools/gpu_check.sh): a refused C++ call in a child
+    process, its message arriving as a ValueError, with the libraries that decide it named."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parent.parent / "tools" / "error_message_check.py"
+    spec = importlib.util.spec_from_file_location("error_message_check", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    assert tool.check() == 0
+    report = capsys.readouterr().out
+    assert "message: fastebm: argument 'score' has shape [4, 2]" in report
+    assert "libstdc++" in report and "reach Python" in report

@@ -19,6 +19,16 @@ if ! FASTEBM_CUDA=1 TORCH_CUDA_ARCH_LIST=$ARCH MAX_JOBS=${MAX_JOBS:-$(nproc)} \
 fi
 echo "built for sm_${ARCH/./} in ${SECONDS}s"
 "$PY" -c "import fastebm; print(fastebm.build_info())"
+# Does an error message reach Python (it crashed the process on one image: docs/tests.md)? If
+# not, the same check on a CPU-only build of the extension tells the CUDA build from the toolchain.
+if ! "$PY" tools/error_message_check.py; then
+  CPU_ONLY="$OUT/cpu-only"
+  rm -rf "$CPU_ONLY"; mkdir -p "$CPU_ONLY/lib"; cp -r fastebm "$CPU_ONLY/lib/"
+  FASTEBM_CUDA=0 MAX_JOBS=${MAX_JOBS:-$(nproc)} timeout "${BUILD_TIMEOUT:-240}" "$PY" setup.py -q \
+    build_ext --build-lib "$CPU_ONLY/lib" --build-temp "$CPU_ONLY/tmp" > "$OUT/build-cpu-only.log" 2>&1
+  echo "CPU-only build of the extension:"
+  "$PY" tools/error_message_check.py --path "$CPU_ONLY/lib"
+fi
 # pytest-xdist where it is installed: a test that crashes its worker is reported by name.
 XDIST=$("$PY" -c "import xdist" 2>/dev/null && echo "-n ${WORKERS:-8}")
 PYTHONUNBUFFERED=1 timeout "${TEST_TIMEOUT:-150}" "$PY" -m pytest -q -rfE $XDIST -k cuda \
