@@ -11,12 +11,12 @@
 #include <ATen/ops/le.h>
 #include <ATen/ops/logical_and.h>
 #include <ATen/ops/logical_not.h>
-#include <ATen/ops/logical_or.h>
 #include <ATen/ops/lt.h>
 #include <ATen/ops/stack.h>
 
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -53,16 +53,49 @@ void check_none(const at::Tensor& bad, const char* name, const char* what) {
   TORCH_CHECK_VALUE(!at::any(bad).item<bool>(), "fastebm: argument '", name, "' ", what);
 }
 
+// A small per-row table (ᾱ [T], t [B]) as a contiguous host tensor: its value checks loop on the
+// host (on CUDA after a copy, made only with value checks on) instead of launching a dozen
+// element-wise ops at every sampling step.
+at::Tensor on_host(const at::Tensor& v) {
+  return v.to(at::kCPU).contiguous();
+}
+
 // ᾱ [T]: x's dtype and device, every value in (0, 1), strictly decreasing.
 void check_alphas_cumprod(const at::Tensor& ac, const at::Tensor& x) {
   check_float_tensor(ac, "alphas_cumprod", 1);
   check_same_kind(ac, "alphas_cumprod", x, "x_t");
   TORCH_CHECK_VALUE(ac.numel() >= 1, "fastebm: argument 'alphas_cumprod' is empty");
   if (!values_checked(ac)) return;
-  check_none(at::logical_and(at::gt(ac, 0), at::lt(ac, 1)).logical_not(), "alphas_cumprod",
-             "must lie in (0, 1) (a NaN or a value out of range)");
-  check_none(at::ge(ac.slice(0, 1), ac.slice(0, 0, -1)), "alphas_cumprod",
-             "must be strictly decreasing in t");
+  AT_DISPATCH_FLOATING_TYPES(ac.scalar_type(), "fastebm::check_alphas_cumprod", [&] {
+    const at::Tensor host = on_host(ac);
+    const scalar_t* a = host.const_data_ptr<scalar_t>();  // [T]
+    for (int64_t i = 0; i < host.numel(); ++i) {
+      TORCH_CHECK_VALUE(a[i] > 0 && a[i] < 1, "fastebm: argument 'alphas_cumprod' must lie in "
+                        "(0, 1) (a NaN or a value out of range)");
+    }
+    for (int64_t i = 1; i < host.numel(); ++i) {
+      TORCH_CHECK_VALUE(a[i] < a[i - 1], "fastebm: argument 'alphas_cumprod' must be strictly "
+                        "decreasing in t");
+    }
+  });
+}
+
+// t in [0, T), and t_prev (if defined) in [-1, t); t, t_prev [B] or [1] (every row's).
+void check_timestep_values(const at::Tensor& t, const at::Tensor& t_prev, int64_t steps) {
+  const at::Tensor th = on_host(t);
+  const int64_t* tv = th.const_data_ptr<int64_t>();
+  for (int64_t i = 0; i < th.numel(); ++i) {
+    TORCH_CHECK_VALUE(tv[i] >= 0 && tv[i] < steps, "fastebm: argument 't' must lie in [0, T), "
+                      "T = alphas_cumprod.size(0)");
+  }
+  if (!t_prev.defined()) return;
+  const at::Tensor ph = on_host(t_prev);
+  const int64_t* pv = ph.const_data_ptr<int64_t>();
+  for (int64_t i = 0; i < std::max(th.numel(), ph.numel()); ++i) {
+    const int64_t p = pv[ph.numel() == 1 ? 0 : i], now = tv[th.numel() == 1 ? 0 : i];
+    TORCH_CHECK_VALUE(p >= -1 && p < now, "fastebm: argument 't_prev' must lie in [-1, t) (-1: "
+                      "the step to x_0)");
+  }
 }
 
 ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& noise_pred, const at::Tensor& t,
@@ -75,14 +108,7 @@ ReverseTensors reverse_tensors(const at::Tensor& x_t, const at::Tensor& noise_pr
   check_timesteps(t, "t", x_t);
   if (t_prev.defined()) check_timesteps(t_prev, "t_prev", x_t);
   check_alphas_cumprod(ac, x_t);
-  if (values_checked(t)) {
-    check_none(at::logical_or(at::lt(t, 0), at::ge(t, ac.numel())), "t",
-               "must lie in [0, T), T = alphas_cumprod.size(0)");
-    if (t_prev.defined()) {
-      check_none(at::logical_or(at::lt(t_prev, -1), at::ge(t_prev, t)), "t_prev",
-                 "must lie in [-1, t) (-1: the step to x_0)");
-    }
-  }
+  if (values_checked(t)) check_timestep_values(t, t_prev, ac.numel());
   // One coefficient row for every row of x when every timestep is shared, else one per row.
   const bool shared = t.size(0) == 1 && (!t_prev.defined() || t_prev.size(0) == 1);
   const int64_t rows = shared ? 1 : x_t.size(0);
